@@ -1,0 +1,1 @@
+"""logmesh's Pulumi components, one module per concern."""

@@ -1,0 +1,345 @@
+"""The stack schema: every `logmesh:*` key of a stack file, as typed, validated objects.
+
+`load_config()` is the only way the program reads configuration. It either returns a complete
+`PlatformConfig` or raises `ConfigError` listing every problem, one line each, before any resource
+is registered.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping
+from typing import Annotated, Any, Literal
+
+import pulumi
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+NAMESPACE = "logmesh"
+
+Cloud = Literal["aws", "gcp"]
+Environment = Literal["dev", "staging", "prod"]
+Backend = Literal["loki", "elk"]
+Mesh = Literal["istio", "linkerd", "none"]
+Collector = Literal["fluent-bit", "alloy", "filebeat"]
+
+# Lowercase RFC 1123 label: what Kubernetes, S3 and GCS all accept in a name part.
+DNS_LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")
+AWS_ACCOUNT_ID = re.compile(r"^[0-9]{12}$")
+AWS_REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-[0-9]$")
+GCP_REGION = re.compile(r"^[a-z]+-[a-z]+[0-9]$")
+GCP_PROJECT = re.compile(r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")
+GCP_PROJECT_NUMBER = re.compile(r"^[0-9]{6,19}$")
+EKS_OIDC_PROVIDER_ARN = re.compile(
+    r"^arn:aws:iam::(?P<account>[0-9]{12}):oidc-provider/(?P<issuer>oidc\.eks\.[a-z0-9-]+\.amazonaws\.com/id/[A-Za-z0-9]+)$"
+)
+
+# Bucket names are `<org>-<env>-<store>-logs` (S3 and GCS allow 63 characters); the longest
+# environment is "staging", so org and store share 63 - len("-staging--logs") = 49.
+MAX_ORG_LENGTH = 20
+MAX_STORE_NAME_LENGTH = 29
+MAX_CLUSTER_NAME_LENGTH = 40
+
+
+class ConfigError(pulumi.RunError):
+    """A stack configuration that cannot be deployed. `problems` holds one line per problem.
+
+    Subclassing RunError makes the Pulumi CLI print the message without a stack trace."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__(
+            "invalid stack configuration:\n" + "\n".join(f"  - {p}" for p in problems)
+        )
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+DnsName = Annotated[str, Field(pattern=DNS_LABEL.pattern, min_length=1, max_length=63)]
+
+
+class RetentionConfig(_Strict):
+    """Two numbers: how long logs stay queryable in the backend, and how long object storage keeps them."""
+
+    hot_days: int = Field(ge=1, le=3650)
+    archive_days: int = Field(ge=1, le=3650)
+    immutable: bool
+
+    @model_validator(mode="after")
+    def _archive_covers_hot(self) -> RetentionConfig:
+        if self.archive_days < self.hot_days:
+            raise ValueError(
+                f"archive_days ({self.archive_days}) must be >= hot_days ({self.hot_days}): "
+                "object storage keeps logs at least as long as the backend"
+            )
+        return self
+
+
+class StoreConfig(_Strict):
+    """One central log store: a key, a bucket and the backend that writes to it, in one cloud and region."""
+
+    name: Annotated[DnsName, Field(max_length=MAX_STORE_NAME_LENGTH)]
+    cloud: Cloud
+    region: str
+    cluster: DnsName
+    account_id: str | None = None
+    project: str | None = None
+    project_number: str | None = None
+
+
+class ClusterConfig(_Strict):
+    """One Kubernetes cluster whose logs are collected and shipped to a store."""
+
+    name: Annotated[DnsName, Field(max_length=MAX_CLUSTER_NAME_LENGTH)]
+    cloud: Cloud
+    region: str
+    context: str = Field(min_length=1)
+    mesh: Mesh = "none"
+    collector: Collector = "fluent-bit"
+    store: DnsName | None = None
+    oidc_provider_arn: str | None = None
+    project: str | None = None
+
+    @property
+    def oidc_issuer(self) -> str:
+        """The EKS OIDC issuer host path (`oidc.eks.<region>.amazonaws.com/id/<ID>`), used in IRSA conditions."""
+        match = EKS_OIDC_PROVIDER_ARN.match(self.oidc_provider_arn or "")
+        if match is None:
+            raise ValueError(f"cluster {self.name} has no EKS OIDC provider ARN")
+        return match.group("issuer")
+
+
+class _StackShape(_Strict):
+    environment: Environment
+    org: Annotated[DnsName, Field(max_length=MAX_ORG_LENGTH)]
+    backend: Backend = "loki"
+    retention: RetentionConfig
+    stores: list[StoreConfig] = Field(min_length=1)
+    clusters: list[ClusterConfig] = Field(min_length=1)
+
+
+class PlatformConfig(BaseModel):
+    """A validated stack: every cross-reference resolved (each cluster's `store` is set)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    environment: Environment
+    org: str
+    backend: Backend
+    retention: RetentionConfig
+    stores: tuple[StoreConfig, ...]
+    clusters: tuple[ClusterConfig, ...]
+
+    def store(self, name: str) -> StoreConfig:
+        return next(s for s in self.stores if s.name == name)
+
+    def cluster(self, name: str) -> ClusterConfig:
+        return next(c for c in self.clusters if c.name == name)
+
+    def clusters_of(self, store: StoreConfig) -> list[ClusterConfig]:
+        """The clusters that ship their logs to `store`."""
+        return [c for c in self.clusters if c.store == store.name]
+
+    @property
+    def is_prod(self) -> bool:
+        return self.environment == "prod"
+
+
+KNOWN_KEYS = tuple(_StackShape.model_fields)
+
+
+def _key_path(loc: Iterable[int | str]) -> str:
+    path = NAMESPACE
+    for i, part in enumerate(loc):
+        if isinstance(part, int):
+            path += f"[{part}]"
+        else:
+            path += (":" if i == 0 else ".") + str(part)
+    return path
+
+
+def _describe(error: Mapping[str, Any]) -> str:
+    # Pydantic's locations for model validators end in a synthetic part; keep the key path only.
+    loc = [p for p in error["loc"] if not (isinstance(p, str) and p.startswith("function-"))]
+    message = str(error["msg"]).removeprefix("Value error, ")
+    if error["type"] == "extra_forbidden":
+        return f"{_key_path(loc)}: unknown key; remove it or check its spelling"
+    if error["type"] == "missing":
+        return f"{_key_path(loc)}: required key is missing"
+    if error["type"] == "string_pattern_mismatch":
+        message = "must be a lowercase DNS label (a-z, 0-9 and '-', starting and ending with a letter or digit)"
+    got = error.get("input")
+    shown = "" if isinstance(got, (dict, list)) or error["type"] == "model_type" else f" (got {got!r})"
+    return f"{_key_path(loc)}: {message}{shown}"
+
+
+def _require(value: str | None, pattern: re.Pattern[str], path: str, what: str) -> list[str]:
+    if value is None:
+        return [f"{path}: required key is missing ({what})"]
+    if not pattern.match(value):
+        return [f"{path}: {value!r} is not {what}"]
+    return []
+
+
+def _check_cloud_fields(stack: _StackShape) -> list[str]:
+    problems: list[str] = []
+    for i, store in enumerate(stack.stores):
+        path = f"{NAMESPACE}:stores[{i}]"
+        if store.cloud == "aws":
+            problems += _require(store.account_id, AWS_ACCOUNT_ID, f"{path}.account_id", "a 12-digit AWS account id")
+            problems += _require(store.region, AWS_REGION, f"{path}.region", "an AWS region such as eu-west-1")
+            for extra in ("project", "project_number"):
+                if getattr(store, extra) is not None:
+                    problems.append(f"{path}.{extra}: only for gcp stores; remove it or set cloud: gcp")
+        else:
+            problems += _require(store.project, GCP_PROJECT, f"{path}.project", "a GCP project id")
+            problems += _require(
+                store.project_number, GCP_PROJECT_NUMBER, f"{path}.project_number", "a numeric GCP project number (quote it)"
+            )
+            problems += _require(store.region, GCP_REGION, f"{path}.region", "a GCP region such as europe-west1")
+            if store.account_id is not None:
+                problems.append(f"{path}.account_id: only for aws stores; remove it or set cloud: aws")
+    for i, cluster in enumerate(stack.clusters):
+        path = f"{NAMESPACE}:clusters[{i}]"
+        if cluster.cloud == "aws":
+            problems += _require(
+                cluster.oidc_provider_arn,
+                EKS_OIDC_PROVIDER_ARN,
+                f"{path}.oidc_provider_arn",
+                "an EKS OIDC provider ARN (arn:aws:iam::<account>:oidc-provider/oidc.eks.<region>.amazonaws.com/id/<ID>)",
+            )
+            problems += _require(cluster.region, AWS_REGION, f"{path}.region", "an AWS region such as eu-west-1")
+            if cluster.project is not None:
+                problems.append(f"{path}.project: only for gcp (GKE) clusters; remove it or set cloud: gcp")
+        else:
+            problems += _require(cluster.project, GCP_PROJECT, f"{path}.project", "a GCP project id")
+            problems += _require(cluster.region, GCP_REGION, f"{path}.region", "a GCP region such as europe-west1")
+            if cluster.oidc_provider_arn is not None:
+                problems.append(f"{path}.oidc_provider_arn: only for aws (EKS) clusters; remove it or set cloud: aws")
+    return problems
+
+
+def _duplicates(names: list[str], key: str) -> list[str]:
+    seen: dict[str, int] = {}
+    problems = []
+    for i, name in enumerate(names):
+        if name in seen:
+            problems.append(f"{NAMESPACE}:{key}[{i}].name: {name!r} is already used by {key}[{seen[name]}]; names must be unique")
+        seen.setdefault(name, i)
+    return problems
+
+
+def _resolve(stack: _StackShape) -> tuple[list[str], tuple[ClusterConfig, ...]]:
+    """Checks the cross-references and fills in each cluster's default store."""
+    problems = _duplicates([s.name for s in stack.stores], "stores")
+    problems += _duplicates([c.name for c in stack.clusters], "clusters")
+    stores = {s.name: s for s in stack.stores}
+    clusters = {c.name: c for c in stack.clusters}
+    store_names = ", ".join(stores)
+
+    for i, store in enumerate(stack.stores):
+        path = f"{NAMESPACE}:stores[{i}].cluster"
+        backend_cluster = clusters.get(store.cluster)
+        if backend_cluster is None:
+            problems.append(f"{path}: no cluster named {store.cluster!r}; use one of {', '.join(clusters)}")
+        elif backend_cluster.cloud != store.cloud:
+            problems.append(
+                f"{path}: cluster {store.cluster!r} is in {backend_cluster.cloud}, but the store is in {store.cloud}; "
+                "a backend runs in its store's cloud so that it reaches the bucket through workload identity"
+            )
+        elif store.cloud == "aws" and store.account_id and backend_cluster.oidc_provider_arn:
+            match = EKS_OIDC_PROVIDER_ARN.match(backend_cluster.oidc_provider_arn)
+            if match and match.group("account") != store.account_id:
+                problems.append(
+                    f"{path}: cluster {store.cluster!r} has its OIDC provider in account {match.group('account')}, "
+                    f"but the store is in {store.account_id}; IRSA needs the provider in the store's account"
+                )
+
+    resolved: list[ClusterConfig] = []
+    for i, cluster in enumerate(stack.clusters):
+        path = f"{NAMESPACE}:clusters[{i}]"
+        store_name = cluster.store
+        if store_name is None:
+            same_cloud = [s.name for s in stack.stores if s.cloud == cluster.cloud]
+            if len(same_cloud) != 1:
+                problems.append(
+                    f"{path}.store: required when the stack has {len(same_cloud)} {cluster.cloud} stores; "
+                    f"use one of {store_names}"
+                )
+            else:
+                store_name = same_cloud[0]
+        elif store_name not in stores:
+            problems.append(f"{path}.store: no store named {store_name!r}; use one of {store_names}")
+        if cluster.collector == "alloy" and stack.backend != "loki":
+            problems.append(f"{path}.collector: 'alloy' ships only to Loki; use fluent-bit or filebeat with backend elk")
+        if cluster.collector == "filebeat" and stack.backend != "elk":
+            problems.append(f"{path}.collector: 'filebeat' ships only to Elasticsearch; use fluent-bit or alloy with backend loki")
+        resolved.append(cluster.model_copy(update={"store": store_name}))
+
+    for i, store in enumerate(stack.stores):
+        backend_cluster = clusters.get(store.cluster)
+        if backend_cluster is not None and backend_cluster.store not in (None, store.name):
+            problems.append(
+                f"{NAMESPACE}:stores[{i}].cluster: cluster {store.cluster!r} runs this store's backend but ships its "
+                f"own logs to {backend_cluster.store!r}; a backend cluster ships to its own store"
+            )
+
+    if stack.environment == "prod" and not stack.retention.immutable:
+        problems.append(f"{NAMESPACE}:retention.immutable: must be true in prod (SOC 2 A1.2, C1.2: audit logs cannot be deleted early)")
+    return problems, tuple(resolved)
+
+
+def parse_config(raw: Mapping[str, Any]) -> PlatformConfig:
+    """Validates the `logmesh:*` keys (without the namespace) given as plain Python values."""
+    unknown = sorted(set(raw) - set(KNOWN_KEYS))
+    problems = [
+        f"{NAMESPACE}:{key}: unknown key; the logmesh keys are {', '.join(KNOWN_KEYS)}" for key in unknown
+    ]
+    try:
+        stack = _StackShape.model_validate({k: v for k, v in raw.items() if k in KNOWN_KEYS})
+    except ValidationError as exc:
+        problems += [_describe(e) for e in exc.errors()]
+        raise ConfigError(problems) from None
+    problems += _check_cloud_fields(stack)
+    resolve_problems, clusters = _resolve(stack)
+    problems += resolve_problems
+    if problems:
+        raise ConfigError(problems)
+    return PlatformConfig(
+        environment=stack.environment,
+        org=stack.org,
+        backend=stack.backend,
+        retention=stack.retention,
+        stores=tuple(stack.stores),
+        clusters=clusters,
+    )
+
+
+def _decode(key: str, value: Any) -> Any:
+    """Config values reach the program as strings; structured ones are JSON."""
+    if not isinstance(value, str):
+        return value
+    try:
+        return json.loads(value)
+    except json.JSONDecodeError:
+        if key in ("environment", "org", "backend"):
+            return value
+        raise ConfigError([f"{NAMESPACE}:{key}: is not valid YAML/JSON structure (got {value[:60]!r})"]) from None
+
+
+def _raw_stack_config() -> dict[str, Any]:
+    # pulumi.Config can only read keys it is asked for; to reject unknown keys we need them all.
+    # The Python SDK keeps them in the runtime config map (set by the CLI's PULUMI_CONFIG or by mocks).
+    from pulumi.runtime import config as runtime_config
+
+    merged: dict[str, Any] = dict(runtime_config.get_config_env())
+    merged.update(runtime_config.CONFIG.get())
+    prefix = NAMESPACE + ":"
+    return {k[len(prefix) :]: _decode(k[len(prefix) :], v) for k, v in merged.items() if k.startswith(prefix)}
+
+
+def load_config() -> PlatformConfig:
+    """Reads and validates the current stack's `logmesh:*` configuration."""
+    return parse_config(_raw_stack_config())

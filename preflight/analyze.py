@@ -1,0 +1,316 @@
+"""Analyze stage: drive a policy pack through pulumi_policy's own analyzer servicer.
+
+The servicer is what `pulumi preview --policy-pack` talks to over gRPC; calling it in-process with the
+same protobuf messages (Configure, Analyze per resource, AnalyzeStack once) gives the same enforcement
+levels, config handling and preview-unknown behaviour as the CLI. Its class is private to
+pulumi-policy, which is pinned; tests/test_policy_api.py guards the surface used here.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import runpy
+import sys
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi_policy
+import yaml
+from google.protobuf import empty_pb2, struct_pb2
+from pulumi.runtime.proto import analyzer_pb2
+from pulumi_policy import EnforcementLevel, Policy
+from pulumi_policy.policy import _PolicyAnalyzerServicer
+
+from preflight.project import InputError
+from preflight.recorder import Recording, Registration
+
+SOC2_CRITERION = re.compile(r"^(CC|A|C|PI|P)[0-9]+\.[0-9]+$")
+_LEVELS = {
+    "advisory": EnforcementLevel.ADVISORY,
+    "mandatory": EnforcementLevel.MANDATORY,
+    "remediate": EnforcementLevel.REMEDIATE,
+    "disabled": EnforcementLevel.DISABLED,
+}
+_PROTO_LEVELS = {
+    EnforcementLevel.ADVISORY: analyzer_pb2.ADVISORY,
+    EnforcementLevel.MANDATORY: analyzer_pb2.MANDATORY,
+    EnforcementLevel.REMEDIATE: analyzer_pb2.REMEDIATE,
+    EnforcementLevel.DISABLED: analyzer_pb2.DISABLED,
+}
+_LEVEL_NAMES = {analyzer_pb2.ADVISORY: "advisory", analyzer_pb2.MANDATORY: "mandatory", analyzer_pb2.REMEDIATE: "mandatory"}
+_SEVERITY_NAMES = {
+    analyzer_pb2.POLICY_SEVERITY_LOW: "low",
+    analyzer_pb2.POLICY_SEVERITY_MEDIUM: "medium",
+    analyzer_pb2.POLICY_SEVERITY_HIGH: "high",
+    analyzer_pb2.POLICY_SEVERITY_CRITICAL: "critical",
+}
+
+
+@dataclass
+class PolicyPackSpec:
+    """What a pack's `__main__.py` passes to `PolicyPack(...)`, captured without serving it."""
+
+    name: str
+    version: str
+    policies: list[Policy]
+    enforcement_level: EnforcementLevel
+    initial_config: dict[str, Any] | None
+    directory: Path
+
+    def policy(self, name: str) -> Policy:
+        return next(p for p in self.policies if p.name == name)
+
+
+def criteria_of(policy: Policy) -> list[str]:
+    """SOC 2 criteria a policy names: `framework.reference` ("CC6.1, CC6.7") plus criteria in its tags."""
+    found: list[str] = []
+    reference = policy.framework.reference if policy.framework is not None else None
+    for word in re.split(r"[,\s]+", reference or "") + list(policy.tags or []):
+        if SOC2_CRITERION.match(word) and word not in found:
+            found.append(word)
+    return found
+
+
+@dataclass
+class Diagnostic:
+    """One finding of one policy: a violation, or (in the report stage) an approved exception."""
+
+    policy: str
+    enforcement: str
+    severity: str
+    urn: str
+    resource_type: str
+    message: str
+    soc2: list[str]
+    remediation: str
+
+
+@dataclass
+class Analysis:
+    pack: PolicyPackSpec
+    config: dict[str, dict[str, Any]]
+    violations: list[Diagnostic] = field(default_factory=list)
+
+    @property
+    def mandatory(self) -> list[Diagnostic]:
+        return [v for v in self.violations if v.enforcement == "mandatory"]
+
+    @property
+    def advisory(self) -> list[Diagnostic]:
+        return [v for v in self.violations if v.enforcement == "advisory"]
+
+
+@contextmanager
+def _capturing_policy_pack(captured: dict[str, Any]) -> Iterator[None]:
+    """Replaces `pulumi_policy.PolicyPack` so running a pack's entry point records its arguments
+    instead of starting the gRPC server that serves forever."""
+
+    class CapturedPolicyPack:
+        def __init__(self, name: str, policies: list[Policy], enforcement_level: EnforcementLevel | None = None,
+                     initial_config: dict[str, Any] | None = None, **_: Any) -> None:
+            captured.update(name=name, policies=policies, enforcement_level=enforcement_level,
+                            initial_config=initial_config)
+
+    original = pulumi_policy.PolicyPack
+    pulumi_policy.PolicyPack = CapturedPolicyPack  # type: ignore[misc,assignment]
+    try:
+        yield
+    finally:
+        pulumi_policy.PolicyPack = original  # type: ignore[misc]
+
+
+def load_policy_pack(directory: Path) -> PolicyPackSpec:
+    entry = directory / "__main__.py"
+    manifest = directory / "PulumiPolicy.yaml"
+    if not entry.is_file() or not manifest.is_file():
+        raise InputError(f"--policy-pack {directory}: needs PulumiPolicy.yaml and __main__.py; pass a policy pack folder")
+    try:
+        spec = yaml.safe_load(manifest.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise InputError(f"{manifest}: not valid YAML: {exc}") from None
+    captured: dict[str, Any] = {}
+    parent = str(directory.resolve().parent)
+    sys.path.insert(0, parent)
+    try:
+        with _capturing_policy_pack(captured):
+            runpy.run_path(str(entry), run_name="__main__")
+    finally:
+        sys.path.remove(parent)
+    if not captured:
+        raise InputError(f"{entry}: did not construct a PolicyPack")
+    return PolicyPackSpec(
+        name=captured["name"],
+        version=str(spec.get("version") or "0.0.1"),
+        policies=list(captured["policies"]),
+        enforcement_level=captured["enforcement_level"] or EnforcementLevel.ADVISORY,
+        initial_config=captured["initial_config"],
+        directory=directory,
+    )
+
+
+def load_policy_config(path: Path | None) -> dict[str, Any]:
+    """A `--policy-pack-config` file, exactly as the Pulumi CLI takes it."""
+    if path is None:
+        return {}
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise InputError(f"--policy-config {path}: cannot be read: {exc.strerror}") from None
+    except json.JSONDecodeError as exc:
+        raise InputError(f"--policy-config {path}: not valid JSON (line {exc.lineno}): {exc.msg}") from None
+    if not isinstance(document, dict):
+        raise InputError(f"--policy-config {path}: must be a JSON object of policy names to settings")
+    return document
+
+
+def _level(value: Any, where: str) -> EnforcementLevel:
+    if not isinstance(value, str) or value not in _LEVELS:
+        raise InputError(f"{where}: enforcement level {value!r} is not one of {', '.join(_LEVELS)}")
+    return _LEVELS[value]
+
+
+def resolve_config(pack: PolicyPackSpec, raw: Mapping[str, Any], source: str = "policy config") -> dict[str, dict[str, Any]]:
+    """Per policy: its enforcement level and properties (schema defaults < initial config < file), as the
+    CLI computes them before it calls Configure. Unknown policy names and properties are input errors."""
+    names = {p.name for p in pack.policies}
+    unknown = sorted(set(raw) - names - {"all"})
+    if unknown:
+        raise InputError(f"{source}: unknown policy {unknown[0]!r}; the pack {pack.name} has no such policy")
+    default_level = _level(raw["all"], f"{source}: all") if "all" in raw else None
+    resolved: dict[str, dict[str, Any]] = {}
+    for policy in pack.policies:
+        schema = policy.config_schema.properties if policy.config_schema else {}
+        properties = {k: v["default"] for k, v in schema.items() if "default" in v}
+        level = default_level or policy.enforcement_level or pack.enforcement_level
+        for layer, where in (((pack.initial_config or {}).get(policy.name), "initial config"), (raw.get(policy.name), source)):
+            if isinstance(layer, str):
+                level = _level(layer, f"{where}: {policy.name}")
+            elif isinstance(layer, EnforcementLevel):
+                level = layer
+            elif isinstance(layer, dict):
+                extra = dict(layer)
+                if "enforcementLevel" in extra:
+                    level = _level(extra.pop("enforcementLevel"), f"{where}: {policy.name}.enforcementLevel")
+                bad = sorted(set(extra) - set(schema))
+                if bad:
+                    allowed = ", ".join(sorted(schema)) or "none"
+                    raise InputError(f"{where}: {policy.name}.{bad[0]} is not a setting of this policy; allowed: {allowed}")
+                properties.update(extra)
+            elif layer is not None:
+                raise InputError(f"{where}: {policy.name} must be an enforcement level or an object")
+        resolved[policy.name] = {"enforcementLevel": level, "properties": properties}
+    return resolved
+
+
+class Analyzer:
+    """One configured servicer for a pack; reusable across recordings."""
+
+    def __init__(self, pack: PolicyPackSpec, config: dict[str, dict[str, Any]]) -> None:
+        self.pack = pack
+        self.config = config
+        self.servicer = _PolicyAnalyzerServicer(
+            pack.name, pack.version, pack.policies, pack.enforcement_level, pack.initial_config
+        )
+        request = analyzer_pb2.ConfigureAnalyzerRequest()
+        for name, entry in config.items():
+            properties = struct_pb2.Struct()
+            properties.update(entry["properties"])
+            request.policyConfig[name].CopyFrom(
+                analyzer_pb2.PolicyConfig(enforcementLevel=_PROTO_LEVELS[entry["enforcementLevel"]], properties=properties)
+            )
+        self.servicer.Configure(request, None)  # type: ignore[no-untyped-call]
+        self._by_name = {p.name: p for p in pack.policies}
+
+    def _diagnostic(self, raw: Any, resource: Registration | None, types: Mapping[str, str]) -> Diagnostic | None:
+        if raw.enforcementLevel not in _LEVEL_NAMES:
+            return None
+        policy = self._by_name.get(raw.policyName)
+        urn = raw.urn or (resource.urn if resource is not None else "")
+        description = raw.description
+        message = raw.message.removeprefix(description).strip() if description and raw.message.startswith(description) else raw.message
+        return Diagnostic(
+            policy=raw.policyName,
+            enforcement=_LEVEL_NAMES[raw.enforcementLevel],
+            severity=_SEVERITY_NAMES.get(raw.severity, "unspecified"),
+            urn=urn,
+            resource_type=types.get(urn, resource.type if resource is not None else ""),
+            message=message or description,
+            soc2=criteria_of(policy) if policy is not None else [],
+            remediation=(policy.remediation_steps or "") if policy is not None else "",
+        )
+
+    def analyze(self, recording: Recording, progress: Any = None) -> Analysis:
+        analysis = Analysis(self.pack, self.config)
+        types = {r.urn: r.type for r in recording.resources}
+        providers = _provider_index(recording.resources)
+        for resource in recording.resources:
+            response = self.servicer.Analyze(_analyze_request(resource, providers), None)  # type: ignore[no-untyped-call]
+            analysis.violations += [d for d in (self._diagnostic(x, resource, types) for x in response.diagnostics) if d]
+            if progress is not None:
+                progress()
+        stack_request = analyzer_pb2.AnalyzeStackRequest(
+            resources=[_stack_resource(r, providers) for r in recording.resources]
+        )
+        response = self.servicer.AnalyzeStack(stack_request, None)  # type: ignore[no-untyped-call]
+        analysis.violations += [d for d in (self._diagnostic(x, None, types) for x in response.diagnostics) if d]
+        return analysis
+
+
+def _struct(values: Mapping[str, Any]) -> struct_pb2.Struct:
+    message = struct_pb2.Struct()
+    message.update(dict(values))
+    return message
+
+
+def _provider_index(resources: Iterable[Registration]) -> dict[str, analyzer_pb2.AnalyzerProviderResource]:
+    index = {}
+    for r in resources:
+        if r.type.startswith("pulumi:providers:"):
+            index[f"{r.urn}::{r.id}"] = analyzer_pb2.AnalyzerProviderResource(
+                type=r.type, properties=_struct(r.inputs), urn=r.urn, name=r.name
+            )
+    return index
+
+
+def _options(resource: Registration) -> analyzer_pb2.AnalyzerResourceOptions:
+    return analyzer_pb2.AnalyzerResourceOptions(
+        protect=resource.protect,
+        ignoreChanges=resource.ignore_changes,
+        additionalSecretOutputs=resource.additional_secret_outputs,
+        parent=resource.parent,
+    )
+
+
+def _analyze_request(resource: Registration, providers: Mapping[str, Any]) -> analyzer_pb2.AnalyzeRequest:
+    request = analyzer_pb2.AnalyzeRequest(
+        type=resource.type, properties=_struct(resource.inputs), urn=resource.urn, name=resource.name,
+        options=_options(resource),
+    )
+    if resource.provider in providers:
+        request.provider.CopyFrom(providers[resource.provider])
+    return request
+
+
+def _stack_resource(resource: Registration, providers: Mapping[str, Any]) -> analyzer_pb2.AnalyzerResource:
+    # The engine analyzes the stack on each resource's state: inputs plus the outputs known so far
+    # (ids and ARNs after `up`, only inputs in a preview), so cross-resource joins can use outputs.
+    message = analyzer_pb2.AnalyzerResource(
+        type=resource.type, properties=_struct(resource.outputs or resource.inputs), urn=resource.urn, name=resource.name,
+        options=_options(resource), parent=resource.parent, dependencies=resource.dependencies,
+    )
+    for key, urns in resource.property_dependencies.items():
+        message.propertyDependencies[key].urns.extend(urns)
+    if resource.provider in providers:
+        message.provider.CopyFrom(providers[resource.provider])
+    return message
+
+
+def plugin_info(pack: PolicyPackSpec) -> Any:
+    """The servicer's own description of the pack (policies with their metadata), as the CLI sees it."""
+    return _PolicyAnalyzerServicer(pack.name, pack.version, pack.policies, pack.enforcement_level).GetAnalyzerInfo(  # type: ignore[no-untyped-call]
+        empty_pb2.Empty(), None
+    )

@@ -1,0 +1,107 @@
+"""Pulumi project and stack files, read the way the Pulumi CLI reads them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+
+class InputError(Exception):
+    """Bad input to preflight (flags, project, stack file, state file, policy config): exit code 2."""
+
+
+# Stack files keep secrets encrypted (`{secure: <ciphertext>}`); offline there is no key to decrypt them,
+# so the program sees this stand-in, marked secret, and reports can prove it never leaks.
+SECRET_PLACEHOLDER = "preflight-secret-placeholder"
+
+
+@dataclass
+class Project:
+    name: str
+    directory: Path
+    main: Path
+    stack_config_dir: Path
+    runtime: str
+
+    def stack_file(self, stack: str) -> Path:
+        return self.stack_config_dir / f"Pulumi.{stack}.yaml"
+
+
+@dataclass
+class StackConfig:
+    values: dict[str, Any] = field(default_factory=dict)
+    secret_keys: list[str] = field(default_factory=list)
+    source: Path | None = None
+
+
+def _load_yaml(path: Path) -> Any:
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise InputError(f"{path}:{where}: not valid YAML: {problem}; fix the indentation or quoting there") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot be read: {exc.strerror}") from None
+
+
+def load_project(directory: Path) -> Project:
+    if not directory.is_dir():
+        raise InputError(f"--project-dir {directory}: no such folder; pass the folder that holds Pulumi.yaml")
+    pulumi_yaml = directory / "Pulumi.yaml"
+    if not pulumi_yaml.is_file():
+        raise InputError(f"--project-dir {directory}: no Pulumi.yaml there; pass a Pulumi project folder")
+    spec = _load_yaml(pulumi_yaml)
+    if not isinstance(spec, dict) or not isinstance(spec.get("name"), str):
+        raise InputError(f"{pulumi_yaml}: `name` is required and must be a string")
+    runtime = spec.get("runtime")
+    runtime_name = runtime.get("name") if isinstance(runtime, dict) else runtime
+    if runtime_name != "python":
+        raise InputError(f"{pulumi_yaml}: runtime is {runtime_name!r}; preflight runs Python programs only")
+    main = directory / str(spec.get("main") or ".")
+    main_file = main / "__main__.py" if main.is_dir() else main
+    if not main_file.is_file():
+        raise InputError(f"{pulumi_yaml}: the program {main_file} does not exist; set `main` or add __main__.py")
+    config_dir = directory / str(spec.get("stackConfigDir") or ".")
+    return Project(spec["name"], directory, main_file, config_dir, "python")
+
+
+def _placeholders(value: Any, path: str, secret_paths: list[str]) -> Any:
+    if isinstance(value, dict):
+        if set(value) == {"secure"}:
+            secret_paths.append(path)
+            return SECRET_PLACEHOLDER
+        return {k: _placeholders(v, f"{path}.{k}", secret_paths) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_placeholders(v, f"{path}[{i}]", secret_paths) for i, v in enumerate(value)]
+    return value
+
+
+def load_stack_config(project: Project, stack: str) -> StackConfig:
+    """The stack's `config:` map with keys namespaced as the CLI does (`key` -> `<project>:key`).
+
+    A project without a stack file runs with empty config, as `pulumi preview` on a new stack would."""
+    path = project.stack_file(stack)
+    if not path.is_file():
+        return StackConfig()
+    document = _load_yaml(path)
+    if document is None:
+        return StackConfig(source=path)
+    if not isinstance(document, dict):
+        raise InputError(f"{path}: must be a mapping with a `config:` key")
+    config = document.get("config") or {}
+    if not isinstance(config, dict):
+        raise InputError(f"{path}: `config` must be a mapping of keys to values")
+    values: dict[str, Any] = {}
+    secret_keys: list[str] = []
+    for key, value in config.items():
+        full_key = str(key) if ":" in str(key) else f"{project.name}:{key}"
+        secret_paths: list[str] = []
+        values[full_key] = _placeholders(value, full_key, secret_paths)
+        if secret_paths:
+            secret_keys.append(full_key)
+    return StackConfig(values, secret_keys, path)

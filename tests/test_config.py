@@ -1,0 +1,172 @@
+"""Stack configuration: the example stacks load, and every kind of mistake names its key and registers nothing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from components.config import ConfigError
+from preflight.recorder import Recording
+from tests.harness import run, stack_config
+
+
+def failing(config: dict[str, Any]) -> ConfigError:
+    with pytest.raises(ConfigError) as caught:
+        run(config)
+    assert caught.value.registrations == []  # type: ignore[attr-defined]
+    return caught.value
+
+
+def test_example_stacks_build_a_platform(example: Recording) -> None:
+    platforms = example.of_type("logmesh:platform:LogPlatform")
+    assert len(platforms) == 1
+    summary = example.stack_outputs["summary"]
+    config = stack_config(example.stack)
+    assert set(summary["stores"]) == {s["name"] for s in config["logmesh:stores"]}
+    assert set(summary["clusters"]) == {c["name"] for c in config["logmesh:clusters"]}
+    for cluster in summary["clusters"].values():
+        assert cluster["ships_to"] in summary["stores"]
+
+
+def test_prod_spans_both_clouds_meshes_and_collectors() -> None:
+    config = stack_config("prod")
+    stores, clusters = config["logmesh:stores"], config["logmesh:clusters"]
+    assert {s["cloud"] for s in stores} == {"aws", "gcp"}
+    assert len(clusters) >= 4
+    assert {c["cloud"] for c in clusters} == {"aws", "gcp"}
+    assert {c["mesh"] for c in clusters} >= {"istio", "linkerd"}
+    assert len({c["collector"] for c in clusters}) > 1
+
+
+def test_cluster_store_defaults_to_the_store_of_its_cloud() -> None:
+    recording = run(stack_config("staging"))
+    clusters = recording.stack_outputs["summary"]["clusters"]
+    assert clusters["stg-eks"]["ships_to"] == "aws-main"
+    assert clusters["stg-gke"]["ships_to"] == "gcp-main"
+
+
+def _set(config: dict[str, Any], path: str, value: Any) -> None:
+    key, *rest = path.split(".")
+    target: Any = config
+    parts: list[Any] = [key]
+    for part in rest:
+        parts += [int(p) if p.isdigit() else p for p in part.replace("]", "").split("[")]
+    for part in parts[:-1]:
+        target = target[part]
+    if value is _DELETE:
+        del target[parts[-1]]
+    else:
+        target[parts[-1]] = value
+
+
+_DELETE = object()
+
+BAD_VALUES = [
+    ("logmesh:environment", "production", "logmesh:environment", "'dev', 'staging' or 'prod'"),
+    ("logmesh:backend", "splunk", "logmesh:backend", "'loki' or 'elk'"),
+    ("logmesh:clusters.1.mesh", "consul", "logmesh:clusters[1].mesh", "'istio', 'linkerd' or 'none'"),
+    ("logmesh:clusters.0.collector", "vector", "logmesh:clusters[0].collector", "'fluent-bit', 'alloy' or 'filebeat'"),
+    ("logmesh:retention.hot_days", 0, "logmesh:retention.hot_days", "greater than or equal to 1"),
+    ("logmesh:retention.hot_days", "30", "logmesh:retention.hot_days", "valid integer"),
+    ("logmesh:retention.archive_days", 10, "logmesh:retention", "archive_days (10) must be >= hot_days (30)"),
+    ("logmesh:retention.immutable", False, "logmesh:retention.immutable", "must be true in prod"),
+    ("logmesh:org", "Acme_Corp", "logmesh:org", "lowercase DNS label"),
+    ("logmesh:stores.0.name", "Bad_Name", "logmesh:stores[0].name", "lowercase DNS label"),
+    ("logmesh:stores.0.account_id", "12345", "logmesh:stores[0].account_id", "12-digit AWS account id"),
+    ("logmesh:stores.1.project_number", 987654321098, "logmesh:stores[1].project_number", "valid string"),
+    ("logmesh:clusters.0.oidc_provider_arn", "arn:aws:iam::333333333333:role/x", "logmesh:clusters[0].oidc_provider_arn", "EKS OIDC"),
+    ("logmesh:clusters.0.region", "mars-1", "logmesh:clusters[0].region", "AWS region"),
+]
+
+
+@pytest.mark.parametrize(("path", "value", "key", "expected"), BAD_VALUES, ids=[f"{b[0]}={b[1]!r}" for b in BAD_VALUES])
+def test_bad_value_names_the_key(path: str, value: Any, key: str, expected: str) -> None:
+    config = stack_config("prod")
+    _set(config, path, value)
+    error = failing(config)
+    assert any(line.startswith(f"{key}:") and expected in line for line in error.problems), error.problems
+
+
+def test_unknown_top_level_and_nested_keys() -> None:
+    config = stack_config("prod")
+    config["logmesh:retension"] = {"hot_days": 1}
+    config["logmesh:clusters"][2]["colector"] = "alloy"
+    error = failing(config)
+    assert any(p.startswith("logmesh:retension: unknown key") for p in error.problems)
+    assert any(p.startswith("logmesh:clusters[2].colector: unknown key") for p in error.problems)
+
+
+@pytest.mark.parametrize("key", ["logmesh:environment", "logmesh:org", "logmesh:retention", "logmesh:stores"])
+def test_missing_required_key(key: str) -> None:
+    config = stack_config("dev")
+    del config[key]
+    error = failing(config)
+    assert f"{key}: required key is missing" in error.problems
+
+
+def test_missing_nested_key() -> None:
+    config = stack_config("prod")
+    del config["logmesh:clusters"][3]["context"]
+    error = failing(config)
+    assert "logmesh:clusters[3].context: required key is missing" in error.problems
+    config = stack_config("prod")
+    del config["logmesh:stores"][0]["account_id"]
+    error = failing(config)
+    assert any(p.startswith("logmesh:stores[0].account_id: required key is missing") for p in error.problems)
+
+
+def test_dangling_references() -> None:
+    config = stack_config("prod")
+    config["logmesh:clusters"][1]["store"] = "aws-euw1"
+    config["logmesh:stores"][1]["cluster"] = "prod-gke-usc1"
+    error = failing(config)
+    assert any(p.startswith("logmesh:clusters[1].store: no store named 'aws-euw1'; use one of aws-use1, gcp-euw1") for p in error.problems)
+    assert any(p.startswith("logmesh:stores[1].cluster: no cluster named 'prod-gke-usc1'") for p in error.problems)
+
+
+def test_duplicate_names() -> None:
+    config = stack_config("prod")
+    config["logmesh:clusters"][3]["name"] = "prod-gke-euw1"
+    error = failing(config)
+    assert any(p.startswith("logmesh:clusters[3].name: 'prod-gke-euw1' is already used by clusters[2]") for p in error.problems)
+
+
+def test_collector_must_match_backend() -> None:
+    config = stack_config("prod")
+    config["logmesh:backend"] = "elk"
+    error = failing(config)
+    assert any(p.startswith("logmesh:clusters[1].collector: 'alloy' ships only to Loki") for p in error.problems)
+    config = stack_config("dev")
+    config["logmesh:clusters"][0]["collector"] = "filebeat"
+    error = failing(config)
+    assert any(p.startswith("logmesh:clusters[0].collector: 'filebeat' ships only to Elasticsearch") for p in error.problems)
+
+
+def test_backend_cluster_must_be_in_the_store_cloud_and_account() -> None:
+    config = stack_config("prod")
+    config["logmesh:stores"][0]["cluster"] = "prod-gke-euw1"
+    error = failing(config)
+    assert any(p.startswith("logmesh:stores[0].cluster: cluster 'prod-gke-euw1' is in gcp") for p in error.problems)
+    config = stack_config("prod")
+    config["logmesh:stores"][0]["account_id"] = "444444444444"
+    error = failing(config)
+    assert any("IRSA needs the provider in the store's account" in p for p in error.problems)
+
+
+def test_ambiguous_default_store() -> None:
+    config = stack_config("prod")
+    config["logmesh:stores"].append(
+        {"name": "aws-usw2", "cloud": "aws", "region": "us-west-2", "account_id": "333333333333", "cluster": "prod-eks-usw2"}
+    )
+    config["logmesh:clusters"][0].pop("store", None)
+    config["logmesh:clusters"][1]["store"] = "aws-usw2"
+    error = failing(config)
+    assert "logmesh:clusters[0].store: required when the stack has 2 aws stores; use one of aws-use1, gcp-euw1, aws-usw2" in error.problems
+
+
+def test_structured_value_that_is_not_json() -> None:
+    config = stack_config("dev")
+    config["logmesh:retention"] = "{hot_days: 7"
+    error = failing(config)
+    assert error.problems[0].startswith("logmesh:retention:")
