@@ -56,7 +56,11 @@ class CloudProviders:
 
 
 class LogPlatform(pulumi.ComponentResource):
-    """Stores, backends and collectors of one environment."""
+    """Stores, backends and collectors of one environment.
+
+    Built in stages, each from the one before: stores (components/storage.py), the backend on each
+    store's cluster (components/backends.py), then the collector and mesh access logs in every cluster
+    (components/collectors.py, components/mesh.py) and alert rules (components/alerts.py)."""
 
     summary: pulumi.Output[dict[str, Any]]
 
@@ -64,8 +68,22 @@ class LogPlatform(pulumi.ComponentResource):
         super().__init__("logmesh:platform:LogPlatform", name, None, opts)
         self.config = config
         self.providers = CloudProviders(config, self)
+        self.stores = self._build_stores()
+        self.backends = self._build_backends()
+        self._build_collectors()
         self.summary = pulumi.Output.from_input(self._summary())
         self.register_outputs({"summary": self.summary})
+
+    def _build_stores(self) -> dict[str, Any]:
+        """One LogStore per store config, keyed by store name (issue: encrypted log stores)."""
+        return {}
+
+    def _build_backends(self) -> dict[str, Any]:
+        """One backend per store, on the store's backend cluster, keyed by store name (issue: backends)."""
+        return {}
+
+    def _build_collectors(self) -> None:
+        """A collector in every cluster, mesh access logs, alert rules (issue: collectors)."""
 
     def _summary(self) -> dict[str, Any]:
         return {
