@@ -150,13 +150,19 @@ class PlatformConfig(BaseModel):
 KNOWN_KEYS = tuple(_StackShape.model_fields)
 
 
+_PLAIN_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
+
+
 def _key_path(loc: Iterable[int | str]) -> str:
+    """`logmesh:clusters[1].mesh`; a key that is not a plain word is quoted: `logmesh:clusters[0][""]`."""
     path = NAMESPACE
     for i, part in enumerate(loc):
         if isinstance(part, int):
             path += f"[{part}]"
-        else:
+        elif _PLAIN_KEY.match(str(part)):
             path += (":" if i == 0 else ".") + str(part)
+        else:
+            path += (":" if i == 0 else "") + f"[{json.dumps(str(part))}]"
     return path
 
 
@@ -295,7 +301,7 @@ def parse_config(raw: Mapping[str, Any]) -> PlatformConfig:
     """Validates the `logmesh:*` keys (without the namespace) given as plain Python values."""
     unknown = sorted(set(raw) - set(KNOWN_KEYS))
     problems = [
-        f"{NAMESPACE}:{key}: unknown key; the logmesh keys are {', '.join(KNOWN_KEYS)}" for key in unknown
+        f"{_key_path([key])}: unknown key; the logmesh keys are {', '.join(KNOWN_KEYS)}" for key in unknown
     ]
     try:
         stack = _StackShape.model_validate({k: v for k, v in raw.items() if k in KNOWN_KEYS})
