@@ -118,6 +118,9 @@ class _StackShape(_Strict):
     retention: RetentionConfig
     stores: list[StoreConfig] = Field(min_length=1)
     clusters: list[ClusterConfig] = Field(min_length=1)
+    # cluster name -> kubeconfig content; set with `pulumi config set --secret --path 'logmesh:kubeconfigs.<cluster>'`.
+    # Clusters not listed use the ambient kubeconfig (KUBECONFIG) and their `context`.
+    kubeconfigs: dict[str, Annotated[str, Field(min_length=1)]] = Field(default_factory=dict)
 
 
 class PlatformConfig(BaseModel):
@@ -131,6 +134,7 @@ class PlatformConfig(BaseModel):
     retention: RetentionConfig
     stores: tuple[StoreConfig, ...]
     clusters: tuple[ClusterConfig, ...]
+    kubeconfigs: dict[str, str] = Field(default_factory=dict, repr=False)
 
     def store(self, name: str) -> StoreConfig:
         return next(s for s in self.stores if s.name == name)
@@ -292,16 +296,31 @@ def _resolve(stack: _StackShape) -> tuple[list[str], tuple[ClusterConfig, ...]]:
                 f"own logs to {backend_cluster.store!r}; a backend cluster ships to its own store"
             )
 
+    for cluster_name in stack.kubeconfigs:
+        if cluster_name not in clusters:
+            path = _key_path(["kubeconfigs", cluster_name])
+            problems.append(f"{path}: no cluster named {cluster_name!r}; use one of {', '.join(clusters)}")
     if stack.environment == "prod" and not stack.retention.immutable:
         problems.append(f"{NAMESPACE}:retention.immutable: must be true in prod (SOC 2 A1.2, C1.2: audit logs cannot be deleted early)")
     return problems, tuple(resolved)
 
 
-def parse_config(raw: Mapping[str, Any]) -> PlatformConfig:
-    """Validates the `logmesh:*` keys (without the namespace) given as plain Python values."""
+SECRET_KEYS = ("kubeconfigs",)
+
+
+def parse_config(raw: Mapping[str, Any], secret_keys: Iterable[str] = ()) -> PlatformConfig:
+    """Validates the `logmesh:*` keys (without the namespace) given as plain Python values.
+
+    `secret_keys` names the keys the stack stores encrypted; keys in SECRET_KEYS must be among them."""
     unknown = sorted(set(raw) - set(KNOWN_KEYS))
     problems = [
         f"{_key_path([key])}: unknown key; the logmesh keys are {', '.join(KNOWN_KEYS)}" for key in unknown
+    ]
+    problems += [
+        f"{_key_path([key])}: holds credentials and must be a secret; set it with "
+        f"`pulumi config set --secret --path '{NAMESPACE}:{key}.<name>' <value>`"
+        for key in SECRET_KEYS
+        if raw.get(key) and key not in set(secret_keys)
     ]
     try:
         stack = _StackShape.model_validate({k: v for k, v in raw.items() if k in KNOWN_KEYS})
@@ -320,6 +339,7 @@ def parse_config(raw: Mapping[str, Any]) -> PlatformConfig:
         retention=stack.retention,
         stores=tuple(stack.stores),
         clusters=clusters,
+        kubeconfigs=dict(stack.kubeconfigs),
     )
 
 
@@ -335,7 +355,7 @@ def _decode(key: str, value: Any) -> Any:
         raise ConfigError([f"{NAMESPACE}:{key}: is not valid YAML/JSON structure (got {value[:60]!r})"]) from None
 
 
-def _raw_stack_config() -> dict[str, Any]:
+def _raw_stack_config() -> tuple[dict[str, Any], list[str]]:
     # pulumi.Config can only read keys it is asked for; to reject unknown keys we need them all.
     # The Python SDK keeps them in the runtime config map (set by the CLI's PULUMI_CONFIG or by mocks).
     from pulumi.runtime import config as runtime_config
@@ -343,9 +363,13 @@ def _raw_stack_config() -> dict[str, Any]:
     merged: dict[str, Any] = dict(runtime_config.get_config_env())
     merged.update(runtime_config.CONFIG.get())
     prefix = NAMESPACE + ":"
-    return {k[len(prefix) :]: _decode(k[len(prefix) :], v) for k, v in merged.items() if k.startswith(prefix)}
+    values = {k[len(prefix) :]: _decode(k[len(prefix) :], v) for k, v in merged.items() if k.startswith(prefix)}
+    secret = [k for k in values if runtime_config.is_config_secret(prefix + k)]
+    secret += [k[len(prefix) :] for k in runtime_config.get_config_secret_keys_env() if k.startswith(prefix)]
+    return values, secret
 
 
 def load_config() -> PlatformConfig:
     """Reads and validates the current stack's `logmesh:*` configuration."""
-    return parse_config(_raw_stack_config())
+    values, secret_keys = _raw_stack_config()
+    return parse_config(values, secret_keys)

@@ -27,8 +27,10 @@ class CloudProviders:
         for store in config.stores:
             self.stores[store.name] = self._store_provider(config, store, parent)
         for cluster in config.clusters:
+            kubeconfig = config.kubeconfigs.get(cluster.name)
             self.clusters[cluster.name] = k8s.Provider(
                 f"{cluster.name}-k8s",
+                kubeconfig=pulumi.Output.secret(kubeconfig) if kubeconfig is not None else None,
                 context=cluster.context,
                 enable_server_side_apply=True,
                 opts=pulumi.ResourceOptions(parent=parent),

@@ -170,3 +170,32 @@ def test_structured_value_that_is_not_json() -> None:
     config["logmesh:retention"] = "{hot_days: 7"
     error = failing(config)
     assert error.problems[0].startswith("logmesh:retention:")
+
+
+SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
+
+
+def test_kubeconfigs_must_be_secret() -> None:
+    config = stack_config("dev")
+    config["logmesh:kubeconfigs"] = {"dev-eks": "apiVersion: v1\nkind: Config\n"}
+    error = failing(config)
+    assert any(p.startswith("logmesh:kubeconfigs: holds credentials and must be a secret") for p in error.problems)
+
+
+def test_kubeconfig_for_unknown_cluster() -> None:
+
+    config = stack_config("dev")
+    config["logmesh:kubeconfigs"] = {"dev-gke": "apiVersion: v1\nkind: Config\n"}
+    with pytest.raises(ConfigError) as caught:
+        record_program(PROJECT.main, PROJECT.name, "test", config, secret_keys=["logmesh:kubeconfigs"])
+    assert any(p.startswith("logmesh:kubeconfigs.dev-gke: no cluster named 'dev-gke'") for p in caught.value.problems)
+
+
+def test_secret_kubeconfig_reaches_the_provider_as_a_secret() -> None:
+
+    kubeconfig = "apiVersion: v1\nkind: Config\nusers: [{name: admin, user: {token: s3cr3t-token}}]\n"
+    config = stack_config("dev")
+    config["logmesh:kubeconfigs"] = {"dev-eks": kubeconfig}
+    recording = record_program(PROJECT.main, PROJECT.name, "test", config, secret_keys=["logmesh:kubeconfigs"])
+    (provider,) = [r for r in recording.resources if r.type == "pulumi:providers:kubernetes"]
+    assert provider.inputs["kubeconfig"] == {"4dabf18193072939515e22adb298388d": SECRET_SIG, "value": kubeconfig}
