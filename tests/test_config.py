@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 from components.config import ConfigError
-from preflight.recorder import Recording
-from tests.harness import run, stack_config
+from preflight.recorder import Recording, record_program
+from tests.harness import PROJECT, run, stack_config
 
 
 def failing(config: dict[str, Any]) -> ConfigError:
