@@ -1,57 +1,192 @@
-"""`python -m preflight`: record the program under mocks and print its resource tree.
+"""`python -m preflight`: check a Pulumi Python program (or a stack export) against a policy pack, offline.
 
-Exit codes: 0 success; 2 usage, stack config, program or state error (one message, no traceback)."""
+record (the program under the SDK's mocks, or a `pulumi stack export` file) -> analyze (the pack through
+pulumi_policy's own analyzer) -> report (text, markdown, json or sarif).
+
+Exit codes: 0 no mandatory violation; 1 mandatory violations; 2 usage, stack config, program, policy pack or
+state error (one message, no traceback unless --debug).
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import sys
+import traceback
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
+from typing import Any, TextIO
 
-from components.config import ConfigError
+import pulumi
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from preflight.analyze import Analyzer, load_policy_config, load_policy_pack, resolve_config
+from preflight.markdown import render_markdown
 from preflight.project import InputError, load_project, load_stack_config
 from preflight.recorder import Recording, record_program
+from preflight.report import Evidence, build_evidence, to_json
+from preflight.sarif import render_sarif
+from preflight.state import load_state
+from preflight.text import render_text
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_STACK = "dev"
+FORMATS = ("text", "markdown", "json", "sarif")
+# Below this many resources a run takes about a second: no progress bar.
+PROGRESS_THRESHOLD = 200
+
+
+class StageError(Exception):
+    """A failure of the program or the policy pack, already worded for the user (exit code 2)."""
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m preflight", description=__doc__)
-    parser.add_argument("--project-dir", type=Path, default=REPO_ROOT)
-    parser.add_argument("--stack", default="dev")
-    parser.add_argument("--format", choices=["text"], default="text")
-    parser.add_argument("--preview", action="store_true", help="run as a preview: outputs are unknown")
+    parser = argparse.ArgumentParser(
+        prog="python -m preflight", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--project-dir", type=Path, default=REPO_ROOT, help="the Pulumi project (default: this repository)")
+    parser.add_argument("--stack", help=f"stack name (default: {DEFAULT_STACK}; with --state, the export's stack)")
+    parser.add_argument("--policy-pack", type=Path, default=REPO_ROOT / "policies", help="policy pack folder (default: policies/)")
+    parser.add_argument(
+        "--policy-config", type=Path, help="policy pack config JSON (default: <policy pack>/config/<stack>.json when it exists)"
+    )
+    parser.add_argument("--format", choices=FORMATS, default="text")
+    parser.add_argument("--output", type=Path, help="write the report to FILE instead of standard output")
+    parser.add_argument(
+        "--state", type=Path, metavar="EXPORT.json", help="check a `pulumi stack export` file instead of running the program"
+    )
+    parser.add_argument("--preview", action="store_true", help="run as a preview: computed outputs are unknown")
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
     return parser
 
 
-def print_tree(recording: Recording) -> None:
-    children: dict[str, list[str]] = {}
-    by_urn = recording.by_urn()
-    for r in recording.resources:
-        children.setdefault(r.parent, []).append(r.urn)
+def _where(exc: BaseException, roots: list[Path]) -> str:
+    """`file:line` of the innermost traceback frame inside one of `roots` (the program or the pack), if any."""
+    resolved = [str(root.resolve()) for root in roots]
+    found = ""
+    for frame in traceback.extract_tb(exc.__traceback__):
+        if any(frame.filename.startswith(root) for root in resolved) and "site-packages" not in frame.filename:
+            found = f"{frame.filename}:{frame.lineno}"
+    return found
 
-    def show(urn: str, depth: int) -> None:
-        r = by_urn[urn]
-        print(f"{'  ' * depth}{r.type}  {r.name}")
-        for child in sorted(children.get(urn, []), key=lambda u: (by_urn[u].type, by_urn[u].name)):
-            show(child, depth + 1)
 
-    print(f"{recording.project}/{recording.stack}: {len(recording.resources)} resources")
-    for root in sorted(children.get("", []), key=lambda u: by_urn[u].name):
-        show(root, 1)
+def _describe(exc: BaseException, roots: list[Path]) -> str:
+    if isinstance(exc, pulumi.RunError):
+        # components.config.ConfigError is a RunError: its message already lists one problem per line.
+        return str(exc)
+    where = _where(exc, roots)
+    return f"{type(exc).__name__}: {exc}" + (f" (at {where})" if where else "")
+
+
+@contextmanager
+def _stage(what: str, roots: list[Path], debug: bool) -> Iterator[None]:
+    try:
+        yield
+    except (InputError, StageError):
+        raise
+    except Exception as exc:
+        if debug:
+            raise
+        raise StageError(f"{what}: {_describe(exc, roots)}") from exc
+
+
+def _record(args: argparse.Namespace, console: Console | None) -> tuple[Recording, str]:
+    """The recording, and the file SARIF locates findings at when a resource has no source line."""
+    if args.state is not None:
+        recording = load_state(args.state, args.project_dir)
+        if args.stack:
+            recording.stack = args.stack
+        return recording, "Pulumi.yaml"
+    project = load_project(args.project_dir)
+    stack = args.stack or DEFAULT_STACK
+    config = load_stack_config(project, stack)
+    status = console.status(f"running {project.main} under mocks") if console is not None else nullcontext()
+    with status, _stage(f"the program {project.main} failed", [project.directory], args.debug):
+        recording = record_program(project.main, project.name, stack, config.values, config.secret_keys, args.preview)
+    main = project.main.resolve()
+    try:
+        fallback = main.relative_to(project.directory.resolve()).as_posix()
+    except ValueError:
+        fallback = main.as_uri()
+    return recording, fallback
+
+
+def _progress(console: Console | None, total: int) -> Any:
+    if console is None or total < PROGRESS_THRESHOLD:
+        return nullcontext(None)
+    return Progress(
+        TextColumn("analyzing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console, transient=True
+    )
+
+
+def _advancer(progress: Progress | None, total: int) -> Callable[[], None] | None:
+    if progress is None:
+        return None
+    task = progress.add_task("analyze", total=total)
+    return lambda: progress.advance(task)
+
+
+def _analyze(args: argparse.Namespace, recording: Recording, console: Console | None) -> Any:
+    pack_dir: Path = args.policy_pack
+    with _stage(f"policy pack {pack_dir} failed to load", [pack_dir], args.debug):
+        pack = load_policy_pack(pack_dir)
+    config_file = args.policy_config
+    if config_file is None:
+        default = pack_dir / "config" / f"{recording.stack}.json"
+        config_file = default if default.is_file() else None
+    source = f"--policy-config {config_file}" if config_file is not None else "policy config"
+    config = resolve_config(pack, load_policy_config(config_file), source)
+    with _stage(f"policy pack {pack.name} failed", [pack_dir], args.debug):
+        analyzer = Analyzer(pack, config)
+        with _progress(console, len(recording.resources)) as progress:
+            return analyzer.analyze(recording, _advancer(progress, len(recording.resources)))
+
+
+def render(evidence: Evidence, format_: str, stream: TextIO, fallback_artifact: str = "Pulumi.yaml") -> None:
+    if format_ == "text":
+        render_text(evidence, stream)
+    elif format_ == "markdown":
+        stream.write(render_markdown(evidence))
+    elif format_ == "json":
+        json.dump(to_json(evidence), stream, indent=2)
+        stream.write("\n")
+    else:
+        json.dump(render_sarif(evidence, fallback_artifact), stream, indent=2)
+        stream.write("\n")
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.state is not None and args.preview:
+        raise InputError("--preview applies to program runs; a --state export holds deployed values")
+    console = Console(stderr=True) if sys.stderr.isatty() else None
+    recording, fallback = _record(args, console)
+    analysis = _analyze(args, recording, console)
+    evidence = build_evidence(recording, analysis, args.project_dir, preview=args.preview)
+    if args.output is not None:
+        try:
+            with args.output.open("w", encoding="utf-8") as stream:
+                render(evidence, args.format, stream, fallback)
+        except OSError as exc:
+            raise InputError(f"--output {args.output}: cannot be written: {exc.strerror}") from None
+        print(f"preflight {evidence.project}/{evidence.stack}: {evidence.verdict()} ({args.format} report: {args.output})", file=sys.stderr)
+    else:
+        render(evidence, args.format, sys.stdout, fallback)
+    return 1 if evidence.mandatory else 0
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        project = load_project(args.project_dir)
-        config = load_stack_config(project, args.stack)
-        recording = record_program(project.main, project.name, args.stack, config.values, config.secret_keys, args.preview)
-    except (InputError, ConfigError) as exc:
+        return run(args)
+    except BrokenPipeError:
+        # The reader (`| head`) closed the pipe: stop quietly, as Unix tools do.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+    except (InputError, StageError) as exc:
         if args.debug:
             raise
         print(f"preflight: {exc}", file=sys.stderr)
         return 2
-    print_tree(recording)
-    return 0

@@ -24,6 +24,7 @@ from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
 from preflight.mocks import RealisticMocks
+from preflight.secrets import is_secret, secret
 
 STACK_TYPE = "pulumi:pulumi:Stack"
 
@@ -106,6 +107,14 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
             return response
         source_file, source_line = _source(request)
         outputs = json_format.MessageToDict(response.object) if response.object else {}
+        if request.additionalSecretOutputs and outputs:
+            # The engine marks these outputs secret (e.g. RandomPassword.result, tls PrivateKey.privateKeyPem);
+            # the SDK's mock monitor does not, so values derived from them would reach other resources unmarked.
+            for key in request.additionalSecretOutputs:
+                if key in outputs and not is_secret(outputs[key]):
+                    outputs[key] = secret(outputs[key])
+            response.object.Clear()
+            response.object.update(outputs)
         self.registrations.append(
             Registration(
                 urn=response.urn,

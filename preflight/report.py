@@ -1,0 +1,186 @@
+"""Report stage, part one: the evidence every format renders, built once from a Recording and an Analysis.
+
+`Evidence` is plain data: resources with secrets redacted, the violations that stand, the approved exceptions, the
+pack's policies and the counts. Renderers (json here; text, markdown, sarif in their modules) only format it.
+Everything here is linear in the number of resources and diagnostics.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from preflight.analyze import Analysis, Diagnostic, PolicySummary
+from preflight.recorder import Recording, Registration
+from preflight.secrets import Scrubber, redact, secret_strings
+
+_ENFORCEMENT_ORDER = {"mandatory": 0, "advisory": 1}
+
+
+@dataclass
+class ResourceEntry:
+    urn: str
+    type: str
+    name: str
+    parent: str
+    inputs: dict[str, Any]  # secrets redacted
+    custom: bool
+    source_file: str
+    source_line: int
+
+
+@dataclass
+class Finding:
+    """A violation, or (with reason, approved_by and expires set) an approved exception."""
+
+    policy: str
+    enforcement: str
+    severity: str
+    urn: str
+    resource_type: str
+    message: str
+    soc2: list[str]
+    remediation: str
+    source_file: str = ""
+    source_line: int = 0
+    reason: str = ""
+    approved_by: str = ""
+    expires: str = ""
+
+
+@dataclass
+class Evidence:
+    project: str
+    stack: str
+    mode: str  # "program" or "state"
+    preview: bool
+    pack: str
+    pack_version: str
+    project_dir: Path | None
+    resources: list[ResourceEntry]
+    violations: list[Finding]
+    exceptions: list[Finding]
+    policies: list[PolicySummary]
+    recording: Recording = field(repr=False)
+
+    @property
+    def mandatory(self) -> list[Finding]:
+        return [v for v in self.violations if v.enforcement == "mandatory"]
+
+    @property
+    def advisory(self) -> list[Finding]:
+        return [v for v in self.violations if v.enforcement != "mandatory"]
+
+    @property
+    def passed(self) -> bool:
+        return not self.mandatory
+
+    @property
+    def enabled_policies(self) -> list[PolicySummary]:
+        return [p for p in self.policies if p.enforcement != "disabled"]
+
+    def summary(self) -> dict[str, int]:
+        return {
+            "resources": len(self.resources),
+            "policies": len(self.enabled_policies),
+            "mandatory": len(self.mandatory),
+            "advisory": len(self.advisory),
+            "exceptions": len(self.exceptions),
+        }
+
+    def verdict(self) -> str:
+        counts = self.summary()
+        if counts["mandatory"]:
+            return f"FAILED: {counts['mandatory']} mandatory violation{'s' if counts['mandatory'] != 1 else ''}"
+        return "PASSED: no mandatory violation"
+
+    def inventory(self) -> list[tuple[str, str, int]]:
+        """(cloud, type, count), sorted by cloud then type."""
+        counts = Counter((cloud_of(r.type), r.type) for r in self.resources)
+        return sorted(((cloud, type_, n) for (cloud, type_), n in counts.items()), key=lambda row: (row[0], row[1]))
+
+
+def cloud_of(type_: str) -> str:
+    """The cloud or platform a resource type belongs to, for the inventory."""
+    package = type_.split(":", 1)[0]
+    if type_.startswith("pulumi:providers:"):
+        package = type_.removeprefix("pulumi:providers:")
+    if package in ("aws", "aws-native"):
+        return "aws"
+    if package in ("gcp", "google-native"):
+        return "gcp"
+    if package == "kubernetes":
+        return "kubernetes"
+    if package == "logmesh":
+        return "logmesh components"
+    return "other"
+
+
+def _finding(diagnostic: Diagnostic, sources: dict[str, Registration], scrub: Scrubber) -> Finding:
+    declared = sources.get(diagnostic.urn)
+    return Finding(
+        policy=diagnostic.policy,
+        enforcement=diagnostic.enforcement,
+        severity=diagnostic.severity,
+        urn=diagnostic.urn,
+        resource_type=diagnostic.resource_type,
+        message=scrub(diagnostic.message),
+        soc2=list(diagnostic.soc2),
+        remediation=diagnostic.remediation,
+        source_file=declared.source_file if declared is not None else "",
+        source_line=declared.source_line if declared is not None else 0,
+        reason=scrub(getattr(diagnostic, "reason", "")),
+        approved_by=getattr(diagnostic, "approved_by", ""),
+        expires=getattr(diagnostic, "expires", ""),
+    )
+
+
+def build_evidence(recording: Recording, analysis: Analysis, project_dir: Path | None = None, preview: bool = False) -> Evidence:
+    sources = recording.by_urn()
+    scrub = Scrubber(secret_strings(r.inputs for r in recording.resources) | secret_strings(r.outputs for r in recording.resources))
+    findings, excused = analysis.split()
+
+    def order(f: Finding) -> tuple[int, str, str, str]:
+        return (_ENFORCEMENT_ORDER.get(f.enforcement, 2), f.policy, f.urn, f.message)
+
+    violations = sorted((_finding(d, sources, scrub) for d in findings), key=order)
+    exceptions = sorted((_finding(d, sources, scrub) for d in excused), key=order)
+    resources = [
+        ResourceEntry(r.urn, r.type, r.name, r.parent, redact(r.inputs), r.custom, r.source_file, r.source_line)
+        for r in recording.resources
+    ]
+    return Evidence(
+        project=recording.project,
+        stack=recording.stack,
+        mode=recording.mode,
+        preview=preview,
+        pack=analysis.pack.name,
+        pack_version=analysis.pack.version,
+        project_dir=project_dir,
+        resources=resources,
+        violations=violations,
+        exceptions=exceptions,
+        policies=analysis.policies(),
+        recording=recording,
+    )
+
+
+_VIOLATION_KEYS = ("policy", "enforcement", "severity", "urn", "resource_type", "message", "soc2", "remediation")
+_EXCEPTION_KEYS = (*_VIOLATION_KEYS, "reason", "approved_by", "expires")
+
+
+def to_json(evidence: Evidence) -> dict[str, Any]:
+    """The JSON report; its shape is pinned by tests and documented in the README."""
+    return {
+        "project": evidence.project,
+        "stack": evidence.stack,
+        "mode": evidence.mode,
+        "resources": [
+            {"urn": r.urn, "type": r.type, "name": r.name, "parent": r.parent, "inputs": r.inputs} for r in evidence.resources
+        ],
+        "violations": [{k: getattr(v, k) for k in _VIOLATION_KEYS} for v in evidence.violations],
+        "exceptions": [{k: getattr(e, k) for k in _EXCEPTION_KEYS} for e in evidence.exceptions],
+        "summary": evidence.summary(),
+    }

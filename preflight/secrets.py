@@ -1,0 +1,87 @@
+"""Secret values in wire properties: recognise them, redact them for reports, and collect them for scrubbing.
+
+On the wire (what the engine and a policy pack see) a secret is `{SIG_KEY: SECRET_SIG, "value": v}`; a
+`pulumi stack export` writes `{SIG_KEY: SECRET_SIG, "ciphertext": "..."}`, or `"plaintext": "<json>"` with
+`--show-secrets`. The signature constants are the SDK's (pulumi.runtime.rpc), which mirror the engine's
+sdk/go/common/resource/properties.go.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from pulumi.runtime import rpc
+
+SIG_KEY: str = rpc._special_sig_key
+SECRET_SIG: str = rpc._special_secret_sig
+RESOURCE_SIG: str = rpc._special_resource_sig
+UNKNOWN: str = rpc.UNKNOWN
+
+REDACTED = "[secret]"
+# Secret strings shorter than this are not scrubbed from free text (a secret "1" would blank every digit).
+_MIN_SCRUB_LENGTH = 4
+
+
+def is_secret(value: Any) -> bool:
+    return isinstance(value, dict) and value.get(SIG_KEY) == SECRET_SIG
+
+
+def secret(value: Any) -> dict[str, Any]:
+    return {SIG_KEY: SECRET_SIG, "value": value}
+
+
+def redact(value: Any) -> Any:
+    """A copy of `value` with every secret replaced by "[secret]"; safe to print."""
+    if isinstance(value, dict):
+        if value.get(SIG_KEY) == SECRET_SIG:
+            return REDACTED
+        return {k: redact(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [redact(v) for v in value]
+    return value
+
+
+def secret_strings(values: Iterable[Any]) -> set[str]:
+    """Every string inside a secret in `values` (nested anywhere), to scrub from free text such as policy messages."""
+    found: set[str] = set()
+
+    def leaves(value: Any) -> None:
+        if isinstance(value, dict):
+            for v in value.values():
+                leaves(v)
+        elif isinstance(value, list):
+            for v in value:
+                leaves(v)
+        elif isinstance(value, str) and len(value) >= _MIN_SCRUB_LENGTH and value != UNKNOWN:
+            found.add(value)
+        elif isinstance(value, int | float) and not isinstance(value, bool) and len(str(value)) >= _MIN_SCRUB_LENGTH:
+            found.add(str(value))
+
+    def walk(value: Any) -> None:
+        if isinstance(value, dict):
+            if value.get(SIG_KEY) == SECRET_SIG:
+                leaves(value.get("value"))
+                leaves(value.get("plaintext"))
+                return
+            for v in value.values():
+                walk(v)
+        elif isinstance(value, list):
+            for v in value:
+                walk(v)
+
+    for value in values:
+        walk(value)
+    return found
+
+
+class Scrubber:
+    """Replaces known secret strings in free text with "[secret]" (one regex pass per text)."""
+
+    def __init__(self, secrets: Iterable[str]) -> None:
+        ordered = sorted(set(secrets), key=len, reverse=True)
+        self._pattern = re.compile("|".join(re.escape(s) for s in ordered)) if ordered else None
+
+    def __call__(self, text: str) -> str:
+        return self._pattern.sub(REDACTED, text) if self._pattern is not None and text else text

@@ -1,0 +1,49 @@
+"""Text report for a terminal (rich): verdict, counts, violations with their criteria, exceptions.
+
+Written to a file or a pipe it is plain text: rich drops colour and box styling when the stream is not a terminal."""
+
+from __future__ import annotations
+
+from typing import TextIO
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from preflight.report import Evidence
+
+
+def render_text(evidence: Evidence, stream: TextIO, width: int | None = None) -> None:
+    console = Console(file=stream, width=width or (None if stream.isatty() else 160), highlight=False, soft_wrap=False)
+    counts = evidence.summary()
+    style = "bold green" if evidence.passed else "bold red"
+    console.print(f"[{style}]preflight {evidence.project}/{evidence.stack}: {evidence.verdict()}[/]", markup=True)
+    source = "deployed state" if evidence.mode == "state" else "program under mocks" + (" (preview)" if evidence.preview else "")
+    console.print(
+        f"{counts['resources']} resources ({source}), {counts['policies']} policies of {evidence.pack} v{evidence.pack_version}: "
+        f"{counts['mandatory']} mandatory, {counts['advisory']} advisory, {counts['exceptions']} exceptions",
+        markup=False,
+    )
+    if evidence.violations:
+        table = Table(title="Violations", title_justify="left", show_lines=False, expand=False)
+        for column in ("enforcement", "policy", "resource", "SOC 2", "message"):
+            table.add_column(column, overflow="fold")
+        for v in evidence.violations:
+            table.add_row(
+                f"[red]{v.enforcement}[/]" if v.enforcement == "mandatory" else f"[yellow]{v.enforcement}[/]",
+                escape(v.policy),
+                escape(v.urn.rsplit("::", 1)[-1] if v.urn else "(stack)"),
+                ", ".join(v.soc2),
+                escape(v.message),
+            )
+        console.print(table)
+    if evidence.exceptions:
+        table = Table(title="Approved exceptions", title_justify="left")
+        for column in ("policy", "resource", "SOC 2", "reason", "approved by", "expires"):
+            table.add_column(column, overflow="fold")
+        for e in evidence.exceptions:
+            table.add_row(
+                escape(e.policy), escape(e.urn.rsplit("::", 1)[-1]), ", ".join(e.soc2), escape(e.reason), escape(e.approved_by), e.expires
+            )
+        console.print(table)
+

@@ -1,0 +1,253 @@
+"""The platform's topology, derived from the recorded resources alone, and its Mermaid diagram.
+
+Nodes are the `logmesh:<area>:<Name>` components below the platform (stores, keys, backends, collectors, meshes,
+...), each resource belonging to its nearest such ancestor. A node sits in a cluster when its Kubernetes resources
+use exactly one Kubernetes provider (one provider per cluster). Edges come from resource dependencies between
+nodes: a collector that depends on a backend ships to it, a backend that depends on a store writes to it. A program
+with no logmesh components falls back to its top-level resources, so any Pulumi program gets a diagram.
+Everything is one pass over resources and dependencies.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from preflight.recorder import Recording, Registration
+
+K8S_PROVIDER = "pulumi:providers:kubernetes"
+# Enough for a readable diagram and well inside GitHub's Mermaid limits (text size, 500 edges).
+MAX_NODES = 60
+
+_KINDS = {
+    "storage": "store",
+    "stores": "store",
+    "keys": "keys",
+    "backends": "backend",
+    "collectors": "collector",
+    "mesh": "mesh",
+    "identity": "identity",
+    "alerts": "alerts",
+}
+_KIND_ORDER = {"store": 0, "keys": 1, "backend": 2, "collector": 3, "mesh": 4, "identity": 5, "alerts": 6}
+_EDGE_LABELS = {
+    ("collector", "backend"): "ships to",
+    ("collector", "store"): "ships to",
+    ("mesh", "collector"): "access logs",
+    ("mesh", "backend"): "access logs",
+    ("backend", "store"): "stores in",
+    ("backend", "keys"): "encrypts with",
+    ("store", "keys"): "encrypted with",
+    ("backend", "identity"): "runs as",
+    ("store", "identity"): "grants",
+    ("alerts", "backend"): "queries",
+}
+
+
+@dataclass
+class Node:
+    id: str
+    label: str
+    kind: str
+    cluster: str = ""  # a Cluster id, or "" outside any cluster
+    detail: str = ""  # cloud and region for cloud resources
+
+
+@dataclass
+class Cluster:
+    id: str
+    label: str
+
+
+@dataclass
+class Edge:
+    source: str
+    target: str
+    label: str
+
+
+@dataclass
+class Topology:
+    nodes: list[Node] = field(default_factory=list)
+    clusters: list[Cluster] = field(default_factory=list)
+    edges: list[Edge] = field(default_factory=list)
+    omitted: int = 0
+    generic: bool = False  # True when the program has no logmesh components
+
+
+def _logmesh_area(r: Registration) -> str | None:
+    parts = r.type.split(":")
+    if r.custom or len(parts) != 3 or parts[0] != "logmesh" or parts[1] == "platform":
+        return None
+    return parts[1]
+
+
+def _provider_urn(reference: str) -> str:
+    return reference.rsplit("::", 1)[0] if reference else ""
+
+
+def _cluster_label(provider: Registration) -> str:
+    return provider.name.removesuffix("-k8s")
+
+
+def _package(type_: str) -> str:
+    if type_.startswith("pulumi:providers:"):
+        return type_.removeprefix("pulumi:providers:")
+    return type_.split(":", 1)[0]
+
+
+def build_topology(recording: Recording) -> Topology:
+    resources = recording.resources
+    by_urn = {r.urn: r for r in resources}
+    units = {r.urn for r in resources if _logmesh_area(r) is not None}
+    generic = not units
+    if generic:
+        units = _generic_units(resources)
+
+    unit_of: dict[str, str] = {}
+
+    def resolve(urn: str) -> str:
+        chain: list[str] = []
+        found = ""
+        while urn and urn in by_urn:
+            if urn in unit_of:
+                found = unit_of[urn]
+                break
+            chain.append(urn)
+            if urn in units:
+                found = urn
+                break
+            urn = by_urn[urn].parent
+        for link in chain:
+            unit_of[link] = found
+        return found
+
+    for r in resources:
+        resolve(r.urn)
+
+    providers = {r.urn: r for r in resources if r.type.startswith("pulumi:providers:")}
+    unit_clusters: dict[str, set[str]] = {}
+    unit_scopes: dict[str, tuple[str, str]] = {}
+    for r in resources:
+        unit = unit_of.get(r.urn, "")
+        if not unit or not r.custom:
+            continue
+        provider = providers.get(_provider_urn(r.provider))
+        if provider is None:
+            continue
+        if provider.type == K8S_PROVIDER:
+            unit_clusters.setdefault(unit, set()).add(provider.urn)
+        elif unit not in unit_scopes:
+            unit_scopes[unit] = (_package(provider.type), str(provider.inputs.get("region") or ""))
+    for urn in units:
+        if by_urn[urn].type == K8S_PROVIDER:
+            unit_clusters.setdefault(urn, set()).add(urn)
+
+    topology = Topology(generic=generic)
+    ordered = sorted(units, key=lambda u: (_KIND_ORDER.get(_kind(by_urn[u]), 9), by_urn[u].type, by_urn[u].name))
+    drawn = ordered[:MAX_NODES]
+    topology.omitted = len(ordered) - len(drawn)
+    ids = {urn: f"n{i}" for i, urn in enumerate(drawn)}
+    cluster_ids: dict[str, str] = {}
+    for urn in drawn:
+        r = by_urn[urn]
+        clusters = unit_clusters.get(urn, set())
+        cluster = ""
+        if len(clusters) == 1:
+            provider_urn = next(iter(clusters))
+            if provider_urn not in cluster_ids:
+                cluster_ids[provider_urn] = f"c{len(cluster_ids)}"
+                topology.clusters.append(Cluster(cluster_ids[provider_urn], _cluster_label(by_urn[provider_urn])))
+            cluster = cluster_ids[provider_urn]
+        package, region = unit_scopes.get(urn, ("", ""))
+        detail = " ".join(p for p in (package, region) if p) if not cluster else ""
+        topology.nodes.append(Node(ids[urn], _label(r), _kind(r), cluster, detail))
+    # Clusters that no drawn node runs in still appear, so every cluster of the stack is on the diagram.
+    for provider in providers.values():
+        if provider.type == K8S_PROVIDER and provider.urn not in cluster_ids and len(topology.nodes) < MAX_NODES:
+            cluster_ids[provider.urn] = f"c{len(cluster_ids)}"
+            topology.clusters.append(Cluster(cluster_ids[provider.urn], _cluster_label(provider)))
+            topology.nodes.append(Node(f"n{len(topology.nodes)}", "no components", "empty", cluster_ids[provider.urn]))
+
+    seen: set[tuple[str, str]] = set()
+    kinds = {n.id: n.kind for n in topology.nodes}
+    for r in resources:
+        source = ids.get(unit_of.get(r.urn, ""))
+        if source is None:
+            continue
+        for dependency in _dependencies(r):
+            target = ids.get(unit_of.get(dependency, "") or resolve(dependency))
+            if target is None or target == source or (source, target) in seen:
+                continue
+            seen.add((source, target))
+            topology.edges.append(Edge(source, target, _EDGE_LABELS.get((kinds[source], kinds[target]), "uses")))
+    return topology
+
+
+def _dependencies(r: Registration) -> Iterable[str]:
+    yield from r.dependencies
+    for urns in r.property_dependencies.values():
+        yield from urns
+
+
+def _generic_units(resources: list[Registration]) -> set[str]:
+    """Top-level resources, or the children of a lone top-level component (a program wrapped in one component)."""
+    top = [r for r in resources if not r.parent]
+    if len(top) == 1 and not top[0].custom:
+        children = [r for r in resources if r.parent == top[0].urn]
+        if children:
+            top = children
+    return {r.urn for r in top if not (r.type.startswith("pulumi:providers:") and r.type != K8S_PROVIDER)}
+
+
+def _kind(r: Registration) -> str:
+    area = _logmesh_area(r)
+    if area is not None:
+        return _KINDS.get(area, area)
+    if r.type == K8S_PROVIDER:
+        return "cluster"
+    return "resource" if r.custom else "component"
+
+
+def _label(r: Registration) -> str:
+    if r.type == K8S_PROVIDER:
+        return "cluster"
+    short_type = r.type.rsplit(":", 1)[-1]
+    return f"{short_type} {r.name}"
+
+
+_SHAPES = {
+    "store": ('[("', '")]'),
+    "keys": ('{{"', '"}}'),
+    "collector": ('(["', '"])'),
+    "mesh": ('[/"', '"/]'),
+    "backend": ('[["', '"]]'),
+    "empty": ('["', '"]'),
+}
+
+
+def _text(value: str) -> str:
+    return value.replace('"', "#quot;").replace("<", "#lt;").replace(">", "#gt;")
+
+
+def mermaid(topology: Topology) -> str:
+    """A `flowchart LR` GitHub renders in place: one subgraph per cluster, stores and keys outside."""
+    lines = ["flowchart LR"]
+
+    def node_line(node: Node, indent: str) -> str:
+        opening, closing = _SHAPES.get(node.kind, ('["', '"]'))
+        label = _text(node.label) + (f"<br/>{_text(node.detail)}" if node.detail else "")
+        return f"{indent}{node.id}{opening}{label}{closing}"
+
+    by_cluster: dict[str, list[Node]] = {}
+    for node in topology.nodes:
+        by_cluster.setdefault(node.cluster, []).append(node)
+    for cluster in topology.clusters:
+        lines.append(f'  subgraph {cluster.id}["cluster {_text(cluster.label)}"]')
+        lines.extend(node_line(n, "    ") for n in by_cluster.get(cluster.id, []))
+        lines.append("  end")
+    lines.extend(node_line(n, "  ") for n in by_cluster.get("", []))
+    lines.extend(f"  {e.source} -->|{_text(e.label)}| {e.target}" for e in topology.edges)
+    if len(lines) == 1:
+        lines.append('  empty["no resources"]')
+    return "\n".join(lines)
