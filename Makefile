@@ -6,6 +6,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STACK ?= dev
 FORMAT ?= text
+# Write the report to a file (the summary line still goes to the terminal), e.g. OUTPUT=preflight-prod.sarif
+OUTPUT ?=
 PREFLIGHT_ARGS ?=
 
 .PHONY: preflight test lint typecheck unit bench clean
@@ -16,7 +18,7 @@ $(BIN)/.installed: requirements.txt requirements-dev.txt constraints.txt policie
 	touch $@
 
 preflight: $(BIN)/.installed
-	$(BIN)/python -m preflight --stack $(STACK) --format $(FORMAT) $(PREFLIGHT_ARGS)
+	$(BIN)/python -m preflight --stack $(STACK) --format $(FORMAT) $(if $(OUTPUT),--output $(OUTPUT)) $(PREFLIGHT_ARGS)
 
 test: lint typecheck unit
 

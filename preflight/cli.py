@@ -74,9 +74,6 @@ def _where(exc: BaseException, roots: list[Path]) -> str:
 
 
 def _describe(exc: BaseException, roots: list[Path]) -> str:
-    if isinstance(exc, pulumi.RunError):
-        # components.config.ConfigError is a RunError: its message already lists one problem per line.
-        return str(exc)
     where = _where(exc, roots)
     return f"{type(exc).__name__}: {exc}" + (f" (at {where})" if where else "")
 
@@ -87,6 +84,12 @@ def _stage(what: str, roots: list[Path], debug: bool) -> Iterator[None]:
         yield
     except (InputError, StageError):
         raise
+    except pulumi.RunError as exc:
+        # components.config.ConfigError is a RunError whose message already lists one problem per line;
+        # the Pulumi CLI, too, prints a RunError's message alone.
+        if debug:
+            raise
+        raise StageError(str(exc)) from exc
     except Exception as exc:
         if debug:
             raise
