@@ -78,7 +78,22 @@ class LogPlatform(pulumi.ComponentResource):
 
     def _build_stores(self) -> dict[str, Any]:
         """One LogStore per store config, keyed by store name (issue: encrypted log stores)."""
-        return {}
+        from components.identity import backend_service_account
+        from components.storage import AwsLogStore, GcpLogStore, LogStoreArgs
+
+        stores: dict[str, Any] = {}
+        for store in self.config.stores:
+            args = LogStoreArgs(
+                platform=self.config,
+                store=store,
+                backend_cluster=self.config.cluster(store.cluster),
+                backend_service_account=backend_service_account(self.config.backend),
+                tenants=tuple(cluster.name for cluster in self.config.clusters_of(store)),
+            )
+            store_class = AwsLogStore if store.cloud == "aws" else GcpLogStore
+            opts = pulumi.ResourceOptions(parent=self, provider=self.providers.stores[store.name])
+            stores[store.name] = store_class(store.name, args, opts)
+        return stores
 
     def _build_backends(self) -> dict[str, Any]:
         """One backend per store, on the store's backend cluster, keyed by store name (issue: backends)."""
