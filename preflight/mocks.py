@@ -9,6 +9,7 @@ values a reviewer recognises.
 from __future__ import annotations
 
 import hashlib
+import json
 import uuid
 from typing import Any
 
@@ -93,6 +94,9 @@ class RealisticMocks(pulumi.runtime.Mocks):
     def _aws_scope(self, provider_ref: str | None, inputs: dict[str, Any]) -> tuple[str, str]:
         provider = self._provider_inputs(provider_ref)
         accounts = provider.get("allowedAccountIds") or [DEFAULT_AWS_ACCOUNT]
+        if isinstance(accounts, str):
+            # Provider inputs that are not strings reach the mocks JSON-encoded.
+            accounts = json.loads(accounts)
         region = inputs.get("region") or provider.get("region") or DEFAULT_AWS_REGION
         return str(accounts[0]), str(region)
 
