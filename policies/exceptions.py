@@ -1,0 +1,121 @@
+"""Exceptions with accountability: approved, expiring risk acceptances in a policy's configuration.
+
+A policy's config entry may hold `exceptions: [{resource, reason, approved_by, expires}]`; `resource` is an
+exact URN, or an fnmatch pattern on the URN or on the resource name. A violation on a resource matching an
+unexpired exception is not reported by that policy: it is recorded in `RECORDED`, and the pack's last policy
+(`approved-exceptions`, advisory) reports each one, so every report lists the exceptions it relied on. From
+the day after `expires` the violation is reported again, saying that the exception expired.
+
+This works the same under the Pulumi CLI and preflight because both drive the same analyzer servicer in one
+process: resource policies (Analyze) run before stack policies (AnalyzeStack), and approved-exceptions runs last.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from fnmatch import fnmatchcase
+from typing import Any
+
+import jsonschema
+from pulumi_policy import ReportViolation
+
+SCHEMA: dict[str, Any] = {
+    "type": "array",
+    "default": [],
+    "description": "Approved exceptions: a violation on a matching resource is reported as an exception until `expires`.",
+    "items": {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["resource", "reason", "approved_by", "expires"],
+        "properties": {
+            "resource": {"type": "string", "minLength": 1, "description": "exact URN, or fnmatch pattern on URN or resource name"},
+            "reason": {"type": "string", "minLength": 1},
+            "approved_by": {"type": "string", "minLength": 1},
+            "expires": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$", "format": "date"},
+        },
+    },
+}
+
+MESSAGE_PREFIX = "exception: "
+
+# Violations excepted so far in this analysis, drained by the approved-exceptions policy.
+RECORDED: list[dict[str, str]] = []
+
+
+class PolicyConfigError(ValueError):
+    """A malformed exceptions entry: names the policy, the entry and the fix."""
+
+
+@dataclass(frozen=True)
+class ApprovedException:
+    resource: str
+    reason: str
+    approved_by: str
+    expires: datetime.date
+
+    def matches(self, urn: str) -> bool:
+        name = urn.rsplit("::", 1)[-1]
+        return self.resource == urn or fnmatchcase(urn, self.resource) or fnmatchcase(name, self.resource)
+
+
+def parse(policy: str, raw: Any) -> list[ApprovedException]:
+    """The validated exceptions of one policy's configuration."""
+    if raw is None:
+        return []
+    entries = json.loads(json.dumps(raw, default=lambda v: dict(v) if isinstance(v, Mapping) else list(v)))
+    validator = jsonschema.Draft202012Validator(SCHEMA, format_checker=jsonschema.FormatChecker())
+    problems = sorted(validator.iter_errors(entries), key=lambda e: list(e.absolute_path))
+    if problems:
+        lines = [f"{policy}.exceptions{''.join(f'[{p}]' for p in e.absolute_path)}: {e.message}" for e in problems]
+        raise PolicyConfigError(
+            "invalid policy exceptions (each needs resource, reason, approved_by and expires YYYY-MM-DD):\n  " + "\n  ".join(lines)
+        )
+    return [
+        ApprovedException(e["resource"], e["reason"], e["approved_by"], datetime.date.fromisoformat(e["expires"])) for e in entries
+    ]
+
+
+def today() -> datetime.date:
+    return datetime.datetime.now(datetime.UTC).date()
+
+
+def guard(policy: str, config: Mapping[str, Any], report_violation: ReportViolation, default_urn: str | None) -> Callable[..., None]:
+    """A `report(message, urn=None)` that applies the policy's exceptions before reporting."""
+    approved = parse(policy, config.get("exceptions"))
+
+    def report(message: str, urn: str | None = None) -> None:
+        target = urn or default_urn or ""
+        match = next((e for e in approved if target and e.matches(target)), None)
+        if match is None:
+            report_violation(message, urn)
+            return
+        if match.expires < today():
+            report_violation(
+                f"{message} (the exception approved by {match.approved_by} expired on {match.expires.isoformat()})", urn
+            )
+            return
+        entry = {
+            "policy": policy,
+            "urn": target,
+            "reason": match.reason,
+            "approved_by": match.approved_by,
+            "expires": match.expires.isoformat(),
+            "message": message,
+        }
+        if entry not in RECORDED:
+            RECORDED.append(entry)
+
+    return report
+
+
+def drain() -> list[dict[str, str]]:
+    taken = list(RECORDED)
+    RECORDED.clear()
+    return taken
+
+
+def message_of(entry: Mapping[str, str]) -> str:
+    return MESSAGE_PREFIX + json.dumps(dict(entry), sort_keys=True)
