@@ -6,11 +6,15 @@ import the policies from policies.registry instead."""
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+_HERE = Path(__file__).resolve().parent
+# The CLI runs this file as a script, which puts policies/ itself first on sys.path; the domain modules are
+# imported as the `policies` package from its parent instead, so none can shadow a top-level module.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
+sys.path.insert(0, str(_HERE.parent))
 
-from pulumi_policy import EnforcementLevel, PolicyPack
+from pulumi_policy import EnforcementLevel, PolicyPack  # noqa: E402
 
-from policies.registry import ALL_POLICIES
+from policies.registry import ALL_POLICIES  # noqa: E402
 
 PolicyPack(
     name="logmesh-soc2",

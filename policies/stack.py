@@ -3,9 +3,11 @@ and an ingestion-gap alert (32), and `approved-exceptions`, which must stay the 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from pulumi_policy import EnforcementLevel, PolicyResource, Severity, StackValidationArgs
+from pulumi_policy.proxy import UnknownValueError
 
 from policies import exceptions
 from policies.common import (
@@ -78,31 +80,40 @@ def gcp_data_access_audit_logs(args: StackValidationArgs, report: Report, check:
 
 
 def _trail_covers(trail: PolicyResource, bucket_urn: str, names: set[str]) -> bool:
-    """Whether a trail logs S3 object-level read and write events for the bucket."""
+    """Whether a trail logs S3 object-level read and write events for the bucket. A selector whose values are
+    unknown (preview) counts when it references the bucket; otherwise, if no other selector covers the bucket,
+    the unknown value is raised so the analyzer reports it."""
     arns = {n if n.startswith("arn:") else f"arn:aws:s3:::{n}" for n in names}
-
-    def covers(values: list[str]) -> bool:
-        return any(v in ("arn:aws:s3", "arn:aws:s3:::") or v.rstrip("/") in arns or v.split("/", 1)[0] in arns for v in values)
-
     referenced = {d.urn for prop in ("eventSelectors", "advancedEventSelectors") for d in deps(trail, prop)}
+    unknown: UnknownValueError | None = None
+
+    def covers(values: Callable[[], list[str]]) -> bool:
+        nonlocal unknown
+        if bucket_urn in referenced:
+            return True
+        try:
+            return any(v in ("arn:aws:s3", "arn:aws:s3:::") or v.rstrip("/") in arns or v.split("/", 1)[0] in arns for v in values())
+        except UnknownValueError as error:
+            unknown = unknown or error
+            return False
+
     for selector in as_list(get(trail.props, "eventSelectors")):
         if (get(selector, "readWriteType") or "All") != "All":
             continue
         for data in as_list(get(selector, "dataResources")):
-            if get(data, "type") == "AWS::S3::Object" and (covers(strings(known(data, "values"))) or bucket_urn in referenced):
+            if get(data, "type") == "AWS::S3::Object" and covers(lambda d=data: strings(get(d, "values"))):
                 return True
     for selector in as_list(get(trail.props, "advancedEventSelectors")):
         fields = {str(get(f, "field")): f for f in as_list(get(selector, "fieldSelectors"))}
         if "Data" not in strings(get(fields.get("eventCategory"), "equals")):
             continue
-        if "AWS::S3::Object" not in strings(get(fields.get("resources.type"), "equals")):
-            continue
-        if "readOnly" in fields:
+        if "AWS::S3::Object" not in strings(get(fields.get("resources.type"), "equals")) or "readOnly" in fields:
             continue
         arn_field = fields.get("resources.ARN")
-        if arn_field is None or covers(strings(known(arn_field, "startsWith")) + strings(known(arn_field, "equals"))) \
-                or bucket_urn in referenced:
+        if arn_field is None or covers(lambda f=arn_field: strings(get(f, "startsWiths")) + strings(get(f, "equals"))):
             return True
+    if unknown is not None:
+        raise unknown
     return False
 
 
