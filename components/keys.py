@@ -125,9 +125,7 @@ def create_aws_store_key(
     account_id = store.account_id or ""
     policy = backend_role_arn.apply(
         lambda role_arn: json.dumps(
-            aws_key_policy(
-                partition=aws_partition(store.region), account_id=account_id, backend_role_arn=role_arn, trail_arn=trail_arn
-            )
+            aws_key_policy(partition=aws_partition(store.region), account_id=account_id, backend_role_arn=role_arn, trail_arn=trail_arn)
         )
     )
     key = aws.kms.Key(

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -98,7 +99,7 @@ AWS_COLD_STORAGE_CLASS = "GLACIER_IR"
 GCS_COLD_STORAGE_CLASSES = (("ARCHIVE", 365), ("COLDLINE", 90), ("NEARLINE", 0))
 # The Storage Transfer job copies the working bucket into the archive once a day from this date; a start date
 # in the past makes the first run the day after the job is created.
-TRANSFER_SCHEDULE_START = {"year": 2026, "month": 1, "day": 1}
+TRANSFER_SCHEDULE_START: gcp.storage.TransferJobScheduleScheduleStartDateArgsDict = {"year": 2026, "month": 1, "day": 1}
 SECONDS_PER_DAY = 86400
 
 
@@ -195,15 +196,13 @@ class _StoreBase(LogStore):
         self.region = args.store.region
         self.backend_retention_days = self.plan.backend_retention_days
 
-    def _child(self, depends_on: list[pulumi.Resource] | None = None) -> pulumi.ResourceOptions:
+    def _child(self, depends_on: Sequence[pulumi.Resource] | None = None) -> pulumi.ResourceOptions:
         return pulumi.ResourceOptions(parent=self, provider=self.provider, depends_on=depends_on)
 
-    def _guarded(self, depends_on: list[pulumi.Resource] | None = None) -> pulumi.ResourceOptions:
+    def _guarded(self, depends_on: Sequence[pulumi.Resource] | None = None) -> pulumi.ResourceOptions:
         """Keys and buckets in prod: `pulumi destroy`, a rename or a replacement cannot delete them."""
         prod = self.plan.prod
-        return pulumi.ResourceOptions(
-            parent=self, provider=self.provider, depends_on=depends_on, protect=prod, retain_on_delete=prod
-        )
+        return pulumi.ResourceOptions(parent=self, provider=self.provider, depends_on=depends_on, protect=prod, retain_on_delete=prod)
 
 
 # --- AWS ------------------------------------------------------------------------------------------
@@ -245,7 +244,8 @@ def store_bucket_policy(bucket_arn: str, key_arn: str) -> dict[str, Any]:
                 "Action": "s3:PutObject",
                 "Resource": f"{bucket_arn}/*",
                 "Condition": {
-                    "StringNotEquals": {"s3:x-amz-server-side-encryption-aws-kms-key-id": key_arn},
+                    # The condition key is ARN-typed in the S3 service authorization reference.
+                    "ArnNotEquals": {"s3:x-amz-server-side-encryption-aws-kms-key-id": key_arn},
                     "Null": {"s3:x-amz-server-side-encryption-aws-kms-key-id": "false"},
                 },
             },
@@ -546,12 +546,21 @@ def gcs_working_lifecycle_rules(plan: RetentionPlan, tenants: tuple[str, ...]) -
         rules.append(
             {
                 "action": {"type": "SetStorageClass", "storage_class": cold},
-                "condition": {"age": plan.hot_days, "matches_prefixes": prefixes, "matches_storage_classes": ["STANDARD"], "with_state": "LIVE"},
+                "condition": {
+                    "age": plan.hot_days,
+                    "matches_prefixes": prefixes,
+                    "matches_storage_classes": ["STANDARD"],
+                    "with_state": "LIVE",
+                },
             }
         )
-    rules.append({"action": {"type": "Delete"}, "condition": {"age": plan.archive_days, "matches_prefixes": prefixes, "with_state": "LIVE"}})
+    rules.append(
+        {"action": {"type": "Delete"}, "condition": {"age": plan.archive_days, "matches_prefixes": prefixes, "with_state": "LIVE"}}
+    )
     # Noncurrent versions only: never removes a live object (the backend's index lives beside the chunks).
-    rules.append({"action": {"type": "Delete"}, "condition": {"days_since_noncurrent_time": WORKING_NONCURRENT_DAYS, "with_state": "ARCHIVED"}})
+    rules.append(
+        {"action": {"type": "Delete"}, "condition": {"days_since_noncurrent_time": WORKING_NONCURRENT_DAYS, "with_state": "ARCHIVED"}}
+    )
     return rules
 
 
@@ -568,7 +577,12 @@ def gcs_archive_lifecycle_rules(plan: RetentionPlan) -> list[gcp.storage.BucketL
         )
     rules.append({"action": {"type": "Delete"}, "condition": {"age": plan.archive_days}})
     if plan.lock_days is None:
-        rules.append({"action": {"type": "Delete"}, "condition": {"days_since_noncurrent_time": ACCESS_LOG_NONCURRENT_DAYS, "with_state": "ARCHIVED"}})
+        rules.append(
+            {
+                "action": {"type": "Delete"},
+                "condition": {"days_since_noncurrent_time": ACCESS_LOG_NONCURRENT_DAYS, "with_state": "ARCHIVED"},
+            }
+        )
     return rules
 
 
@@ -618,11 +632,18 @@ class GcpLogStore(_StoreBase):
             versioning={"enabled": True},
             lifecycle_rules=[
                 {"action": {"type": "Delete"}, "condition": {"age": plan.archive_days, "matches_prefixes": [working_name, archive_name]}},
-                {"action": {"type": "Delete"}, "condition": {"days_since_noncurrent_time": ACCESS_LOG_NONCURRENT_DAYS, "with_state": "ARCHIVED"}},
+                {
+                    "action": {"type": "Delete"},
+                    "condition": {"days_since_noncurrent_time": ACCESS_LOG_NONCURRENT_DAYS, "with_state": "ARCHIVED"},
+                },
             ],
         )
         gcp.storage.BucketIAMMember(
-            f"{name}-access-logs-writer", bucket=access.name, role="roles/storage.objectCreator", member=GCS_ANALYTICS_WRITER, opts=self._child()
+            f"{name}-access-logs-writer",
+            bucket=access.name,
+            role="roles/storage.objectCreator",
+            member=GCS_ANALYTICS_WRITER,
+            opts=self._child(),
         )
 
         working = private_bucket(
