@@ -156,7 +156,7 @@ def string_leaves(value: Any, path: str = "") -> Iterator[tuple[str, str]]:
 def backend_namespaces(resources: list[PolicyResource]) -> dict[tuple[str, str], PolicyResource]:
     """(cluster provider, namespace) -> a resource that runs a log backend there."""
     found: dict[tuple[str, str], PolicyResource] = {}
-    for r in resources:
+    for r in sorted(resources, key=lambda r: r.urn):
         if chart_of(r) in ("loki", "eck-elasticsearch", "eck-stack", "elasticsearch", "eck-kibana") or r.resource_type in (ES, KIBANA):
             found.setdefault((provider_key(r), namespace_of(r)), r)
     return found
@@ -394,8 +394,8 @@ _LITERAL_PATTERNS = (
     re.compile(r"(?im)^\s*(http_passwd|passwd|password|http_api_key|api_key|aws_secret_access_key|cloud_auth|token)\s+(?!\$\{)(\S+)\s*$"),
     # Alloy / HCL: `password = "value"` (sys.env(...) or remote.kubernetes.secret references are fine)
     re.compile(r'(?i)\b(password|api_key|bearer_token|secret_access_key|token)\s*=\s*"([^"$][^"]*)"'),
-    # YAML / properties: `password: value`
-    re.compile(r"(?im)^\s*([a-z_.]*(?:password|passwd|secret_access_key|api_key))\s*[:=]\s*(?!\$\{)(?![\"']?\s*$)([^\s#]+)"),
+    # YAML: `password: value` (a ${VAR} reference is fine)
+    re.compile(r"(?im)^\s*([a-z_.]*(?:password|passwd|secret_access_key|api_key))\s*:\s*(?![\"']?\$\{)(?![\"']?\s*$)([^\s#]+)"),
 )
 AWS_ACCESS_KEY = re.compile(r"\b(AKIA|ASIA)[0-9A-Z]{16}\b")
 PRIVATE_KEY = re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----")

@@ -68,7 +68,7 @@ def gcp_data_access_audit_logs(args: StackValidationArgs, report: Report, check:
     services = {GCS_BUCKET: "storage.googleapis.com", GCP_CRYPTO_KEY: "cloudkms.googleapis.com"}
     deferred = Deferred()
     reported: set[tuple[str, str]] = set()
-    for r in args.resources:
+    for r in sorted(args.resources, key=lambda r: r.urn):
         if r.resource_type not in services:
             continue
         with deferred.each():
@@ -201,12 +201,12 @@ def collector_and_gap_alert(args: StackValidationArgs, report: Report, check: Ch
     for r in resources:
         if not r.resource_type.startswith("kubernetes:") and is_gap_alert(r):
             alert = True
-    for key, anchor in clusters.items():
+    for key, anchor in sorted(clusters.items(), key=lambda item: item[1].urn):
         if key not in collected:
             label = anchor.name if anchor.resource_type.startswith("pulumi:providers:") else "(default provider)"
             report(f"cluster {label} has no log collector", anchor.urn)
     if not alert:
-        anchor = next(iter(clusters.values()))
+        anchor = min(clusters.values(), key=lambda r: r.urn)
         report("no alert fires on an ingestion gap (absent_over_time, conditionAbsent or missing-data alarm)", anchor.urn)
     deferred.finish()
 
