@@ -3,7 +3,7 @@
 The servicer is what `pulumi preview --policy-pack` talks to over gRPC; calling it in-process with the
 same protobuf messages (Configure, Analyze per resource, AnalyzeStack once) gives the same enforcement
 levels, config handling and preview-unknown behaviour as the CLI. Its class is private to
-pulumi-policy, which is pinned; tests/test_policy_api.py guards the surface used here.
+pulumi-policy, which is pinned; tests/preflight/test_preflight_policy_api.py guards the surface used here.
 """
 
 from __future__ import annotations

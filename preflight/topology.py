@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from preflight.recorder import Recording, Registration
 
 K8S_PROVIDER = "pulumi:providers:kubernetes"
+KEY_TYPES = {"aws:kms/key:Key", "gcp:kms/cryptoKey:CryptoKey"}
 # Enough for a readable diagram and well inside GitHub's Mermaid limits (text size, 500 edges).
 MAX_NODES = 60
 
@@ -124,6 +125,15 @@ def build_topology(recording: Recording) -> Topology:
 
     for r in resources:
         resolve(r.urn)
+    # Keys are drawn on their own even when a store creates them itself: the diagram shows what encrypts what.
+    containers: dict[str, str] = {}
+    if not generic:
+        for r in resources:
+            container = unit_of.get(r.urn, "")
+            if r.custom and r.type in KEY_TYPES and not (container and _kind(by_urn[container]) == "keys"):
+                units.add(r.urn)
+                containers[r.urn] = container
+                unit_of[r.urn] = r.urn
 
     providers = {r.urn: r for r in resources if r.type.startswith("pulumi:providers:")}
     unit_clusters: dict[str, set[str]] = {}
@@ -133,12 +143,13 @@ def build_topology(recording: Recording) -> Topology:
         if not unit or not r.custom:
             continue
         provider = providers.get(_provider_urn(r.provider))
-        if provider is None:
-            continue
-        if provider.type == K8S_PROVIDER:
+        if provider is not None and provider.type == K8S_PROVIDER:
             unit_clusters.setdefault(unit, set()).add(provider.urn)
-        elif unit not in unit_scopes:
-            unit_scopes[unit] = (_package(provider.type), str(provider.inputs.get("region") or ""))
+        elif unit not in unit_scopes and _package(r.type) in ("aws", "gcp"):
+            # The explicit provider's region, or (default provider) the region the resource reports.
+            scope = provider.inputs if provider is not None else {**r.inputs, **r.outputs}
+            region = scope.get("region") or scope.get("location") or ""
+            unit_scopes[unit] = (_package(r.type), region.lower() if isinstance(region, str) else "")
     for urn in units:
         if by_urn[urn].type == K8S_PROVIDER:
             unit_clusters.setdefault(urn, set()).add(urn)
@@ -163,7 +174,7 @@ def build_topology(recording: Recording) -> Topology:
         detail = " ".join(p for p in (package, region) if p) if not cluster else ""
         topology.nodes.append(Node(ids[urn], _label(r), _kind(r), cluster, detail))
     # Clusters that no drawn node runs in still appear, so every cluster of the stack is on the diagram.
-    for provider in providers.values():
+    for provider in sorted(providers.values(), key=lambda p: p.name):
         if provider.type == K8S_PROVIDER and provider.urn not in cluster_ids and len(topology.nodes) < MAX_NODES:
             cluster_ids[provider.urn] = f"c{len(cluster_ids)}"
             topology.clusters.append(Cluster(cluster_ids[provider.urn], _cluster_label(provider)))
@@ -176,9 +187,12 @@ def build_topology(recording: Recording) -> Topology:
         if source is None:
             continue
         for dependency in _dependencies(r):
-            target = ids.get(unit_of.get(dependency, "") or resolve(dependency))
+            target_urn = unit_of.get(dependency, "") or resolve(dependency)
+            target = ids.get(target_urn)
             if target is None or target == source or (source, target) in seen:
                 continue
+            if containers.get(unit_of.get(r.urn, "")) == target_urn:
+                continue  # a key's policy naming its own store's roles: containment, not a data flow
             seen.add((source, target))
             topology.edges.append(Edge(source, target, _EDGE_LABELS.get((kinds[source], kinds[target]), "uses")))
     return topology
@@ -206,6 +220,8 @@ def _kind(r: Registration) -> str:
         return _KINDS.get(area, area)
     if r.type == K8S_PROVIDER:
         return "cluster"
+    if r.type in KEY_TYPES:
+        return "keys"
     return "resource" if r.custom else "component"
 
 

@@ -1,0 +1,66 @@
+"""Guards the private pulumi_policy surface preflight drives (pinned in requirements.txt): if an upgrade changes it,
+this fails before preflight silently stops matching `pulumi preview --policy-pack`."""
+
+from __future__ import annotations
+
+import inspect
+from pathlib import Path
+
+import pulumi_policy
+from pulumi.runtime import rpc
+from pulumi.runtime.proto import analyzer_pb2
+from pulumi_policy.policy import _PolicyAnalyzerServicer
+
+from preflight.secrets import RESOURCE_SIG, SECRET_SIG, SIG_KEY, UNKNOWN
+
+
+def test_pinned_version() -> None:
+    from importlib.metadata import version
+
+    requirements = Path(__file__).resolve().parents[2] / "requirements.txt"
+    lines = requirements.read_text(encoding="utf-8").splitlines()
+    pinned = next(line.split("==")[1].strip() for line in lines if line.startswith("pulumi-policy=="))
+    assert version("pulumi-policy") == pinned
+
+
+def test_servicer_constructor() -> None:
+    parameters = list(inspect.signature(_PolicyAnalyzerServicer.__init__).parameters)
+    assert parameters[:6] == ["self", "name", "version", "policies", "enforcement_level", "initial_config"]
+
+
+def test_servicer_methods() -> None:
+    for method in ("Analyze", "AnalyzeStack", "Configure", "GetAnalyzerInfo"):
+        # Called positionally as (request, context): only the arity matters.
+        assert len(inspect.signature(getattr(_PolicyAnalyzerServicer, method)).parameters) == 3
+
+
+def test_messages_and_diagnostic_fields() -> None:
+    diagnostic = analyzer_pb2.AnalyzeDiagnostic.DESCRIPTOR.fields_by_name
+    for name in ("policyName", "message", "urn", "description", "enforcementLevel", "severity"):
+        assert name in diagnostic
+    request = analyzer_pb2.AnalyzeRequest.DESCRIPTOR.fields_by_name
+    assert {"type", "properties", "urn", "name", "options", "provider"} <= set(request)
+    stack_resource = analyzer_pb2.AnalyzerResource.DESCRIPTOR.fields_by_name
+    assert {"type", "properties", "urn", "name", "options", "provider", "parent", "dependencies", "propertyDependencies"} <= set(
+        stack_resource
+    )
+    assert "policyConfig" in analyzer_pb2.ConfigureAnalyzerRequest.DESCRIPTOR.fields_by_name
+    assert {"enforcementLevel", "properties"} <= set(analyzer_pb2.PolicyConfig.DESCRIPTOR.fields_by_name)
+    assert {analyzer_pb2.ADVISORY, analyzer_pb2.MANDATORY, analyzer_pb2.REMEDIATE, analyzer_pb2.DISABLED}
+    assert analyzer_pb2.POLICY_SEVERITY_CRITICAL
+
+
+def test_policy_metadata_fields() -> None:
+    parameters = set(inspect.signature(pulumi_policy.ResourceValidationPolicy.__init__).parameters)
+    assert {"severity", "framework", "tags", "remediation_steps", "config_schema", "url"} <= parameters
+    assert {"name", "version", "reference", "specification"} <= set(inspect.signature(pulumi_policy.PolicyComplianceFramework).parameters)
+
+
+def test_wire_signatures() -> None:
+    assert (
+        rpc._special_sig_key,
+        rpc._special_secret_sig,
+        rpc._special_resource_sig,
+        rpc.UNKNOWN,
+    ) == (SIG_KEY, SECRET_SIG, RESOURCE_SIG, UNKNOWN)
+    assert SIG_KEY == "4dabf18193072939515e22adb298388d" and SECRET_SIG == "1b47061264138c4ac30d75fd1eb44270"

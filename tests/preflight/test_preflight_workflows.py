@@ -1,0 +1,61 @@
+"""The GitHub workflows: valid against the workflow schema, and wired as the issue asks."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+WORKFLOWS = Path(__file__).resolve().parents[2] / ".github" / "workflows"
+FILES = sorted(WORKFLOWS.glob("*.yml"))
+
+
+def _load(name: str) -> dict:  # type: ignore[type-arg]
+    document = yaml.safe_load((WORKFLOWS / name).read_text(encoding="utf-8"))
+    document["on"] = document.pop(True, document.get("on"))  # YAML 1.1 reads the key `on` as true
+    return document
+
+
+@pytest.mark.parametrize("path", FILES, ids=[p.name for p in FILES])
+def test_valid_against_github_workflow_schema(path: Path) -> None:
+    completed = subprocess.run(
+        [sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.github-workflows", str(path)],
+        capture_output=True, text=True, check=False,
+    )
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+
+
+def test_offline_job_needs_no_secrets_and_reports() -> None:
+    workflow = _load("preflight.yml")
+    assert "pull_request" in workflow["on"]
+    offline = workflow["jobs"]["offline"]
+    text = yaml.safe_dump(offline)
+    assert "secrets." not in text
+    runs = " ".join(step.get("run", "") for step in offline["steps"])
+    assert "make preflight" in runs and "FORMAT=sarif" in runs and "FORMAT=markdown" in runs
+    assert "GITHUB_STEP_SUMMARY" in runs
+    uses = [step.get("uses", "") for step in offline["steps"]]
+    assert any(u.startswith("github/codeql-action/upload-sarif@") for u in uses)
+    assert offline["permissions"]["security-events"] == "write"
+
+
+def test_comment_workflow_runs_after_preflight_with_write_access() -> None:
+    workflow = _load("preflight-comment.yml")
+    assert workflow["on"]["workflow_run"]["workflows"] == ["preflight"]
+    job = workflow["jobs"]["comment"]
+    assert job["permissions"]["pull-requests"] == "write"
+    assert "checkout" not in yaml.safe_dump(job)  # never runs code from the pull request
+
+
+def test_cloud_preview_runs_the_pack_only_with_secrets() -> None:
+    job = _load("preflight.yml")["jobs"]["cloud-preview"]
+    pulumi = next(step for step in job["steps"] if step.get("uses", "").startswith("pulumi/actions@"))
+    assert pulumi["with"]["command"] == "preview"
+    assert pulumi["with"]["policyPacks"] == "policies"
+    assert pulumi["with"]["policyPackConfigs"] == "policies/config/${{ matrix.stack }}.json"
+    assert pulumi["if"] == "steps.gate.outputs.available == 'true'"
+    gate = next(step for step in job["steps"] if step.get("id") == "gate")
+    assert "PULUMI_ACCESS_TOKEN" in gate["run"]
