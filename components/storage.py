@@ -87,8 +87,6 @@ SOFT_DELETE_DAYS = 7
 # GCS working bucket: how long an overwritten or deleted version stays recoverable there. The archive bucket,
 # not the working bucket, is what keeps logs for archive_days.
 WORKING_NONCURRENT_DAYS = 7
-# Access logs are written once; a noncurrent version there is only a lifecycle leftover.
-ACCESS_LOG_NONCURRENT_DAYS = 1
 # S3: days a version has been noncurrent before it moves to the colder class.
 NONCURRENT_TRANSITION_DAYS = 1
 # S3 Glacier Instant Retrieval: millisecond reads like STANDARD, no minimum age before a lifecycle transition
@@ -344,7 +342,8 @@ def aws_access_logs_lifecycle_rules(plan: RetentionPlan, prefixes: list[str]) ->
             "status": "Enabled",
             "filter": {"prefix": prefix},
             "expiration": {"days": plan.archive_days},
-            "noncurrent_version_expiration": {"noncurrent_days": ACCESS_LOG_NONCURRENT_DAYS},
+            # An access log deleted or overwritten early is still kept archive_days (it is audit evidence).
+            "noncurrent_version_expiration": {"noncurrent_days": plan.archive_days},
         }
         for prefix in prefixes
     ]
@@ -564,6 +563,20 @@ def gcs_working_lifecycle_rules(plan: RetentionPlan, tenants: tuple[str, ...]) -
     return rules
 
 
+def gcs_immutability(plan: RetentionPlan) -> dict[str, Any]:
+    """A retention policy of archive_days (locked in prod); versioning instead when the stack is not immutable
+    (GCS does not allow both on one bucket)."""
+    if plan.lock_days is None:
+        return {"versioning": {"enabled": True}}
+    return {"retention_policy": {"retention_period": str(plan.retention_period_seconds), "is_locked": plan.prod}}
+
+
+def gcs_noncurrent_cleanup(plan: RetentionPlan) -> list[gcp.storage.BucketLifecycleRuleArgsDict]:
+    if plan.lock_days is not None:
+        return []
+    return [{"action": {"type": "Delete"}, "condition": {"days_since_noncurrent_time": plan.archive_days, "with_state": "ARCHIVED"}}]
+
+
 def gcs_archive_lifecycle_rules(plan: RetentionPlan) -> list[gcp.storage.BucketLifecycleRuleArgsDict]:
     # The archive is never read by the backend, so every object in it expires at archive_days.
     rules: list[gcp.storage.BucketLifecycleRuleArgsDict] = []
@@ -576,14 +589,7 @@ def gcs_archive_lifecycle_rules(plan: RetentionPlan) -> list[gcp.storage.BucketL
             }
         )
     rules.append({"action": {"type": "Delete"}, "condition": {"age": plan.archive_days}})
-    if plan.lock_days is None:
-        rules.append(
-            {
-                "action": {"type": "Delete"},
-                "condition": {"days_since_noncurrent_time": ACCESS_LOG_NONCURRENT_DAYS, "with_state": "ARCHIVED"},
-            }
-        )
-    return rules
+    return rules + gcs_noncurrent_cleanup(plan)
 
 
 class GcpLogStore(_StoreBase):
@@ -626,17 +632,15 @@ class GcpLogStore(_StoreBase):
                 **settings,
             )
 
+        # Access logs are audit evidence written once: immutable like the archive.
         access = private_bucket(
             f"{name}-access-logs",
             access_name,
-            versioning={"enabled": True},
             lifecycle_rules=[
                 {"action": {"type": "Delete"}, "condition": {"age": plan.archive_days, "matches_prefixes": [working_name, archive_name]}},
-                {
-                    "action": {"type": "Delete"},
-                    "condition": {"days_since_noncurrent_time": ACCESS_LOG_NONCURRENT_DAYS, "with_state": "ARCHIVED"},
-                },
+                *gcs_noncurrent_cleanup(plan),
             ],
+            **gcs_immutability(plan),
         )
         gcp.storage.BucketIAMMember(
             f"{name}-access-logs-writer",
@@ -653,18 +657,12 @@ class GcpLogStore(_StoreBase):
             lifecycle_rules=gcs_working_lifecycle_rules(plan, args.tenants),
             logging={"log_bucket": access.name, "log_object_prefix": working_name},
         )
-        if plan.lock_days is not None:
-            archive_settings: dict[str, Any] = {
-                "retention_policy": {"retention_period": str(plan.retention_period_seconds), "is_locked": plan.prod}
-            }
-        else:
-            archive_settings = {"versioning": {"enabled": True}}
         archive = private_bucket(
             f"{name}-archive",
             archive_name,
             lifecycle_rules=gcs_archive_lifecycle_rules(plan),
             logging={"log_bucket": access.name, "log_object_prefix": archive_name},
-            **archive_settings,
+            **gcs_immutability(plan),
         )
 
         identity = create_gke_backend_identity(
