@@ -405,8 +405,10 @@ def s3_lifecycle_expiration(args: StackValidationArgs, report: Report, check: Ch
 
 @stack_policy(
     name="s3-retention-within-bounds",
-    description="S3 lifecycle expirations lie within [min_retention_days, max_retention_days], and the Object Lock "
-                "default retention is not longer than the expiration.",
+    description="S3 lifecycle expirations of current objects are at least min_retention_days; the longest lifetime "
+                "(current expiration plus noncurrent-version expiration) is at most max_retention_days; the Object Lock "
+                "default retention is not longer than the current expiration. Noncurrent-version expiration alone is "
+                "how long deleted objects stay recoverable, not the retention, so it is only bounded above.",
     criteria=("C1.2", "CC7.2"),
     anchors="Prowler cloudwatch_log_group_retention_policy_specific_days_enabled (min); logmesh (max, lock <= expiration)",
     severity=Severity.MEDIUM,
@@ -417,20 +419,21 @@ def s3_lifecycle_expiration(args: StackValidationArgs, report: Report, check: Ch
 def s3_retention_bounds(args: StackValidationArgs, report: Report, check: Check) -> None:
     low, high = float(check.settings["min_retention_days"]), float(check.settings["max_retention_days"])
     for bucket in _view(args).buckets:
-        expirations = [r for r in bucket.lifecycle if r.enabled and r.expires]
-        for rule in expirations:
-            where = f"prefix '{rule.prefix}'" if rule.prefix else "the whole bucket"
-            for kind, days in (("expiration", rule.expiration_days), ("noncurrent expiration", rule.noncurrent_days)):
-                if days is None:
-                    continue
-                if days < low:
-                    report(f"bucket {bucket.label}: {kind} of {where} after {days:g} days, below the minimum {low:g}", bucket.urn)
-                elif days > high:
-                    report(f"bucket {bucket.label}: {kind} of {where} after {days:g} days, above the maximum {high:g}", bucket.urn)
-        longest = max((d for r in expirations for d in (r.expiration_days, r.noncurrent_days) if d is not None), default=None)
+        rules = [r for r in bucket.lifecycle if r.enabled and r.expires]
+        current = [(r, r.expiration_days) for r in rules if r.expiration_days is not None]
+        for rule, days in current:
+            if days < low:
+                where = f"prefix '{rule.prefix}'" if rule.prefix else "the whole bucket"
+                report(f"bucket {bucket.label}: objects under {where} expire after {days:g} days, below the minimum {low:g}", bucket.urn)
+        longest_current = max((d for _r, d in current), default=0.0)
+        longest_noncurrent = max((r.noncurrent_days for r in rules if r.noncurrent_days is not None), default=0.0)
+        lifetime = longest_current + longest_noncurrent
+        if lifetime > high:
+            report(f"bucket {bucket.label}: objects may be kept {lifetime:g} days (expiration {longest_current:g} + noncurrent "
+                   f"{longest_noncurrent:g}), above the maximum {high:g}", bucket.urn)
         for _mode, lock_days in bucket.lock_retention:
-            if longest is not None and lock_days > longest:
-                report(f"bucket {bucket.label}: object-lock retention {lock_days:g} days outlives the expiration {longest:g}", bucket.urn)
+            if current and lock_days > longest_current:
+                report(f"bucket {bucket.label}: object-lock retention {lock_days:g} days outlives the expiration {longest_current:g}", bucket.urn)
 
 
 # --- rule 7 ----------------------------------------------------------------------------------------------------

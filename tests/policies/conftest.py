@@ -1,0 +1,54 @@
+"""Policy tests run the pack exactly as preflight and the Pulumi CLI do: each fixture program under
+programs/<name>/ is recorded once with the real provider SDKs under mocks, then analyzed by
+pulumi_policy's own servicer (Configure, Analyze per resource, AnalyzeStack)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from preflight.analyze import Analysis, Analyzer, PolicyPackSpec, load_policy_pack, resolve_config
+from preflight.recorder import Recording, record_program
+
+ROOT = Path(__file__).resolve().parents[2]
+PROGRAMS = Path(__file__).resolve().parent / "programs"
+
+_recordings: dict[tuple[str, bool], Recording] = {}
+_analyses: dict[tuple[str, bool], Analysis] = {}
+
+
+def recording(name: str, preview: bool = False) -> Recording:
+    """The fixture program `name`, recorded once per session (treat as read-only)."""
+    key = (name, preview)
+    if key not in _recordings:
+        _recordings[key] = record_program(PROGRAMS / name, "policytest", "test", {}, preview=preview)
+    return _recordings[key]
+
+
+@pytest.fixture(scope="session")
+def pack() -> PolicyPackSpec:
+    return load_policy_pack(ROOT / "policies")
+
+
+@pytest.fixture(scope="session")
+def analyze(pack: PolicyPackSpec) -> Callable[..., Analysis]:
+    """analyze(program, config=None, preview=False): the pack's findings on a fixture program.
+    Without config every policy has its default level (mandatory unless documented) and settings."""
+
+    def run(name: str, config: Mapping[str, Any] | None = None, preview: bool = False) -> Analysis:
+        if config is None and (name, preview) in _analyses:
+            return _analyses[(name, preview)]
+        analysis = Analyzer(pack, resolve_config(pack, config or {})).analyze(recording(name, preview))
+        if config is None:
+            _analyses[(name, preview)] = analysis
+        return analysis
+
+    return run
+
+
+def flagged(analysis: Analysis, policy: str) -> set[str]:
+    """Names of the resources a policy reported (the last URN segment)."""
+    return {v.urn.rsplit("::", 1)[-1] for v in analysis.violations if v.policy == policy}

@@ -1,0 +1,94 @@
+"""Every policy passes its compliant fixture program and flags exactly the resources built with its flaw."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from preflight.analyze import Analysis, PolicyPackSpec
+from tests.policies.conftest import flagged
+
+# policy -> (compliant program, flawed program, resources it must flag there: nothing else)
+EXPECTED: dict[str, tuple[str, str, set[str]]] = {
+    "s3-default-encryption-kms": ("aws_good", "aws_bad", {"bare", "sse-s3"}),
+    "s3-sse-customer-managed-key": ("aws_good", "aws_bad", {"sse-aws-managed-key", "sse-foreign-key"}),
+    "s3-versioning-enabled": ("aws_good", "aws_bad", {"bare", "versioning-suspended", "access-logs"}),
+    "s3-object-lock-default-retention": ("aws_good", "aws_bad", {"bare", "lock-governance", "no-object-lock"}),
+    "s3-lifecycle-expiration": ("aws_good", "aws_bad", {"bare", "lifecycle-abort-only", "access-logs"}),
+    "s3-retention-within-bounds": ("aws_good", "aws_bad", {"retention-too-short", "retention-too-long", "lock-outlives-expiry"}),
+    "s3-public-access-block": ("aws_good", "aws_bad", {"bare", "pab-partial", "access-logs"}),
+    "s3-secure-transport-only": ("aws_good", "aws_bad", {"bare", "no-tls-deny", "access-logs"}),
+    "s3-server-access-logging": ("aws_good", "aws_bad", {"bare", "logs-to-itself"}),
+    "s3-acls-disabled": ("aws_good", "aws_bad", {"bare", "public-acl", "acls-enabled", "access-logs"}),
+    "gcs-default-cmek": ("gcp_good", "gcp_bad", {"no-cmek", "foreign-key", "key-without-agent-grant"}),
+    "gcs-retention-policy-locked": ("gcp_good", "gcp_bad", {"no-retention", "short-retention", "unlocked-retention",
+                                                            "unlocked-archive", "feeds-unlocked-archive"}),
+    "gcs-uniform-bucket-level-access": ("gcp_good", "gcp_bad", {"fine-grained-acls"}),
+    "gcs-public-access-prevention": ("gcp_good", "gcp_bad", {"public-access-inherited", "public-reader"}),
+    "gcs-lifecycle-and-versioning": ("gcp_good", "gcp_bad", {"no-delete-rule", "deletes-too-late", "delete-before-retention",
+                                                             "feeds-unlocked-archive"}),
+    "log-store-deletion-protected": ("gcp_good", "aws_bad", {"bare", "force-destroy", "unprotected"}),
+    "aws-kms-key-rotation-enabled": ("aws_good", "aws_bad", {"key-no-rotation", "key-long-rotation"}),
+    "aws-kms-key-policy-not-public": ("aws_good", "aws_bad", {"key-public-policy"}),
+    "aws-kms-key-deletion-window": ("aws_good", "aws_bad", {"key-short-window"}),
+    "gcp-kms-key-rotation-period": ("gcp_good", "gcp_bad", {"key-no-rotation", "key-slow-rotation"}),
+    "gcp-kms-iam-separation-of-duties": ("gcp_good", "gcp_bad", {"key-public-user", "store-key-users"}),
+    "backend-iam-least-privilege": ("aws_good", "aws_bad", {"policy-star", "policy-foreign-bucket", "admin-attached"}),
+    "irsa-trust-pinned": ("aws_good", "aws_bad", {"irsa-wildcard-subject", "irsa-no-condition"}),
+    "gcp-workload-identity-scoped": ("gcp_good", "gcp_bad", {"wi-other-namespace", "wi-any-user", "project-wide-storage", "static-key"}),
+    # reported once per project and service, on the first bucket and key by URN
+    "gcp-data-access-audit-logs": ("gcp_good", "gcp_bad", {"compliant", "key-no-rotation"}),
+    "cloudtrail-s3-data-events": ("aws_good", "aws_bad", {"bare"}),
+    "logging-namespace-network-policy": ("k8s_good", "k8s_bad", {"es-http-tls-disabled", "loki-gateway-without-auth"}),
+    "collector-backend-tls": ("k8s_good", "k8s_bad", {"fluent-bit-plaintext", "fluent-bit-no-verify", "alloy-plain-http",
+                                                      "filebeat-insecure", "ingress-without-tls", "ingress-partial-tls",
+                                                      "loki-ingress-without-tls"}),
+    "loki-auth-enabled": ("k8s_good", "k8s_bad", {"loki-auth-disabled", "loki-gateway-without-auth"}),
+    "elastic-security-and-tls": ("k8s_good", "k8s_bad", {"es-http-tls-disabled", "es-security-disabled", "kibana-http-tls-disabled",
+                                                         "eck-stack-http-tls-disabled"}),
+    "collector-rbac-read-only": ("k8s_good", "k8s_bad", {"collector-wildcard", "reads-secrets", "fluent-bit-writes",
+                                                         "binds-cluster-admin"}),
+    "no-plaintext-credentials": ("k8s_good", "k8s_bad", {"fluent-bit-plaintext", "alloy-plain-http", "filebeat-insecure",
+                                                         "configmap-password", "configmap-aws-key", "literal-env-secret"}),
+    "collector-runs-as-non-root": ("k8s_good", "k8s_bad", {"fluent-bit-plaintext", "filebeat-insecure", "privileged-collector"}),
+    "collector-and-gap-alert": ("k8s_good", "k8s_bad", {"cluster-without-collector"}),
+}
+
+
+def test_every_policy_has_a_passing_and_a_failing_case(pack: PolicyPackSpec) -> None:
+    tested = set(EXPECTED) | {"approved-exceptions"}  # approved-exceptions: tests/policies/test_exceptions.py
+    assert tested == {p.name for p in pack.policies}
+
+
+@pytest.mark.parametrize("policy", sorted(EXPECTED))
+def test_compliant_program_passes(policy: str, analyze: Callable[..., Analysis]) -> None:
+    good, _bad, _names = EXPECTED[policy]
+    assert [v.message for v in analyze(good).violations if v.policy == policy] == []
+
+
+@pytest.mark.parametrize("policy", sorted(EXPECTED))
+def test_flawed_resources_are_flagged(policy: str, analyze: Callable[..., Analysis]) -> None:
+    _good, bad, names = EXPECTED[policy]
+    assert flagged(analyze(bad), policy) == names
+
+
+def test_compliant_programs_have_no_findings_at_all(analyze: Callable[..., Analysis]) -> None:
+    for program in ("aws_good", "gcp_good", "k8s_good"):
+        assert [(v.policy, v.urn, v.message) for v in analyze(program).violations] == []
+
+
+def test_levels_and_severity_reach_the_report(analyze: Callable[..., Analysis]) -> None:
+    by_policy = {v.policy: v for v in analyze("k8s_bad").violations}
+    assert by_policy["collector-runs-as-non-root"].enforcement == "advisory"
+    assert by_policy["no-plaintext-credentials"].enforcement == "mandatory"
+    assert by_policy["no-plaintext-credentials"].severity == "critical"
+    assert by_policy["no-plaintext-credentials"].soc2 == ["CC6.1", "CC6.7"]
+
+
+def test_missing_collector_and_missing_gap_alert_are_both_reported(analyze: Callable[..., Analysis]) -> None:
+    messages = sorted(v.message for v in analyze("k8s_bad").violations if v.policy == "collector-and-gap-alert")
+    assert messages == [
+        "cluster cluster-without-collector has no log collector",
+        "no alert fires on an ingestion gap (absent_over_time, conditionAbsent or missing-data alarm)",
+    ]
