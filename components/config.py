@@ -30,6 +30,8 @@ AWS_REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-[0-9]$")
 GCP_REGION = re.compile(r"^[a-z]+-[a-z]+[0-9]$")
 GCP_PROJECT = re.compile(r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")
 GCP_PROJECT_NUMBER = re.compile(r"^[0-9]{6,19}$")
+# A lowercase DNS domain of at least two labels (the store's ingest host is `<store>.<domain>`).
+DNS_DOMAIN = re.compile(r"^([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+[a-z]([a-z0-9-]*[a-z0-9])?$")
 EKS_OIDC_PROVIDER_ARN = re.compile(
     r"^arn:aws:iam::(?P<account>[0-9]{12}):oidc-provider/(?P<issuer>oidc\.eks\.[a-z0-9-]+\.amazonaws\.com/id/[A-Za-z0-9]+)$"
 )
@@ -118,6 +120,11 @@ class _StackShape(_Strict):
     retention: RetentionConfig
     stores: list[StoreConfig] = Field(min_length=1)
     clusters: list[ClusterConfig] = Field(min_length=1)
+    # Log volume each store's backend is sized for (Loki follows Grafana's published tiers, up to 30 TB/day).
+    daily_volume_gb: int = Field(default=100, ge=1, le=30000)
+    # DNS domain under which each store's ingest endpoint is published (`<store>.<domain>`) on an internal load
+    # balancer; required when a cluster ships to a backend that runs in another cluster.
+    ingest_domain: str | None = Field(default=None, pattern=DNS_DOMAIN.pattern, max_length=200)
     # cluster name -> kubeconfig content; set with `pulumi config set --secret --path 'logmesh:kubeconfigs.<cluster>'`.
     # Clusters not listed use the ambient kubeconfig (KUBECONFIG) and their `context`.
     kubeconfigs: dict[str, Annotated[str, Field(min_length=1)]] = Field(default_factory=dict)
@@ -134,6 +141,8 @@ class PlatformConfig(BaseModel):
     retention: RetentionConfig
     stores: tuple[StoreConfig, ...]
     clusters: tuple[ClusterConfig, ...]
+    daily_volume_gb: int = 100
+    ingest_domain: str | None = None
     kubeconfigs: dict[str, str] = Field(default_factory=dict, repr=False)
 
     def store(self, name: str) -> StoreConfig:
@@ -180,6 +189,8 @@ def _describe(error: Mapping[str, Any]) -> str:
         return f"{_key_path(loc)}: required key is missing"
     if error["type"] == "string_pattern_mismatch":
         message = "must be a lowercase DNS label (a-z, 0-9 and '-', starting and ending with a letter or digit)"
+        if loc and loc[-1] == "ingest_domain":
+            message = "must be a lowercase DNS domain of two or more labels, such as logs.example.internal"
     got = error.get("input")
     shown = "" if isinstance(got, (dict, list)) or error["type"] == "model_type" else f" (got {got!r})"
     return f"{_key_path(loc)}: {message}{shown}"
@@ -296,6 +307,13 @@ def _resolve(stack: _StackShape) -> tuple[list[str], tuple[ClusterConfig, ...]]:
                 f"own logs to {backend_cluster.store!r}; a backend cluster ships to its own store"
             )
 
+    if stack.ingest_domain is None:
+        remote = [f"{c.name} -> {c.store}" for c in resolved if c.store in stores and stores[c.store].cluster != c.name]
+        if remote:
+            problems.append(
+                f"{NAMESPACE}:ingest_domain: required key is missing: {', '.join(remote)} ship to a backend in another "
+                "cluster, which they reach at <store>.<ingest_domain> (a DNS domain such as logs.example.internal)"
+            )
     for cluster_name in stack.kubeconfigs:
         if cluster_name not in clusters:
             path = _key_path(["kubeconfigs", cluster_name])
@@ -339,6 +357,8 @@ def parse_config(raw: Mapping[str, Any], secret_keys: Iterable[str] = ()) -> Pla
         retention=stack.retention,
         stores=tuple(stack.stores),
         clusters=clusters,
+        daily_volume_gb=stack.daily_volume_gb,
+        ingest_domain=stack.ingest_domain,
         kubeconfigs=dict(stack.kubeconfigs),
     )
 
@@ -350,7 +370,7 @@ def _decode(key: str, value: Any) -> Any:
     try:
         return json.loads(value)
     except json.JSONDecodeError:
-        if key in ("environment", "org", "backend"):
+        if key in ("environment", "org", "backend", "ingest_domain"):
             return value
         raise ConfigError([f"{NAMESPACE}:{key}: is not valid YAML/JSON structure (got {value[:60]!r})"]) from None
 

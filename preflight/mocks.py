@@ -77,6 +77,8 @@ class RealisticMocks(pulumi.runtime.Mocks):
             resource_id, outputs = self._kubernetes(args, inputs)
         elif package == "random":
             resource_id, outputs = self._random(args, inputs)
+        elif package == "tls":
+            resource_id, outputs = self._tls(args, inputs)
         else:
             resource_id, outputs = _stable_id(args.typ, args.name), {}
         if self.preview:
@@ -209,4 +211,21 @@ class RealisticMocks(pulumi.runtime.Mocks):
         value = _hex("random/" + args.name, 64)
         while len(value) < length:
             value += _hex(value, 64)
-        return _stable_id("random", args.name), {"result": value[:length]}
+        result = value[:length]
+        # Shaped like the provider's bcrypt hash (cost 10), derived from the result so tests can tell them apart.
+        bcrypt_hash = "$2a$10$" + _hex("bcrypt/" + result, 53)
+        return _stable_id("random", args.name), {"result": result, "bcryptHash": bcrypt_hash}
+
+    def _tls(self, args: pulumi.runtime.MockResourceArgs, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        # PEM-framed stand-ins, distinct per resource: real keys and certificates are not needed under mocks.
+        kind = args.typ.rsplit(":", 1)[-1]
+        body = _hex(f"tls/{args.typ}/{args.name}", 64)
+
+        def pem(label: str) -> str:
+            return f"-----BEGIN {label}-----\n{body}\n-----END {label}-----\n"
+
+        if kind == "PrivateKey":
+            return _stable_id("tls", args.name), {"privateKeyPem": pem("PRIVATE KEY"), "publicKeyPem": pem("PUBLIC KEY")}
+        if kind == "CertRequest":
+            return _stable_id("tls", args.name), {"certRequestPem": pem("CERTIFICATE REQUEST")}
+        return str(int(body[:16], 16)), {"certPem": pem("CERTIFICATE"), "readyForRenewal": False}

@@ -199,3 +199,42 @@ def test_secret_kubeconfig_reaches_the_provider_as_a_secret() -> None:
     recording = record_program(PROJECT.main, PROJECT.name, "test", config, secret_keys=["logmesh:kubeconfigs"])
     (provider,) = [r for r in recording.resources if r.type == "pulumi:providers:kubernetes"]
     assert provider.inputs["kubeconfig"] == {"4dabf18193072939515e22adb298388d": SECRET_SIG, "value": kubeconfig}
+
+
+def test_ingest_domain_is_required_when_a_cluster_ships_to_another_clusters_backend() -> None:
+    config = stack_config("prod")
+    del config["logmesh:ingest_domain"]
+    error = failing(config)
+    [problem] = [p for p in error.problems if p.startswith("logmesh:ingest_domain:")]
+    assert "prod-eks-usw2 -> aws-use1, prod-gke-euw4 -> gcp-euw1" in problem
+    # Every cluster of the dev and staging examples ships to the backend it runs: no domain needed.
+    assert "logmesh:ingest_domain" not in stack_config("staging")
+    run(stack_config("staging"))
+
+
+@pytest.mark.parametrize("domain", ["Logs.Example", "localhost", "logs..example.internal", "-logs.example"])
+def test_ingest_domain_must_be_a_dns_domain(domain: str) -> None:
+    config = stack_config("prod")
+    config["logmesh:ingest_domain"] = domain
+    error = failing(config)
+    assert any(p.startswith("logmesh:ingest_domain: must be a lowercase DNS domain") and repr(domain) in p for p in error.problems)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"), [(0, "greater than or equal to 1"), (30001, "less than or equal to 30000"), ("big", "is not valid")]
+)
+def test_daily_volume_gb_is_bounded(value: Any, expected: str) -> None:
+    config = stack_config("dev")
+    config["logmesh:daily_volume_gb"] = value
+    error = failing(config)
+    assert any(p.startswith("logmesh:daily_volume_gb:") and expected in p for p in error.problems), error.problems
+
+
+def test_new_backend_keys_have_defaults() -> None:
+    from components.config import parse_config
+
+    raw = {k.removeprefix("logmesh:"): v for k, v in stack_config("dev").items()}
+    parsed = parse_config(raw)
+    assert (parsed.daily_volume_gb, parsed.ingest_domain) == (100, None)
+    prod = parse_config({k.removeprefix("logmesh:"): v for k, v in stack_config("prod").items()})
+    assert (prod.daily_volume_gb, prod.ingest_domain) == (500, "logs.acme.internal")
