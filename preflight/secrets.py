@@ -20,8 +20,15 @@ RESOURCE_SIG: str = rpc._special_resource_sig
 UNKNOWN: str = rpc.UNKNOWN
 
 REDACTED = "[secret]"
-# Secret strings shorter than this are not scrubbed from free text (a secret "1" would blank every digit).
-_MIN_SCRUB_LENGTH = 4
+# Free text (policy messages) is scrubbed of secret strings that look like credentials: a secret object also holds
+# plain words (a username "admin" or "collector" beside its password hash), and blanking those from every message
+# would hide which resource a message is about. Properties are always redacted whole, whatever they hold.
+_MIN_SCRUB_LENGTH = 6
+_PLAIN_WORD = re.compile(r"[a-z][a-z_-]{0,23}")
+
+
+def _credential_like(text: str) -> bool:
+    return len(text) >= _MIN_SCRUB_LENGTH and text != UNKNOWN and not _PLAIN_WORD.fullmatch(text)
 
 
 def is_secret(value: Any) -> bool:
@@ -54,9 +61,9 @@ def secret_strings(values: Iterable[Any]) -> set[str]:
         elif isinstance(value, list):
             for v in value:
                 leaves(v)
-        elif isinstance(value, str) and len(value) >= _MIN_SCRUB_LENGTH and value != UNKNOWN:
+        elif isinstance(value, str) and _credential_like(value):
             found.add(value)
-        elif isinstance(value, int | float) and not isinstance(value, bool) and len(str(value)) >= _MIN_SCRUB_LENGTH:
+        elif isinstance(value, int | float) and not isinstance(value, bool) and _credential_like(str(value)):
             found.add(str(value))
 
     def walk(value: Any) -> None:

@@ -297,3 +297,54 @@ def test_broken_copy_of_a_stack_exits_1_naming_policy_resource_and_criteria(cli,
     assert stray and all(v["policy"] and v["soc2"] for v in stray)
     text = cli("--project-dir", project, "--stack", "prod", "--policy-pack", pack_dir, *extra).out
     assert "stray-logs" in text and stray[0]["policy"] in text and ", ".join(stray[0]["soc2"]) in text
+
+
+@pytest.mark.skipif(not HAS_REAL_PACK, reason="the logmesh-soc2 pack (policies/__main__.py) has not landed yet")
+def test_real_pack_exception_moves_a_violation(cli, s3_project: Path, tmp_path: Path) -> None:
+    """The repository's pack reports approved exceptions the way preflight reads them."""
+    before = cli("--project-dir", s3_project, "--format", "json").json()
+    target = next(v for v in before["violations"] if v["urn"] == SITE_URN and v["enforcement"] == "mandatory")
+    config = tmp_path / "config.json"
+    exception = {"resource": "site", "reason": "legacy website", "approved_by": "ciso@acme.example", "expires": "2099-01-31"}
+    config.write_text(json.dumps({target["policy"]: {"exceptions": [exception]}}), encoding="utf-8")
+    after = cli("--project-dir", s3_project, "--policy-config", config, "--format", "json").json()
+    assert not [v for v in after["violations"] if v["policy"] == target["policy"] and v["urn"] == SITE_URN]
+    assert not [v for v in after["violations"] if v["policy"] == "approved-exceptions"]
+    moved = [e for e in after["exceptions"] if e["policy"] == target["policy"]]
+    assert moved and all(e["urn"] == SITE_URN and e["soc2"] == target["soc2"] and e["reason"] == "legacy website" for e in moved)
+    assert after["summary"]["exceptions"] == len(after["exceptions"]) >= 1
+
+
+class _Terminal:
+    """A stand-in for a terminal's stderr: rich draws its live display into it."""
+
+    def __init__(self) -> None:
+        import io
+
+        self.buffer = io.StringIO()
+
+    def isatty(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        return self.buffer.write(text)
+
+    def flush(self) -> None:
+        pass
+
+    def fileno(self) -> int:
+        raise OSError("not a real terminal")
+
+
+def test_progress_bar_on_a_terminal_for_long_runs(s3_project: Path, small_pack: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from preflight import cli as preflight_cli
+
+    terminal = _Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    monkeypatch.setattr(preflight_cli, "PROGRESS_THRESHOLD", 1)
+    assert preflight_cli.main(["--project-dir", str(s3_project), "--policy-pack", str(small_pack), "--format", "json"]) == 1
+    assert "analyzing" in terminal.buffer.getvalue()
+    monkeypatch.setattr(preflight_cli, "PROGRESS_THRESHOLD", 10_000)
+    terminal.buffer.truncate(0)
+    preflight_cli.main(["--project-dir", str(s3_project), "--policy-pack", str(small_pack), "--format", "json"])
+    assert "analyzing" not in terminal.buffer.getvalue()  # a short run draws no bar

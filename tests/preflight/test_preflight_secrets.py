@@ -39,9 +39,11 @@ def test_no_secret_in_any_format(cli, s3_project: Path, small_pack: Path, format
 
 
 def test_redact_and_scrub() -> None:
-    wire = {"a": {SIG_KEY: SECRET_SIG, "value": {"k": "hunter2-long"}}, "b": [1, {SIG_KEY: SECRET_SIG, "value": 123456}], "c": "x"}
+    login = {"username": "collector", "password": "hunter2-long", "hash": "$2a$10$abcdef"}
+    wire = {"a": {SIG_KEY: SECRET_SIG, "value": login}, "b": [1, {SIG_KEY: SECRET_SIG, "value": 123456}], "c": "x"}
     assert redact(wire) == {"a": REDACTED, "b": [1, REDACTED], "c": "x"}
-    assert secret_strings([wire]) == {"hunter2-long", "123456"}
+    # Plain words beside a credential stay readable in messages; the credentials do not.
+    assert secret_strings([wire]) == {"hunter2-long", "$2a$10$abcdef", "123456"}
     scrub = Scrubber(secret_strings([wire]))
-    assert scrub("got hunter2-long and 123456 and 12345") == "got [secret] and [secret] and 12345"
+    assert scrub("collector got hunter2-long and 123456 and 12345") == "collector got [secret] and [secret] and 12345"
     assert Scrubber([])("unchanged") == "unchanged"
