@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from typing import Any
 
-import jsonschema
+import jsonschema  # type: ignore[import-untyped]
 from pulumi_policy import ReportViolation
 
 SCHEMA: dict[str, Any] = {

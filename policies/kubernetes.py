@@ -234,12 +234,12 @@ def _tls_problems(resource: PolicyResource) -> list[str]:
             if str(get(output, "ssl", "verification_mode") or get(output, "ssl.verification_mode") or "") == "none":
                 problems.append("Beat output turns off certificate verification")
     elif t == INGRESS:
-        hosts = {str(get(rule, "host")) for rule in as_list(get(props, "spec", "rules")) if get(rule, "host")}
+        served = {str(get(rule, "host")) for rule in as_list(get(props, "spec", "rules")) if get(rule, "host")}
         covered = {str(h) for tls in as_list(get(props, "spec", "tls")) for h in as_list(get(tls, "hosts"))}
         if not as_list(get(props, "spec", "tls")):
             problems.append("the Ingress has no tls section")
-        elif hosts - covered:
-            problems.append(f"the Ingress serves {', '.join(sorted(hosts - covered))} without TLS")
+        elif served - covered:
+            problems.append(f"the Ingress serves {', '.join(sorted(served - covered))} without TLS")
     return problems
 
 

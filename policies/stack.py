@@ -4,6 +4,7 @@ and an ingestion-gap alert (32), and `approved-exceptions`, which must stay the 
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from pulumi_policy import EnforcementLevel, PolicyResource, Severity, StackValidationArgs
@@ -79,6 +80,10 @@ def gcp_data_access_audit_logs(args: StackValidationArgs, report: Report, check:
     deferred.finish()
 
 
+def _values(item: Any, *keys: str) -> list[str]:
+    return [v for key in keys for v in strings(get(item, key))]
+
+
 def _trail_covers(trail: PolicyResource, bucket_urn: str, names: set[str]) -> bool:
     """Whether a trail logs S3 object-level read and write events for the bucket. A selector whose values are
     unknown (preview) counts when it references the bucket; otherwise, if no other selector covers the bucket,
@@ -101,7 +106,7 @@ def _trail_covers(trail: PolicyResource, bucket_urn: str, names: set[str]) -> bo
         if (get(selector, "readWriteType") or "All") != "All":
             continue
         for data in as_list(get(selector, "dataResources")):
-            if get(data, "type") == "AWS::S3::Object" and covers(lambda d=data: strings(get(d, "values"))):
+            if get(data, "type") == "AWS::S3::Object" and covers(partial(_values, data, "values")):
                 return True
     for selector in as_list(get(trail.props, "advancedEventSelectors")):
         fields = {str(get(f, "field")): f for f in as_list(get(selector, "fieldSelectors"))}
@@ -110,7 +115,7 @@ def _trail_covers(trail: PolicyResource, bucket_urn: str, names: set[str]) -> bo
         if "AWS::S3::Object" not in strings(get(fields.get("resources.type"), "equals")) or "readOnly" in fields:
             continue
         arn_field = fields.get("resources.ARN")
-        if arn_field is None or covers(lambda f=arn_field: strings(get(f, "startsWiths")) + strings(get(f, "equals"))):
+        if arn_field is None or covers(partial(_values, arn_field, "startsWiths", "equals")):
             return True
     if unknown is not None:
         raise unknown
@@ -165,7 +170,7 @@ def is_gap_alert(resource: PolicyResource) -> bool:
     if t == "gcp:monitoring/alertPolicy:AlertPolicy":
         return any(get(c, "conditionAbsent") is not None for c in as_list(get(props, "conditions")))
     if t == "aws:cloudwatch/metricAlarm:MetricAlarm":
-        return get(props, "treatMissingData") == "breaching"
+        return bool(get(props, "treatMissingData") == "breaching")
     return False
 
 

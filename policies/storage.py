@@ -433,7 +433,8 @@ def s3_retention_bounds(args: StackValidationArgs, report: Report, check: Check)
                    f"{longest_noncurrent:g}), above the maximum {high:g}", bucket.urn)
         for _mode, lock_days in bucket.lock_retention:
             if current and lock_days > longest_current:
-                report(f"bucket {bucket.label}: object-lock retention {lock_days:g} days outlives the expiration {longest_current:g}", bucket.urn)
+                report(f"bucket {bucket.label}: object-lock retention {lock_days:g} days outlives the expiration "
+                       f"{longest_current:g}", bucket.urn)
 
 
 # --- rule 7 ----------------------------------------------------------------------------------------------------

@@ -30,7 +30,8 @@ EXPECTED: dict[str, tuple[str, str, set[str]]] = {
                                                              "feeds-unlocked-archive"}),
     "log-store-deletion-protected": ("gcp_good", "aws_bad", {"bare", "force-destroy", "unprotected"}),
     "aws-kms-key-rotation-enabled": ("aws_good", "aws_bad", {"key-no-rotation", "key-long-rotation"}),
-    "aws-kms-key-policy-not-public": ("aws_good", "aws_bad", {"key-public-policy"}),
+    # key-service-principal-with-source-account (root + service principal) is in aws_bad and must not be flagged.
+    "aws-kms-key-policy-not-public": ("aws_good", "aws_bad", {"key-public-policy", "key-star-via-service-only"}),
     "aws-kms-key-deletion-window": ("aws_good", "aws_bad", {"key-short-window"}),
     "gcp-kms-key-rotation-period": ("gcp_good", "gcp_bad", {"key-no-rotation", "key-slow-rotation"}),
     "gcp-kms-iam-separation-of-duties": ("gcp_good", "gcp_bad", {"key-public-user", "store-key-users"}),
@@ -50,7 +51,8 @@ EXPECTED: dict[str, tuple[str, str, set[str]]] = {
     "collector-rbac-read-only": ("k8s_good", "k8s_bad", {"collector-wildcard", "reads-secrets", "fluent-bit-writes",
                                                          "binds-cluster-admin"}),
     "no-plaintext-credentials": ("k8s_good", "k8s_bad", {"fluent-bit-plaintext", "alloy-plain-http", "filebeat-insecure",
-                                                         "configmap-password", "configmap-aws-key", "literal-env-secret"}),
+                                                         "configmap-password", "configmap-aws-key", "configmap-secret-output",
+                                                         "literal-env-secret"}),
     "collector-runs-as-non-root": ("k8s_good", "k8s_bad", {"fluent-bit-plaintext", "filebeat-insecure", "privileged-collector"}),
     "collector-and-gap-alert": ("k8s_good", "k8s_bad", {"cluster-without-collector"}),
 }

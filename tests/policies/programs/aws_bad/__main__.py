@@ -25,7 +25,8 @@ def store(name: str, *, sse: Any = None, versioning: str = "Enabled", lock: Any 
                            opts=pulumi.ResourceOptions(protect=protect))
     covered.append(bucket.arn)
     default = {"sse_algorithm": "aws:kms", "kms_master_key_id": key.arn} if sse is None else sse
-    aws.s3.BucketServerSideEncryptionConfiguration(f"{name}-sse", bucket=bucket.id, rules=[{"apply_server_side_encryption_by_default": default}])
+    aws.s3.BucketServerSideEncryptionConfiguration(f"{name}-sse", bucket=bucket.id,
+                                                   rules=[{"apply_server_side_encryption_by_default": default}])
     aws.s3.BucketVersioning(f"{name}-versioning", bucket=bucket.id, versioning_configuration={"status": versioning})
     if lock is not OMIT:
         aws.s3.BucketObjectLockConfiguration(f"{name}-lock", bucket=bucket.id,
@@ -70,6 +71,14 @@ store("unprotected", protect=False)
 aws.kms.Key("key-no-rotation", enable_key_rotation=False)
 aws.kms.Key("key-public-policy", enable_key_rotation=True, policy=json.dumps({"Version": "2012-10-17", "Statement": [
     {"Sid": "Open", "Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "kms:Decrypt", "Resource": "*"}]}))
+aws.kms.Key("key-star-via-service-only", enable_key_rotation=True, policy=json.dumps({"Version": "2012-10-17", "Statement": [
+    {"Sid": "AnyAccountThroughS3", "Effect": "Allow", "Principal": "*", "Action": "kms:Decrypt", "Resource": "*",
+     "Condition": {"StringEquals": {"kms:ViaService": "s3.us-east-1.amazonaws.com"}}}]}))
+aws.kms.Key("key-service-principal-with-source-account", enable_key_rotation=True, policy=json.dumps({
+    "Version": "2012-10-17", "Statement": [
+        {"Sid": "Root", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}, "Action": "kms:*", "Resource": "*"},
+        {"Sid": "Logs", "Effect": "Allow", "Principal": {"Service": "logs.amazonaws.com"}, "Action": "kms:Encrypt*", "Resource": "*",
+         "Condition": {"StringEquals": {"aws:SourceAccount": ACCOUNT}}}]}))
 aws.kms.Key("key-short-window", enable_key_rotation=True, deletion_window_in_days=7)
 aws.kms.Key("key-long-rotation", enable_key_rotation=True, rotation_period_in_days=730)
 

@@ -54,7 +54,8 @@ aws.s3.BucketServerSideEncryptionConfiguration("access-logs-sse", bucket=access_
     rules=[{"apply_server_side_encryption_by_default": {"sse_algorithm": "AES256"}}])
 aws.s3.BucketVersioning("access-logs-versioning", bucket=access_logs.id, versioning_configuration={"status": "Enabled"})
 aws.s3.BucketLifecycleConfiguration("access-logs-lifecycle", bucket=access_logs.id, rules=[
-    {"id": "expire", "status": "Enabled", "filter": {}, "expiration": {"days": 400}, "noncurrent_version_expiration": {"noncurrent_days": 400}},
+    {"id": "expire", "status": "Enabled", "filter": {}, "expiration": {"days": 400},
+     "noncurrent_version_expiration": {"noncurrent_days": 400}},
 ])
 aws.s3.BucketPolicy("access-logs-policy", bucket=access_logs.id, policy=deny_insecure(access_logs, [
     {"Sid": "S3ServerAccessLogs", "Effect": "Allow", "Principal": {"Service": "logging.s3.amazonaws.com"},

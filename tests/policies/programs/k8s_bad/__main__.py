@@ -52,19 +52,21 @@ k8s.apiextensions.CustomResource("filebeat-insecure", api_version="beat.k8s.elas
         "config": {"output": {"elasticsearch": {"hosts": ["http://logs-es-http.logging.svc:9200"], "username": "elastic",
                                                 "password": "hunter2-literal"}}},
         "daemonSet": {"podTemplate": {"spec": {"securityContext": {"runAsUser": 0}, "containers": [{"name": "filebeat"}]}}}}, opts=a)
-k8s.networking.v1.Ingress("ingress-without-tls", metadata={"namespace": "logging"}, spec={"rules": [{"host": "kibana.example.com"}]}, opts=a)
+k8s.networking.v1.Ingress("ingress-without-tls", metadata={"namespace": "logging"},
+                          spec={"rules": [{"host": "kibana.example.com"}]}, opts=a)
 k8s.networking.v1.Ingress("ingress-partial-tls", metadata={"namespace": "logging"}, spec={
     "tls": [{"hosts": ["a.example.com"]}], "rules": [{"host": "a.example.com"}, {"host": "b.example.com"}]}, opts=a)
 
 k8s.apiextensions.CustomResource("es-http-tls-disabled", api_version="elasticsearch.k8s.elastic.co/v1", kind="Elasticsearch",
-    metadata={"namespace": "logging", "name": "plain"}, spec={"version": "8.19.0", "http": {"tls": {"selfSignedCertificate": {"disabled": True}}},
-                                                            "nodeSets": [{"name": "default", "count": 1}]}, opts=a)
+    metadata={"namespace": "logging", "name": "plain"}, spec={
+        "version": "8.19.0", "http": {"tls": {"selfSignedCertificate": {"disabled": True}}},
+        "nodeSets": [{"name": "default", "count": 1}]}, opts=a)
 k8s.apiextensions.CustomResource("es-security-disabled", api_version="elasticsearch.k8s.elastic.co/v1", kind="Elasticsearch",
     metadata={"namespace": "logging", "name": "open"}, spec={"version": "8.19.0", "nodeSets": [
         {"name": "default", "count": 1, "config": {"xpack.security.enabled": False}}]}, opts=a)
 k8s.apiextensions.CustomResource("kibana-http-tls-disabled", api_version="kibana.k8s.elastic.co/v1", kind="Kibana",
-    metadata={"namespace": "logging", "name": "plain"}, spec={"version": "8.19.0", "http": {"tls": {"selfSignedCertificate": {"disabled": True}}}},
-    opts=a)
+    metadata={"namespace": "logging", "name": "plain"},
+    spec={"version": "8.19.0", "http": {"tls": {"selfSignedCertificate": {"disabled": True}}}}, opts=a)
 k8s.helm.v3.Release("eck-stack-http-tls-disabled", chart="eck-stack", namespace="logging", repository_opts={"repo": "https://helm.elastic.co"},
     values={"eck-elasticsearch": {"http": {"tls": {"selfSignedCertificate": {"disabled": True}}}}}, opts=a)
 
@@ -76,7 +78,11 @@ k8s.rbac.v1.ClusterRole("fluent-bit-writes", rules=[{"api_groups": [""], "resour
 k8s.rbac.v1.ClusterRoleBinding("binds-cluster-admin", role_ref={"api_group": "rbac.authorization.k8s.io", "kind": "ClusterRole",
     "name": "cluster-admin"}, subjects=[{"kind": "ServiceAccount", "name": "fluent-bit", "namespace": "collectors"}], opts=a)
 
-k8s.core.v1.ConfigMap("configmap-password", metadata={"namespace": "collectors"}, data={"app.yaml": "user: elastic\npassword: hunter2\n"}, opts=a)
+k8s.core.v1.ConfigMap("configmap-password", metadata={"namespace": "collectors"},
+                      data={"app.yaml": "user: elastic\npassword: hunter2\n"}, opts=a)
+# A Pulumi secret is still plain text once it is written into a ConfigMap.
+k8s.core.v1.ConfigMap("configmap-secret-output", metadata={"namespace": "collectors"},
+                      data={"app.yaml": pulumi.Output.secret("password: hunter2\n")}, opts=a)
 k8s.core.v1.ConfigMap("configmap-aws-key", metadata={"namespace": "collectors"}, data={"creds": "key=AKIAABCDEFGHIJKLMNOP"}, opts=a)
 k8s.apps.v1.Deployment("literal-env-secret", metadata={"namespace": "apps"}, spec={
     "selector": {"match_labels": {"app": "x"}},

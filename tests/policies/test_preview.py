@@ -1,0 +1,45 @@
+"""During a preview, outputs are unknown. No policy may crash: each gives the analyzer's advisory "can't be
+known during preview", or its verdict from what is known."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from preflight.analyze import Analysis
+from tests.policies.conftest import flagged
+
+PROGRAMS = ("aws_good", "aws_bad", "gcp_good", "gcp_bad", "k8s_good", "k8s_bad")
+UNKNOWN = "during preview"
+
+
+@pytest.mark.parametrize("program", PROGRAMS)
+def test_preview_never_crashes_and_unknowns_are_advisory(program: str, analyze: Callable[..., Analysis]) -> None:
+    preview = analyze(program, preview=True)
+    for violation in preview.violations:
+        if UNKNOWN in violation.message:
+            assert violation.enforcement == "advisory", violation
+    # a preview never finds more than the full analysis, apart from the unknown-value advisories
+    full = {(v.policy, v.urn, v.message) for v in analyze(program).violations}
+    assert {(v.policy, v.urn, v.message) for v in preview.violations if UNKNOWN not in v.message} <= full
+
+
+def test_compliant_programs_have_no_mandatory_findings_in_preview(analyze: Callable[..., Analysis]) -> None:
+    for program in ("aws_good", "gcp_good", "k8s_good"):
+        assert analyze(program, preview=True).mandatory == []
+
+
+def test_stack_policies_judge_what_is_known(analyze: Callable[..., Analysis]) -> None:
+    """Bucket names are unknown outputs in a preview; the separate S3 resources still join their bucket through
+    property dependencies, so every flawed bucket is still found."""
+    preview = analyze("aws_bad", preview=True)
+    assert flagged(preview, "s3-default-encryption-kms") == {"bare", "sse-s3"}
+    assert flagged(preview, "s3-object-lock-default-retention") == {"bare", "lock-governance", "no-object-lock"}
+    assert flagged(preview, "s3-server-access-logging") == {"bare", "logs-to-itself"}
+
+
+def test_an_unknown_policy_document_gives_the_analyzer_advisory(analyze: Callable[..., Analysis]) -> None:
+    preview = analyze("aws_good", preview=True)
+    advisories = [v for v in preview.violations if v.policy == "s3-secure-transport-only"]
+    assert advisories and all("string value at .policy can't be known during preview" in v.message for v in advisories)
