@@ -1,6 +1,7 @@
 """Retention arithmetic on both clouds, read back from the registered resources.
 
-Changing `retention.hot_days` and `archive_days` moves every dependent number together, and on neither cloud
+Changing `retention.hot_days` and `archive_days` moves every dependent number together (lifecycle, object lock,
+retention policy, noncurrent expiry and the Loki backend's retention_period), and on neither cloud
 can an object be removed before archive_days. The earliest removal day is derived from the registered object
 lock / retention policy and lifecycle rules, by the storage services' own rules:
 - S3: a version under object lock cannot be deleted by anyone (COMPLIANCE) until the lock ends, and lifecycle
@@ -37,6 +38,15 @@ def recording(hot: int, archive: int) -> Recording:
         config["logmesh:retention"] = {"hot_days": hot, "archive_days": archive, "immutable": True}
         _recordings[(hot, archive)] = run(config, "prod")
     return _recordings[(hot, archive)]
+
+
+def backend_retention_days(rec: Recording, store: Registration) -> float:
+    """What the store's Loki backend keeps, from its registered Helm values (limits_config.retention_period)."""
+    releases = [r for r in rec.resources if r.type == "kubernetes:helm.sh/v3:Release" and r.name == f"{store.name}-loki"]
+    assert len(releases) == 1, f"no single Loki release for store {store.name}"
+    period = releases[0].inputs["values"]["loki"]["limits_config"]["retention_period"]
+    assert period.endswith("h")
+    return int(period[:-1]) / 24
 
 
 def stores(rec: Recording, cloud: str) -> list[Registration]:
@@ -132,6 +142,8 @@ def test_retention_numbers_move_together_and_nothing_goes_before_archive_days(ho
     (aws_store,) = stores(rec, "aws")
     (gcp_store,) = stores(rec, "gcp")
     tenants = [c["name"] for c in config["logmesh:clusters"] if c["cloud"] == "aws"]
+    aws_backend_days, gcp_backend_days = backend_retention_days(rec, aws_store), backend_retention_days(rec, gcp_store)
+    assert aws_backend_days == gcp_backend_days == hot
 
     # AWS: every tenant chunk, and an object outside any tenant prefix (the backend's index).
     for key in [f"{t}/chunk" for t in tenants] + ["index/table/file"]:
@@ -139,8 +151,9 @@ def test_retention_numbers_move_together_and_nothing_goes_before_archive_days(ho
         assert n["lock_days"] == archive
         assert s3_earliest_removal(n) >= archive, f"{key} could be removed before day {archive}"
         if key.startswith(tuple(tenants)):
-            # The backend deletes a chunk at hot_days: its locked version is then kept to archive_days in total.
-            assert archive <= s3_removed_on(n, hot) <= archive + 1
+            # The backend deletes a chunk when its retention ends: the locked version is then kept to
+            # archive_days in total.
+            assert archive <= s3_removed_on(n, aws_backend_days) <= archive + 1
             assert n["current_expiry"] == archive
             # Not forever, even if the backend never deletes it.
             assert s3_removed_on(n, n["current_expiry"]) <= 2 * archive
@@ -158,7 +171,7 @@ def test_retention_numbers_move_together_and_nothing_goes_before_archive_days(ho
     # Every object the backend writes lives at least one transfer interval, so it reaches the archive, where the
     # transfer never deletes or overwrites.
     assert g["copies_into_archive"]
-    assert hot >= g["transfer_interval_days"]
+    assert gcp_backend_days >= g["transfer_interval_days"]
     assert g["transfer_options"]["overwriteWhen"] == "NEVER"
     assert g["transfer_options"]["deleteObjectsUniqueInSink"] is False
 
