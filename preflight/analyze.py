@@ -361,7 +361,7 @@ class Analyzer:
             enforcement=_LEVEL_NAMES[raw.enforcementLevel],
             severity=_SEVERITY_NAMES.get(raw.severity) or _severity_name(policy),
             urn=urn,
-            resource_type=types.get(urn, resource.type if resource is not None else ""),
+            resource_type=types.get(urn) or (resource.type if resource is not None else type_of_urn(urn)),
             message=message or description,
             soc2=criteria_of(policy) if policy is not None else [],
             remediation=(policy.remediation_steps or "") if policy is not None else "",

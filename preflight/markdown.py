@@ -30,6 +30,7 @@ CRITERIA_TITLES = {
 }
 # A pull-request comment holds 65,536 characters; the JSON and SARIF reports always carry every finding.
 MAX_ROWS_PER_CRITERION = 40
+MAX_EXCEPTION_ROWS = 100
 NO_CRITERION = "no SOC 2 criterion"
 
 
@@ -107,8 +108,10 @@ def _exceptions(exceptions: list[Finding]) -> list[str]:
     out += ["| policy | SOC 2 | resource | reason | approved by | expires |", "| --- | --- | --- | --- | --- | --- |"]
     out += [
         f"| `{e.policy}` | {', '.join(e.soc2) or '-'} | {_resource(e.urn)} | {_cell(e.reason)} | {_cell(e.approved_by)} | {e.expires} |"
-        for e in exceptions
+        for e in exceptions[:MAX_EXCEPTION_ROWS]
     ]
+    if len(exceptions) > MAX_EXCEPTION_ROWS:
+        out.append(f"\n{len(exceptions) - MAX_EXCEPTION_ROWS} more exceptions: see the JSON or SARIF report.")
     return [*out, ""]
 
 

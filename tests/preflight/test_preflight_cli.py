@@ -348,3 +348,11 @@ def test_progress_bar_on_a_terminal_for_long_runs(s3_project: Path, small_pack: 
     terminal.buffer.truncate(0)
     preflight_cli.main(["--project-dir", str(s3_project), "--policy-pack", str(small_pack), "--format", "json"])
     assert "analyzing" not in terminal.buffer.getvalue()  # a short run draws no bar
+
+
+def test_markdown_stays_comment_sized(cli, tmp_path: Path, small_pack: Path) -> None:
+    project = write_project(tmp_path / "many", "import pulumi_aws as aws\nfor i in range(60):\n    aws.s3.Bucket(f'b{i}')\n", name="many")
+    markdown = cli("--project-dir", project, "--policy-pack", small_pack, "--format", "markdown").out
+    section = markdown.split("#### CC6.1", 1)[1].split("####", 1)[0]
+    assert section.count("| mandatory |") == 40 and "20 more under CC6.1: see the JSON or SARIF report." in section
+    assert len(cli("--project-dir", project, "--policy-pack", small_pack, "--format", "json").json()["violations"]) == 60
