@@ -14,7 +14,12 @@ from preflight.report import Evidence
 
 
 def render_text(evidence: Evidence, stream: TextIO, width: int | None = None) -> None:
-    console = Console(file=stream, width=width or (None if stream.isatty() else 160), highlight=False, soft_wrap=False)
+    terminal = stream.isatty()
+    # A file or a pipe gets plain text even when FORCE_COLOR is set (as on CI runners): it is evidence, not a screen.
+    console = Console(
+        file=stream, width=width or (None if terminal else 160), force_terminal=None if terminal else False,
+        no_color=not terminal, highlight=False, soft_wrap=False,
+    )
     counts = evidence.summary()
     style = "bold green" if evidence.passed else "bold red"
     console.print(f"[{style}]preflight {evidence.project}/{evidence.stack}: {evidence.verdict()}[/]", markup=True)
