@@ -373,13 +373,12 @@ class LogBackend(pulumi.ComponentResource):
     def _types(policy: _Policy) -> list[str]:
         return [kind for kind, rules in (("Ingress", policy.ingress), ("Egress", policy.egress)) if rules]
 
-    def ingest_sources(self) -> list[k8s.networking.v1.NetworkPolicyPeerArgs] | None:
-        """Who may open a connection to the ingest port.
-
-        Published on a load balancer, the sources are collectors in other clusters whose addresses the cluster
-        cannot know (node, pod or NAT addresses of peered networks): any source, with TLS and a password checked
-        on every request. Not published, only the local collectors' namespace."""
-        return None if self.exposed else [_peer({}, namespace=COLLECTOR_NAMESPACE)]
+    def ingest_sources(self) -> list[k8s.networking.v1.NetworkPolicyPeerArgs]:
+        """Who may open a connection to the ingest port: the local collectors' namespace and, when the endpoint is
+        published on the internal load balancer, any address, because collectors in other clusters arrive from
+        node, pod or NAT addresses of peered networks the cluster cannot know. TLS and a password gate every request."""
+        local = [_peer({}, namespace=COLLECTOR_NAMESPACE)]
+        return [*local, _peer(cidr="0.0.0.0/0"), _peer(cidr="::/0")] if self.exposed else local
 
     def object_storage_egress(self) -> list[_Rule]:
         """HTTPS to the object store (and STS for IRSA); GKE Workload Identity also needs the metadata server."""

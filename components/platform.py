@@ -97,7 +97,20 @@ class LogPlatform(pulumi.ComponentResource):
 
     def _build_backends(self) -> dict[str, Any]:
         """One backend per store, on the store's backend cluster, keyed by store name (issue: backends)."""
-        return {}
+        from components.backends import BackendArgs, ElkBackend, LokiBackend
+
+        backend_class = LokiBackend if self.config.backend == "loki" else ElkBackend
+        backends: dict[str, Any] = {}
+        for store in self.config.stores:
+            args = BackendArgs(
+                platform=self.config,
+                store_config=store,
+                store=self.stores[store.name],
+                cluster=self.config.cluster(store.cluster),
+                provider=self.providers.clusters[store.cluster],
+            )
+            backends[store.name] = backend_class(store.name, args, pulumi.ResourceOptions(parent=self))
+        return backends
 
     def _build_collectors(self) -> None:
         """A collector in every cluster, mesh access logs, alert rules (issue: collectors)."""

@@ -405,12 +405,11 @@ def test_logging_namespace_denies_by_default_and_allows_only_named_paths(recorde
         ingest = found["collectors-to-loki-gateway" if kind == "loki" else "collectors-to-elasticsearch"]
         [rule] = ingest["ingress"]
         assert [p["port"] for p in rule["ports"]] == [8080 if kind == "loki" else 9200]
-        if exposed:
-            assert "from" not in rule  # reached through the internal load balancer: TLS and a password gate it
-        else:
-            assert rule["from"] == [
-                {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "collectors"}}, "podSelector": {}}
-            ]
+        local = {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "collectors"}}, "podSelector": {}}
+        anywhere = [{"ipBlock": {"cidr": "0.0.0.0/0"}}, {"ipBlock": {"cidr": "::/0"}}]
+        # Published on the internal load balancer, collectors of other clusters arrive from addresses the cluster
+        # cannot know: any source, gated by TLS and a password. Otherwise only the local collectors' namespace.
+        assert rule["from"] == ([local, *anywhere] if exposed else [local])
         storage = found["loki-object-storage" if kind == "loki" else "elasticsearch-object-storage"]
         assert storage["policyTypes"] == ["Egress"]
         assert storage["egress"][0] == {"ports": [{"port": 443, "protocol": "TCP"}]}
