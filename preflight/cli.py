@@ -23,7 +23,7 @@ import pulumi
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from preflight.analyze import Analyzer, load_policy_config, load_policy_pack, resolve_config
+from preflight.analyze import Analysis, Analyzer, load_policy_config, load_policy_pack, resolve_config
 from preflight.markdown import render_markdown
 from preflight.project import InputError, load_project, load_stack_config
 from preflight.recorder import Recording, record_program
@@ -132,7 +132,7 @@ def _advancer(progress: Progress | None, total: int) -> Callable[[], None] | Non
     return lambda: progress.advance(task)
 
 
-def _analyze(args: argparse.Namespace, recording: Recording, console: Console | None) -> Any:
+def _analyze(args: argparse.Namespace, recording: Recording, console: Console | None) -> Analysis:
     pack_dir: Path = args.policy_pack
     with _stage(f"policy pack {pack_dir} failed to load", [pack_dir], args.debug):
         pack = load_policy_pack(pack_dir)
