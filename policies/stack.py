@@ -3,6 +3,7 @@ and an ingestion-gap alert (32), and `approved-exceptions`, which must stay the 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from functools import partial
 from typing import Any
@@ -159,14 +160,32 @@ def _mentions_gap(value: Any) -> bool:
     return any(marker in text for _path, text in string_leaves(value) for marker in GAP_MARKERS)
 
 
+def _kibana_count_below_one(text: str) -> bool:
+    """A Kibana Elasticsearch-query rule (POST /api/alerting/rule body) that fires when fewer than one document
+    arrived in its window."""
+    try:
+        rule = json.loads(text)
+    except ValueError:
+        return False
+    params = rule.get("params") if isinstance(rule, dict) else None
+    if not isinstance(params, dict) or params.get("thresholdComparator") not in ("<", "<="):
+        return False
+    threshold = [t for t in as_list(params.get("threshold")) if isinstance(t, int | float)]
+    return bool(threshold) and (threshold[0] <= 1 if params["thresholdComparator"] == "<" else threshold[0] < 1)
+
+
 def is_gap_alert(resource: PolicyResource) -> bool:
     """An alert that fires when logs stop arriving: a PrometheusRule or Loki ruler rule using absent()/absent_over_time(),
-    a Cloud Monitoring conditionAbsent, or a CloudWatch alarm that treats missing data as breaching."""
+    a Kibana query rule on a document count below one, a Cloud Monitoring conditionAbsent, or a CloudWatch alarm that
+    treats missing data as breaching."""
     t, props = resource.resource_type, resource.props
     if t == "kubernetes:monitoring.coreos.com/v1:PrometheusRule":
         return _mentions_gap(get(props, "spec"))
-    if t == CONFIG_MAP or t in HELM_TYPES:
-        return _mentions_gap(get(props, "data") if t == CONFIG_MAP else get(props, "values"))
+    if t == CONFIG_MAP:
+        data = get(props, "data") or {}
+        return _mentions_gap(data) or any(_kibana_count_below_one(text) for _key, text in string_leaves(data))
+    if t in HELM_TYPES:
+        return _mentions_gap(get(props, "values"))
     if t == "gcp:monitoring/alertPolicy:AlertPolicy":
         return any(get(c, "conditionAbsent") is not None for c in as_list(get(props, "conditions")))
     if t == "aws:cloudwatch/metricAlarm:MetricAlarm":
