@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
+from fnmatch import fnmatchcase
 from typing import Any
 
 from pulumi_policy import ResourceValidationArgs, Severity, StackValidationArgs
@@ -152,23 +154,51 @@ def gcp_key_rotation(args: ResourceValidationArgs, report: Report, check: Check)
 _KMS_ADMIN_ROLES = {"roles/cloudkms.admin", "roles/owner"}
 _KMS_USER_ROLES = {"roles/cloudkms.cryptoKeyEncrypterDecrypter", "roles/cloudkms.cryptoKeyEncrypter", "roles/cloudkms.cryptoKeyDecrypter"}
 _KEY_IAM_PREFIXES = ("gcp:kms/cryptoKeyIAM", "gcp:kms/keyRingIAM", "gcp:projects/iAM")
+# Representative AWS KMS actions: a principal whose action patterns match both lists administers and uses a key.
+_AWS_ADMIN_ACTIONS = ("kms:PutKeyPolicy", "kms:ScheduleKeyDeletion", "kms:DisableKey", "kms:UpdateKeyDescription",
+                      "kms:DeleteAlias", "kms:CreateAlias", "kms:EnableKeyRotation")
+_AWS_USE_ACTIONS = ("kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey", "kms:ReEncryptFrom")
+ACCOUNT_ROOT = re.compile(r"^(arn:aws[a-z-]*:iam::[0-9]{12}:root|[0-9]{12})$")
+
+
+def _matches(patterns: list[str], actions: tuple[str, ...]) -> bool:
+    return any(fnmatchcase(a.lower(), p.lower()) for p in patterns for a in actions)
+
+
+def aws_admin_users(document: Mapping[str, Any] | None) -> list[str]:
+    """Principals (other than the account root, which delegates to IAM) that may both administer and use the key."""
+    granted: dict[str, list[str]] = {}
+    for s in statements(document):
+        if s.get("Effect") != "Allow":
+            continue
+        for principal in principals(s).get("AWS", []):
+            if not ACCOUNT_ROOT.match(principal):
+                granted.setdefault(principal, []).extend(strings(s.get("Action")))
+    return sorted(p for p, actions in granted.items() if _matches(actions, _AWS_ADMIN_ACTIONS) and _matches(actions, _AWS_USE_ACTIONS))
 
 
 @stack_policy(
-    name="gcp-kms-iam-separation-of-duties",
-    description="Cloud KMS IAM is not public, and no member holds both a key administration role (cloudkms.admin, "
-                "owner) and a key use role (encrypter/decrypter), on keys, key rings or the project.",
+    name="kms-separation-of-duties",
+    description="Key access is not public and separates duties: no member holds both a Cloud KMS administration role "
+                "(cloudkms.admin, owner) and a key use role (encrypter/decrypter) on keys, key rings or the project, and "
+                "no AWS principal other than the account root is granted both key administration and key use in a key policy.",
     criteria=("CC1.3", "CC6.3"),
     anchors="Prowler iam_role_kms_enforce_separation_of_duties",
     severity=Severity.HIGH,
-    remediation="Grant cloudkms.admin and encrypter/decrypter roles to different principals; remove allUsers/allAuthenticatedUsers.",
+    remediation="Grant key administration and encrypt/decrypt to different principals; remove allUsers/allAuthenticatedUsers.",
     domain=_DOMAIN,
 )
-def gcp_kms_separation(args: StackValidationArgs, report: Report, check: Check) -> None:
+def kms_separation(args: StackValidationArgs, report: Report, check: Check) -> None:
     admins: dict[str, list[str]] = {}
     users: dict[str, list[str]] = {}
     deferred = Deferred()
     for r in args.resources:
+        if r.resource_type in (AWS_KEY, AWS_KEY_POLICY):
+            with deferred.each():
+                both = aws_admin_users(json_document(get(r.props, "policy")))
+                if both:
+                    report(f"key policy of {r.name} lets {', '.join(both)} both administer and use the key", r.urn)
+            continue
         if not r.resource_type.startswith(_KEY_IAM_PREFIXES):
             continue
         with deferred.each():
@@ -185,6 +215,6 @@ def gcp_kms_separation(args: StackValidationArgs, report: Report, check: Check) 
     deferred.finish()
 
 
-POLICIES = [aws_key_rotation, aws_key_policy_not_public, aws_key_deletion_window, gcp_key_rotation, gcp_kms_separation]
+POLICIES = [aws_key_rotation, aws_key_policy_not_public, aws_key_deletion_window, gcp_key_rotation, kms_separation]
 
 __all__ = ["POLICIES", "public_statements", "strings"]

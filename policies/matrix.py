@@ -1,4 +1,5 @@
-"""The README's control matrix, generated from the policies' own metadata: `python -m policies.matrix`.
+"""The README's control matrix, generated from the policies' own metadata: `python -m policies.matrix` prints it,
+`python -m policies.matrix --write README.md policies/README.md` replaces it between the markers.
 
 tests/policies/test_metadata.py checks that policies/README.md (and the project README, once it carries the
 matrix between the same markers) matches this output, so the documentation cannot drift from the pack."""
@@ -53,7 +54,22 @@ def embedded_matrix(text: str) -> str | None:
     return text[text.index(START): text.index(END) + len(END)]
 
 
+def rewrite(text: str, matrix: str) -> str:
+    """`text` with its embedded matrix replaced (or the matrix appended when it has none)."""
+    current = embedded_matrix(text)
+    return text.replace(current, matrix) if current is not None else text.rstrip("\n") + "\n\n" + matrix + "\n"
+
+
 if __name__ == "__main__":
+    import sys
+    from pathlib import Path
+
     from policies.registry import ALL_POLICIES
 
-    print(control_matrix(ALL_POLICIES))
+    generated = control_matrix(ALL_POLICIES)
+    if sys.argv[1:2] == ["--write"]:
+        for name in sys.argv[2:]:
+            path = Path(name)
+            path.write_text(rewrite(path.read_text(encoding="utf-8"), generated), encoding="utf-8")
+    else:
+        print(generated)

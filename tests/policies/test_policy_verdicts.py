@@ -34,7 +34,7 @@ EXPECTED: dict[str, tuple[str, str, set[str]]] = {
     "aws-kms-key-policy-not-public": ("aws_good", "aws_bad", {"key-public-policy", "key-star-via-service-only"}),
     "aws-kms-key-deletion-window": ("aws_good", "aws_bad", {"key-short-window"}),
     "gcp-kms-key-rotation-period": ("gcp_good", "gcp_bad", {"key-no-rotation", "key-slow-rotation"}),
-    "gcp-kms-iam-separation-of-duties": ("gcp_good", "gcp_bad", {"key-public-user", "store-key-users"}),
+    "kms-separation-of-duties": ("gcp_good", "gcp_bad", {"key-public-user", "store-key-users"}),
     "backend-iam-least-privilege": ("aws_good", "aws_bad", {"policy-star", "policy-foreign-bucket", "admin-attached"}),
     "irsa-trust-pinned": ("aws_good", "aws_bad", {"irsa-wildcard-subject", "irsa-no-condition"}),
     "gcp-workload-identity-scoped": ("gcp_good", "gcp_bad", {"wi-other-namespace", "wi-any-user", "project-wide-storage", "static-key"}),
@@ -94,6 +94,11 @@ def test_missing_collector_and_missing_gap_alert_are_both_reported(analyze: Call
         "cluster cluster-without-collector has no log collector",
         "no alert fires on an ingestion gap (absent_over_time, conditionAbsent or missing-data alarm)",
     ]
+
+
+def test_aws_key_policies_separate_duties(analyze: Callable[..., Analysis]) -> None:
+    assert flagged(analyze("aws_good"), "kms-separation-of-duties") == set()
+    assert flagged(analyze("aws_bad"), "kms-separation-of-duties") == {"key-admin-also-uses"}
 
 
 def test_a_kibana_count_rule_is_an_ingestion_gap_alert(analyze: Callable[..., Analysis]) -> None:

@@ -79,6 +79,12 @@ aws.kms.Key("key-service-principal-with-source-account", enable_key_rotation=Tru
         {"Sid": "Root", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}, "Action": "kms:*", "Resource": "*"},
         {"Sid": "Logs", "Effect": "Allow", "Principal": {"Service": "logs.amazonaws.com"}, "Action": "kms:Encrypt*", "Resource": "*",
          "Condition": {"StringEquals": {"aws:SourceAccount": ACCOUNT}}}]}))
+aws.kms.Key("key-admin-also-uses", enable_key_rotation=True, policy=json.dumps({"Version": "2012-10-17", "Statement": [
+    {"Sid": "Root", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}, "Action": "kms:*", "Resource": "*"},
+    {"Sid": "OpsAdminister", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:role/ops"},
+     "Action": ["kms:Put*", "kms:ScheduleKeyDeletion"], "Resource": "*"},
+    {"Sid": "OpsUse", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:role/ops"},
+     "Action": ["kms:Decrypt"], "Resource": "*"}]}))
 aws.kms.Key("key-short-window", enable_key_rotation=True, deletion_window_in_days=7)
 aws.kms.Key("key-long-rotation", enable_key_rotation=True, rotation_period_in_days=730)
 
