@@ -84,6 +84,8 @@ class Chart:
 
 # Pinned charts (../shared/reference/log-stack.md). Loki and Grafana moved to grafana-community in March 2026;
 # the chart left in grafana/loki is Grafana Enterprise Logs. ECK 3.5.0 is the only 3.5 release tagged upstream.
+# Loki 3.7.6 (this chart's appVersion) sends a checksum with every PutObject, which an S3 bucket with Object Lock
+# requires; 3.6.0-3.7.1 do not (grafana/loki issue 20088, fixed in 3.7.2): never pin an older Loki image.
 LOKI_CHART = Chart("loki", "18.11.0", "https://grafana-community.github.io/helm-charts")
 GRAFANA_CHART = Chart("grafana", "12.11.1", "https://grafana-community.github.io/helm-charts")
 ECK_OPERATOR_CHART = Chart("eck-operator", "3.5.0", "https://helm.elastic.co")
