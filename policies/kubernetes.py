@@ -13,6 +13,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import yaml
 from pulumi_policy import EnforcementLevel, PolicyResource, ResourceValidationArgs, Severity, StackValidationArgs
 
 from policies.common import (
@@ -132,6 +133,38 @@ def fluent_bit_tls_problems(text: str) -> list[str]:
     return problems
 
 
+def fluent_bit_yaml_tls_problems(text: str) -> list[str]:
+    """The same checks for Fluent Bit's YAML configuration format (`pipeline: outputs: [...]`)."""
+    try:
+        document = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return []
+    outputs = get(document, "pipeline", "outputs") if isinstance(document, dict) else None
+    problems = []
+    for output in as_list(outputs):
+        if not isinstance(output, dict) or str(output.get("name", "")).lower() not in NETWORK_OUTPUTS:
+            continue
+        entries = {str(k).lower(): str(v) for k, v in output.items()}
+        label = f"output {entries['name']} ({entries.get('host', 'default host')})"
+        if not truthy(entries.get("tls", "off")):
+            problems.append(f"{label} does not use TLS (tls: on)")
+        elif falsy(entries.get("tls.verify", "on")):
+            problems.append(f"{label} turns off certificate verification (tls.verify: off)")
+    return problems
+
+
+def collector_config_tls_problems(text: str) -> list[str]:
+    """TLS problems of a collector configuration string in any of the formats logmesh's collectors use."""
+    problems: list[str] = []
+    if "[OUTPUT]" in text.upper():
+        problems += fluent_bit_tls_problems(text)
+    if "pipeline:" in text:
+        problems += fluent_bit_yaml_tls_problems(text)
+    if "loki.write" in text:
+        problems += alloy_tls_problems(text)
+    return problems
+
+
 def alloy_tls_problems(text: str) -> list[str]:
     problems = [f"Alloy endpoint {url} is not https" for url in re.findall(r'url\s*=\s*"(http://[^"]+)"', text)]
     if re.search(r"insecure_skip_verify\s*=\s*true", text):
@@ -210,22 +243,17 @@ def logging_namespace_network_policy(args: StackValidationArgs, report: Report, 
 def _tls_problems(resource: PolicyResource) -> list[str]:
     chart, props, t = chart_of(resource), resource.props, resource.resource_type
     problems: list[str] = []
-    if chart == "fluent-bit":
-        for _path, text in string_leaves(get(values_of(resource), "config")):
-            problems += fluent_bit_tls_problems(text)
-    elif chart == "alloy":
-        for _path, text in string_leaves(get(values_of(resource), "alloy", "configMap")):
-            problems += alloy_tls_problems(text)
+    if chart in COLLECTOR_CHARTS:
+        for _path, text in string_leaves(values_of(resource)):
+            problems += collector_config_tls_problems(text)
     elif chart == "loki":
         ingress = get(values_of(resource), "gateway", "ingress")
         if truthy(get(ingress, "enabled")) and not as_list(get(ingress, "tls")):
             problems.append("the Loki gateway ingress has no tls section")
     elif t == CONFIG_MAP:
         for key, text in (get(props, "data") or {}).items():
-            if isinstance(text, str) and "[OUTPUT]" in text:
-                problems += [f"{key}: {p}" for p in fluent_bit_tls_problems(text)]
-            if isinstance(text, str) and "loki.write" in text:
-                problems += [f"{key}: {p}" for p in alloy_tls_problems(text)]
+            if isinstance(text, str):
+                problems += [f"{key}: {p}" for p in collector_config_tls_problems(text)]
     elif t == BEAT:
         if get(props, "spec", "elasticsearchRef") is None:
             output = get(props, "spec", "config", "output", "elasticsearch") or {}

@@ -44,6 +44,7 @@ EXPECTED: dict[str, tuple[str, str, set[str]]] = {
     "logging-namespace-network-policy": ("k8s_good", "k8s_bad", {"es-http-tls-disabled", "loki-gateway-without-auth"}),
     "collector-backend-tls": ("k8s_good", "k8s_bad", {"fluent-bit-plaintext", "fluent-bit-no-verify", "alloy-plain-http",
                                                       "filebeat-insecure", "ingress-without-tls", "ingress-partial-tls",
+                                                      "fluent-bit-yaml-without-tls",
                                                       "loki-ingress-without-tls"}),
     "loki-auth-enabled": ("k8s_good", "k8s_bad", {"loki-auth-disabled", "loki-gateway-without-auth"}),
     "elastic-security-and-tls": ("k8s_good", "k8s_bad", {"es-http-tls-disabled", "es-security-disabled", "kibana-http-tls-disabled",

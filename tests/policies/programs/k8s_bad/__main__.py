@@ -35,6 +35,17 @@ k8s.helm.v3.Release("fluent-bit-plaintext", namespace="collectors", values={"con
 k8s.helm.v3.Release("fluent-bit-no-verify", namespace="collectors", values={
     "config": {"outputs": "[OUTPUT]\n    Name loki\n    Host loki.example.com\n    tls On\n    tls.verify Off\n"},
     "securityContext": {"runAsUser": 10001}}, **FLUENT_BIT, opts=a)
+k8s.core.v1.ConfigMap("fluent-bit-yaml-without-tls", metadata={"namespace": "collectors"}, data={"fluent-bit.yaml": """
+pipeline:
+  inputs:
+    - name: tail
+      path: /var/log/containers/*.log
+  outputs:
+    - name: loki
+      match: '*'
+      host: loki.example.com
+      port: 3100
+"""}, opts=a)
 k8s.helm.v3.Release("alloy-plain-http", chart="alloy", namespace="collectors", values={"alloy": {"configMap": {"content": """
 loki.write "central" {
   endpoint {

@@ -91,7 +91,9 @@ k8s.apiextensions.CustomResource("filebeat", api_version="beat.k8s.elastic.co/v1
 k8s.core.v1.Secret("loki-credentials", metadata={"namespace": "collectors", "name": "loki-credentials"},
                    string_data={"password": pulumi.Output.secret("generated-elsewhere")}, opts=a)
 k8s.core.v1.ConfigMap("fluent-bit-extra", metadata={"namespace": "collectors"}, data={
-    "outputs.conf": FLUENT_BIT_OUTPUTS, "settings.yaml": "log_level: info\npassword_file: /secrets/password\n"}, opts=a)
+    "outputs.conf": FLUENT_BIT_OUTPUTS, "settings.yaml": "log_level: info\npassword_file: /secrets/password\n",
+    "fluent-bit.yaml": "pipeline:\n  outputs:\n    - name: loki\n      host: loki.example.com\n      tls: on\n"
+                       "      tls.verify: on\n      http_passwd: ${LOKI_PASSWORD}\n"}, opts=a)
 k8s.networking.v1.Ingress("kibana", metadata={**meta, "name": "kibana"}, spec={
     "tls": [{"hosts": ["kibana.example.com"], "secret_name": "kibana-tls"}],
     "rules": [{"host": "kibana.example.com", "http": {"paths": [{"path": "/", "path_type": "Prefix", "backend": {
