@@ -23,6 +23,7 @@ import yaml
 from google.protobuf import empty_pb2, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2
 from pulumi_policy import EnforcementLevel, Policy
+from pulumi_policy import policy as policy_module
 from pulumi_policy.policy import _PolicyAnalyzerServicer
 
 from preflight.project import InputError
@@ -368,6 +369,10 @@ class Analyzer:
         )
 
     def analyze(self, recording: Recording, progress: Any = None) -> Analysis:
+        with _converting_each_struct_once():
+            return self._analyze(recording, progress)
+
+    def _analyze(self, recording: Recording, progress: Any) -> Analysis:
         analysis = Analysis(self.pack, self.config)
         types = {r.urn: r.type for r in recording.resources}
         providers = _provider_index(recording.resources)
@@ -382,6 +387,41 @@ class Analyzer:
         response = self.servicer.AnalyzeStack(stack_request, None)  # type: ignore[no-untyped-call]
         analysis.violations += [d for d in (self._diagnostic(x, None, types) for x in response.diagnostics) if d]
         return analysis
+
+
+class _StructConversionCache:
+    """Stands in for `json_format` inside pulumi_policy.policy while a recording is analyzed.
+
+    The servicer converts a resource's properties Struct to a dict once per policy (and its provider's once per
+    policy and resource); AnalyzeStack does so for every resource for every stack policy. Struct-to-dict is pure,
+    and the servicer only reads the dict (deserialize_properties copies it), so each distinct Struct is converted
+    once. Keys are the deterministic serialization. Everything else is the real module."""
+
+    def __init__(self, real: Any) -> None:
+        self._real = real
+        self._converted: dict[bytes, dict[str, Any]] = {}
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._real, name)
+
+    def MessageToDict(self, message: Any, *args: Any, **kwargs: Any) -> Any:
+        if args or kwargs or not isinstance(message, struct_pb2.Struct):
+            return self._real.MessageToDict(message, *args, **kwargs)
+        key = message.SerializeToString(deterministic=True)
+        converted = self._converted.get(key)
+        if converted is None:
+            converted = self._converted[key] = self._real.MessageToDict(message)
+        return converted
+
+
+@contextmanager
+def _converting_each_struct_once() -> Iterator[None]:
+    real = getattr(policy_module, "json_format")  # noqa: B009 (not re-exported: mypy rejects the attribute)
+    setattr(policy_module, "json_format", _StructConversionCache(real))  # noqa: B010
+    try:
+        yield
+    finally:
+        setattr(policy_module, "json_format", real)  # noqa: B010
 
 
 def _engine_view(value: Any) -> Any:

@@ -64,3 +64,22 @@ def test_wire_signatures() -> None:
         rpc.UNKNOWN,
     ) == (SIG_KEY, SECRET_SIG, RESOURCE_SIG, UNKNOWN)
     assert SIG_KEY == "4dabf18193072939515e22adb298388d" and SECRET_SIG == "1b47061264138c4ac30d75fd1eb44270"
+
+
+def test_struct_conversion_cache_changes_nothing(s3_project, small_pack) -> None:  # type: ignore[no-untyped-def]
+    """analyze() converts each distinct properties Struct once (pulumi_policy.policy calls json_format.MessageToDict);
+    the findings are exactly those of the servicer left alone, and the module is restored afterwards."""
+    from google.protobuf import json_format
+    from pulumi_policy import policy as policy_module
+
+    from preflight.analyze import Analyzer, load_policy_pack, resolve_config
+    from preflight.recorder import record_program
+
+    assert policy_module.json_format is json_format  # type: ignore[attr-defined]
+    recording = record_program(s3_project, "outside", "dev", {})
+    pack = load_policy_pack(small_pack)
+    analyzer = Analyzer(pack, resolve_config(pack, {}))
+    cached = analyzer.analyze(recording)
+    assert policy_module.json_format is json_format  # type: ignore[attr-defined]
+    plain = Analyzer(pack, resolve_config(pack, {}))._analyze(recording, None)
+    assert cached.violations == plain.violations and len(cached.violations) == 4
