@@ -44,22 +44,23 @@ class RealisticMocks(pulumi.runtime.Mocks):
         # provider reference ("urn::id") -> its inputs, so resources inherit region/account/project.
         self.providers: dict[str, dict[str, Any]] = {}
 
-    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
+    # The SDK's MockMonitor.Invoke iterates the failures list, so "no failures" must be [] (None crashes it).
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
         account, region = self._aws_scope(args.provider, args.args)
         if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
-            return {"accountId": account, "arn": f"arn:aws:iam::{account}:user/preflight", "userId": "AIDAPREFLIGHT"}, None
+            return {"accountId": account, "arn": f"arn:aws:iam::{account}:user/preflight", "userId": "AIDAPREFLIGHT"}, []
         if args.token == "aws:index/getRegion:getRegion":
-            return {"name": region, "region": region, "id": region}, None
+            return {"name": region, "region": region, "id": region}, []
         if args.token == "aws:index/getPartition:getPartition":
-            return {"partition": "aws", "dnsSuffix": "amazonaws.com"}, None
+            return {"partition": "aws", "dnsSuffix": "amazonaws.com"}, []
         if args.token == "gcp:organizations/getProject:getProject":
             project = args.args.get("projectId") or DEFAULT_GCP_PROJECT
-            return {"projectId": project, "number": str(int(_hex(project, 8), 16))[:12], "name": project}, None
+            return {"projectId": project, "number": str(int(_hex(project, 8), 16))[:12], "name": project}, []
         if args.token == "gcp:storage/getProjectServiceAccount:getProjectServiceAccount":
             project = args.args.get("project") or DEFAULT_GCP_PROJECT
             number = str(int(_hex(project, 8), 16))[:12]
-            return {"emailAddress": f"service-{number}@gs-project-accounts.iam.gserviceaccount.com", "project": project}, None
-        return {}, None
+            return {"emailAddress": f"service-{number}@gs-project-accounts.iam.gserviceaccount.com", "project": project}, []
+        return {}, []
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
         inputs = dict(args.inputs)
