@@ -99,6 +99,9 @@ class ClusterConfig(_Strict):
     region: str
     context: str = Field(min_length=1)
     mesh: Mesh = "none"
+    # Namespaces whose mesh access logs are turned on: Linkerd logs only opted-in namespaces (annotation); for Istio
+    # an empty list means mesh-wide (Telemetry in istio-system), otherwise one Telemetry per namespace.
+    mesh_namespaces: list[DnsName] = Field(default_factory=list)
     collector: Collector = "fluent-bit"
     store: DnsName | None = None
     oidc_provider_arn: str | None = None
@@ -293,6 +296,8 @@ def _resolve(stack: _StackShape) -> tuple[list[str], tuple[ClusterConfig, ...]]:
                 store_name = same_cloud[0]
         elif store_name not in stores:
             problems.append(f"{path}.store: no store named {store_name!r}; use one of {store_names}")
+        if cluster.mesh_namespaces and cluster.mesh == "none":
+            problems.append(f"{path}.mesh_namespaces: only for a cluster with a mesh; set mesh: istio or linkerd, or remove it")
         if cluster.collector == "alloy" and stack.backend != "loki":
             problems.append(f"{path}.collector: 'alloy' ships only to Loki; use fluent-bit or filebeat with backend elk")
         if cluster.collector == "filebeat" and stack.backend != "elk":

@@ -114,6 +114,31 @@ class LogPlatform(pulumi.ComponentResource):
 
     def _build_collectors(self) -> None:
         """A collector in every cluster, mesh access logs, alert rules (issue: collectors)."""
+        from components.alerts import AlertRules, AlertRulesArgs
+        from components.collectors import Collector, CollectorArgs, collector_for
+        from components.mesh import MeshAccessLogs, MeshAccessLogsArgs
+
+        self.collectors: dict[str, Collector] = {}
+        self.mesh_access_logs: dict[str, MeshAccessLogs] = {}
+        for cluster in self.config.clusters:
+            provider = self.providers.clusters[cluster.name]
+            endpoint = self.backends[cluster.store or ""].endpoint
+            opts = pulumi.ResourceOptions(parent=self)
+            self.collectors[cluster.name] = collector_for(cluster.name, CollectorArgs(self.config, cluster, provider, endpoint), opts)
+            self.mesh_access_logs[cluster.name] = MeshAccessLogs(f"{cluster.name}-mesh", MeshAccessLogsArgs(cluster, provider), opts)
+        self.alert_rules: dict[str, AlertRules] = {}
+        for store in self.config.stores:
+            backend = self.backends[store.name]
+            args = AlertRulesArgs(
+                self.config,
+                tuple(self.config.clusters_of(store)),
+                self.providers.clusters[store.cluster],
+                backend.endpoint,
+                kibana_url=getattr(backend, "kibana_url", ""),
+                kibana_ca_secret=getattr(backend, "kibana_ca_secret", ""),
+                elastic_user_secret=getattr(backend, "elastic_user_secret", ""),
+            )
+            self.alert_rules[store.name] = AlertRules(f"{store.name}-alerts", args, pulumi.ResourceOptions(parent=self))
 
     def _summary(self) -> dict[str, Any]:
         return {
