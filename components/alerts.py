@@ -63,6 +63,8 @@ class AlertRulesArgs:
     kibana_url: str = ""
     kibana_ca_secret: str = ""
     elastic_user_secret: str = ""
+    # The backend: its `logging` namespace (and Kibana) must exist before the rules land in it.
+    depends_on: tuple[pulumi.Resource, ...] = ()
 
 
 def _description(alert: str, cluster: str) -> str:
@@ -182,7 +184,7 @@ class AlertRules(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: AlertRulesArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("logmesh:alerts:AlertRules", name, None, opts)
-        self._child = pulumi.ResourceOptions(parent=self, provider=args.provider)
+        self._child = pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=list(args.depends_on))
         rule_maps: list[k8s.core.v1.ConfigMap] = []
         for cluster in args.clusters:
             for alert in ALERTS:
@@ -286,6 +288,10 @@ class AlertRules(pulumi.ComponentResource):
             spec=spec,
             # A changed rule set changes the Job spec: replace it, so the rules are applied again.
             opts=pulumi.ResourceOptions(
-                parent=self, provider=args.provider, depends_on=rule_maps, replace_on_changes=["spec"], delete_before_replace=True
+                parent=self,
+                provider=args.provider,
+                depends_on=[*args.depends_on, *rule_maps],
+                replace_on_changes=["spec"],
+                delete_before_replace=True,
             ),
         )

@@ -137,6 +137,7 @@ class LogPlatform(pulumi.ComponentResource):
                 kibana_url=getattr(backend, "kibana_url", ""),
                 kibana_ca_secret=getattr(backend, "kibana_ca_secret", ""),
                 elastic_user_secret=getattr(backend, "elastic_user_secret", ""),
+                depends_on=(backend,),
             )
             self.alert_rules[store.name] = AlertRules(f"{store.name}-alerts", args, pulumi.ResourceOptions(parent=self))
 

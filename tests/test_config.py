@@ -238,3 +238,17 @@ def test_new_backend_keys_have_defaults() -> None:
     assert (parsed.daily_volume_gb, parsed.ingest_domain) == (100, None)
     prod = parse_config({k.removeprefix("logmesh:"): v for k, v in stack_config("prod").items()})
     assert (prod.daily_volume_gb, prod.ingest_domain) == (500, "logs.acme.internal")
+
+
+def test_mesh_namespaces_are_dns_labels_on_a_cluster_with_a_mesh() -> None:
+    config = stack_config("staging")
+    config["logmesh:clusters"][0]["mesh_namespaces"] = ["Shop_Frontend"]
+    assert failing(config).problems == [
+        "logmesh:clusters[0].mesh_namespaces[0]: must be a lowercase DNS label "
+        "(a-z, 0-9 and '-', starting and ending with a letter or digit) (got 'Shop_Frontend')"
+    ]
+    config = stack_config("staging")
+    config["logmesh:clusters"][1].update(mesh="none", mesh_namespaces=["emojivoto"])
+    assert failing(config).problems == [
+        "logmesh:clusters[1].mesh_namespaces: only for a cluster with a mesh; set mesh: istio or linkerd, or remove it"
+    ]

@@ -1,0 +1,152 @@
+"""Alert rules in every store's backend, per cluster that ships to it: ingestion gap, mesh 401/403 spike, 5xx spike,
+collector output errors. Loki: ruler rule files the rules sidecar loads; ELK: Kibana rules applied by a Job."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import pytest
+import yaml
+
+from components import alerts
+from components.backends import ALERT_RULES_SELECTOR, ELASTIC_STACK_VERSION
+from components.identity import BACKEND_NAMESPACE
+from preflight.recorder import Recording, Registration
+from tests.harness import stack_config
+from tests.test_collectors import elk_config, plain, store_of
+from tests.test_collectors_program import provider_name
+
+CONFIGMAP = "kubernetes:core/v1:ConfigMap"
+
+
+def rule_objects(recording: Recording) -> list[Registration]:
+    return [r for r in recording.of_type(CONFIGMAP) if alerts.RULE_LABEL in r.inputs["metadata"].get("labels", {})]
+
+
+def by_cluster_and_alert(recording: Recording) -> dict[tuple[str, str], Registration]:
+    found: dict[tuple[str, str], Registration] = {}
+    for r in rule_objects(recording):
+        labels = r.inputs["metadata"]["labels"]
+        key = (labels[alerts.CLUSTER_LABEL], labels[alerts.RULE_LABEL])
+        assert key not in found, key
+        found[key] = r
+    return found
+
+
+def backend_cluster(config: dict[str, Any], cluster: dict[str, Any]) -> str:
+    store = store_of(config, cluster)
+    return str(next(s["cluster"] for s in config["logmesh:stores"] if s["name"] == store))
+
+
+def test_every_cluster_has_every_alert_in_its_store_backend(example: Recording) -> None:
+    config = stack_config(example.stack)
+    found = by_cluster_and_alert(example)
+    assert set(found) == {(c["name"], a) for c in config["logmesh:clusters"] for a in alerts.ALERTS}
+    for cluster in config["logmesh:clusters"]:
+        for alert in alerts.ALERTS:
+            rule = found[(cluster["name"], alert)]
+            meta = rule.inputs["metadata"]
+            assert meta["namespace"] == BACKEND_NAMESPACE
+            assert provider_name(rule) == f"{backend_cluster(config, cluster)}-k8s"
+            assert meta["labels"]["logmesh.io/store"] == store_of(config, cluster)
+            # Loaded by the Loki chart's rules sidecar into the cluster's tenant folder of the ruler.
+            assert meta["labels"]["loki_rule"] == "1"
+            assert meta["annotations"]["k8s-sidecar-target-directory"] == f"/rules/{cluster['name']}"
+
+
+def loki_rule(registration: Registration) -> dict[str, Any]:
+    [text] = registration.inputs["data"].values()
+    [group] = yaml.safe_load(text)["groups"]
+    [rule] = group["rules"]
+    return dict(rule)
+
+
+def test_ingestion_gap_fires_when_a_tenant_is_silent(example: Recording) -> None:
+    for (cluster, alert), registration in by_cluster_and_alert(example).items():
+        rule = loki_rule(registration)
+        assert rule["labels"]["cluster"] == cluster
+        if alert == alerts.INGESTION_GAP:
+            assert rule["expr"] == f'absent_over_time({{cluster="{cluster}"}}[{alerts.INGESTION_GAP_MINUTES}m])'
+            assert rule["labels"]["severity"] == "critical"
+
+
+def test_logql_selects_only_low_cardinality_labels_and_filters_on_parsed_fields(example: Recording) -> None:
+    for (cluster, alert), registration in by_cluster_and_alert(example).items():
+        expr = loki_rule(registration)["expr"]
+        assert expr.count("(") == expr.count(")")
+        for selector in re.findall(r"\{([^}]*)\}", expr):
+            labels = {part.split("=")[0].strip() for part in selector.split(",")}
+            assert labels <= {"cloud", "cluster", "environment", "namespace"}, expr
+            assert f'cluster="{cluster}"' in selector
+        if alert == alerts.MESH_AUTH_SPIKE:
+            assert '| status=~"401|403"' in expr and f"> {alerts.SPIKE_MIN_REQUESTS}" in expr
+        if alert == alerts.MESH_5XX_SPIKE:
+            assert '| status=~"5.."' in expr
+        if alert == alerts.COLLECTOR_OUTPUT_ERRORS:
+            assert 'namespace="collectors"' in expr and "failed to flush chunk" in expr and "error sending batch" in expr
+
+
+# --- ELK: Kibana rules through a Job -------------------------------------------------------------------------------
+
+_elk: dict[str, Recording] = {}
+
+
+@pytest.fixture(scope="module")
+def elk_prod() -> Recording:
+    from tests.harness import run
+
+    if "prod" not in _elk:
+        _elk["prod"] = run(elk_config("prod"), "prod")
+    return _elk["prod"]
+
+
+def test_kibana_rules_cover_every_cluster_and_alert(elk_prod: Recording) -> None:
+    config = elk_config("prod")
+    found = by_cluster_and_alert(elk_prod)
+    assert set(found) == {(c["name"], a) for c in config["logmesh:clusters"] for a in alerts.ALERTS}
+    for (cluster, alert), registration in found.items():
+        data = plain(registration.inputs["data"])
+        create, update = json.loads(data["create.json"]), json.loads(data["update.json"])
+        assert (create["rule_type_id"], create["consumer"]) == (".es-query", "stackAlerts")
+        assert "rule_type_id" not in update and "consumer" not in update
+        params = create["params"]
+        assert params["index"] == [f"logs-logmesh-{cluster}"]
+        assert f"logmesh:{alert}" in create["tags"]
+        if alert == alerts.INGESTION_GAP:
+            assert (params["thresholdComparator"], params["threshold"]) == ("<", [1])
+            assert (params["timeWindowSize"], params["timeWindowUnit"]) == (alerts.INGESTION_GAP_MINUTES, "m")
+        json.loads(params["esQuery"])
+
+
+def test_kibana_job_applies_every_rule_with_the_elastic_password_from_a_secret(elk_prod: Recording) -> None:
+    config = elk_config("prod")
+    jobs = elk_prod.of_type("kubernetes:batch/v1:Job")
+    rule_jobs = [j for j in jobs if j.inputs["metadata"].get("name") == "logmesh-kibana-alert-rules"]
+    assert len(rule_jobs) == len(config["logmesh:stores"])
+    for job in rule_jobs:
+        store = next(s for s in config["logmesh:stores"] if provider_name(job) == f"{s['cluster']}-k8s")
+        clusters = [c["name"] for c in config["logmesh:clusters"] if store_of(config, c) == store["name"]]
+        pod = job.inputs["spec"]["template"]
+        assert pod["metadata"]["labels"] == ALERT_RULES_SELECTOR  # the backend's network policy lets it reach Kibana
+        spec = pod["spec"]
+        [container] = spec["containers"]
+        env = {e["name"]: e for e in container["env"]}
+        assert env["KIBANA_PASSWORD"]["valueFrom"]["secretKeyRef"] == {"name": "logmesh-es-elastic-user", "key": "elastic"}
+        assert env["KIBANA_URL"]["value"].startswith("https://logmesh-kb-http.logging.svc")
+        projected = next(v for v in spec["volumes"] if v["name"] == "rules")["projected"]["sources"]
+        mapped = {s["configMap"]["name"] for s in projected}
+        assert mapped == {f"logmesh-{a}-{c}" for c in clusters for a in alerts.ALERTS}
+        # The logging namespace enforces the restricted Pod Security Standard.
+        assert spec["securityContext"]["runAsNonRoot"] is True and spec["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
+        assert container["securityContext"]["allowPrivilegeEscalation"] is False
+        assert container["securityContext"]["capabilities"] == {"drop": ["ALL"]}
+        assert "rules-hash" in json.dumps(pod["metadata"])
+
+
+def test_apply_script_updates_existing_rules_and_fails_on_errors() -> None:
+    script = alerts.APPLY_SCRIPT
+    assert "-X POST" in script and "-X PUT" in script and '"$code" = 409' in script and "exit 1" in script
+    assert "--cacert /kibana-ca/ca.crt" in script
+    assert ELASTIC_STACK_VERSION.startswith("9.")
