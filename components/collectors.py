@@ -11,6 +11,7 @@ components/mesh.py, rendered here for each collector.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,6 +52,12 @@ class CollectorArgs:
     cluster: ClusterConfig
     provider: k8s.Provider
     endpoint: BackendEndpoint
+
+
+def helm_literal(text: str) -> str:
+    """`text` as a Helm `tpl` argument that renders to itself: both charts pass their config strings through `tpl`,
+    which would evaluate Alloy's own `{{ }}` templates (stage.template)."""
+    return re.sub(r"\{\{|\}\}", lambda m: '{{"' + m.group() + '"}}', text)
 
 
 def tenant(cluster: ClusterConfig) -> str:
@@ -134,7 +141,7 @@ class Collector(pulumi.ComponentResource):
                     "pod-security.kubernetes.io/warn": "baseline",
                     "pod-security.kubernetes.io/audit": "baseline",
                 },
-                annotations={"logmesh.io/root-exception": "reads host container logs under /var/log (hostPath)"},
+                annotations={"logmesh.io/runs-as-root": "reads host container logs under /var/log and buffers on a hostPath"},
             ),
             opts=self._child,
         )
@@ -322,7 +329,7 @@ def fluent_bit_output(platform: PlatformConfig, cluster: ClusterConfig, endpoint
             "    Suppress_Type_Name       On\n    Replace_Dots             On\n    Trace_Error              On\n" + common
         )
 
-    return pulumi.Output.from_input(endpoint.host).apply(render)
+    return pulumi.Output.from_input(endpoint.host).apply(lambda host: helm_literal(render(host)))
 
 
 def fluent_bit_values(platform: PlatformConfig, cluster: ClusterConfig, endpoint: BackendEndpoint) -> dict[str, Any]:
@@ -350,7 +357,7 @@ def fluent_bit_values(platform: PlatformConfig, cluster: ClusterConfig, endpoint
         "env": _secret_env(),
         "labels": COLLECTOR_LABELS,
         "podLabels": COLLECTOR_LABELS,
-        "luaScripts": {FLUENT_BIT_LUA: fluent_bit_lua()},
+        "luaScripts": {FLUENT_BIT_LUA: helm_literal(fluent_bit_lua())},
         "daemonSetVolumes": [
             {"name": "varlog", "hostPath": {"path": "/var/log"}},
             {"name": "varlibdockercontainers", "hostPath": {"path": "/var/lib/docker/containers"}},
@@ -366,11 +373,11 @@ def fluent_bit_values(platform: PlatformConfig, cluster: ClusterConfig, endpoint
             {"name": "backend-ca", "mountPath": CA_DIR, "readOnly": True},
         ],
         "config": {
-            "service": service,
-            "inputs": inputs,
-            "filters": fluent_bit_filters(platform, cluster, endpoint.kind),
+            "service": helm_literal(service),
+            "inputs": helm_literal(inputs),
+            "filters": helm_literal(fluent_bit_filters(platform, cluster, endpoint.kind)),
             "outputs": fluent_bit_output(platform, cluster, endpoint),
-            "customParsers": fluent_bit_parsers(),
+            "customParsers": helm_literal(fluent_bit_parsers()),
         },
     }
 
@@ -516,7 +523,7 @@ loki.write "backend" {{
 }}
 """
 
-    return pulumi.Output.from_input(endpoint.host).apply(render)
+    return pulumi.Output.from_input(endpoint.host).apply(lambda host: helm_literal(render(host)))
 
 
 def alloy_values(platform: PlatformConfig, cluster: ClusterConfig, endpoint: BackendEndpoint) -> dict[str, Any]:

@@ -76,7 +76,23 @@ def workload(recording: Recording, collector: Registration) -> dict[str, Any]:
         if r.type in ("kubernetes:helm.sh/v3:Release", "kubernetes:beat.k8s.elastic.co/v1beta1:Beat")
     ]
     inputs = plain(release_or_beat.inputs)
-    return dict(inputs["values"]) if release_or_beat.type == "kubernetes:helm.sh/v3:Release" else dict(inputs)
+    return dict(helm_tpl(inputs["values"])) if release_or_beat.type == "kubernetes:helm.sh/v3:Release" else dict(inputs)
+
+
+ESCAPED = re.compile(r'\{\{"(\{\{|\}\})"\}\}')
+
+
+def helm_tpl(value: Any) -> Any:
+    """What the charts' `tpl` makes of our strings: each {{"{{"}} / {{"}}"}} literal renders to its braces, and no
+    other template action may be left for Helm to evaluate."""
+    if isinstance(value, dict):
+        return {k: helm_tpl(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [helm_tpl(v) for v in value]
+    if isinstance(value, str):
+        assert "{{" not in ESCAPED.sub("", value) and "}}" not in ESCAPED.sub("", value), value[:200]
+        return ESCAPED.sub(lambda m: m.group(1), value)
+    return value
 
 
 def fluent_bit_sections(config: dict[str, Any], key: str) -> list[dict[str, str]]:
@@ -364,3 +380,11 @@ def test_a_stack_with_alloy_on_elk_is_refused_before_any_collector_exists() -> N
 def test_rendered_configuration_is_yaml_serialisable(example: Recording) -> None:
     for collector in collectors(example).values():
         yaml.safe_dump(workload(example, collector))
+
+
+def test_alloy_go_templates_survive_helm_tpl(example: Recording) -> None:
+    for collector in _by_kind(example, "Alloy"):
+        [release] = below(example, collector, "kubernetes:helm.sh/v3:Release")
+        raw = plain(release.inputs)["values"]["alloy"]["configMap"]["content"]
+        assert '{{"{{"}} if .total_ns {{"}}"}}' in raw
+        assert "{{ if .total_ns }}{{ mulf .total_ns 1e-06 }}{{ end }}" in workload(example, collector)["alloy"]["configMap"]["content"]
