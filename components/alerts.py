@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -138,6 +139,13 @@ def es_query(alert: str) -> tuple[dict[str, Any], str, int, int]:
     return query, ">", 0, INGESTION_GAP_MINUTES
 
 
+def kibana_rule_id(alert: str, cluster: ClusterConfig) -> str:
+    """A stable id for the rule, so the Job updates rather than duplicates it. Kibana accepts only UUID v1 or v4 ids
+    (create rule API), so the id is a v4-format UUID made from a hash of the rule's name."""
+    digest = hashlib.sha256(f"logmesh/{alert}/{cluster.name}".encode()).digest()
+    return str(uuid.UUID(bytes=digest[:16], version=4))
+
+
 def kibana_rule(alert: str, cluster: ClusterConfig) -> tuple[dict[str, Any], dict[str, Any]]:
     """The rule's create body (POST /api/alerting/rule/<id>) and update body (PUT, without the immutable keys)."""
     query, comparator, threshold, minutes = es_query(alert)
@@ -216,6 +224,7 @@ class AlertRules(pulumi.ComponentResource):
         else:
             create, update = kibana_rule(alert, cluster)
             data = {"create.json": json.dumps(create, indent=2), "update.json": json.dumps(update, indent=2)}
+            annotations["logmesh.io/kibana-rule-id"] = kibana_rule_id(alert, cluster)
         return k8s.core.v1.ConfigMap(
             f"{name}-{cluster.name}-{alert}",
             metadata={"name": self.rule_id(cluster, alert), "namespace": BACKEND_NAMESPACE, "labels": labels, "annotations": annotations},
@@ -232,7 +241,8 @@ class AlertRules(pulumi.ComponentResource):
             {
                 "config_map": {
                     "name": self.rule_id(c, a),
-                    "items": [{"key": k, "path": f"{self.rule_id(c, a)}/{k}"} for k in ("create.json", "update.json")],
+                    # The folder name is the Kibana rule id the apply script uses.
+                    "items": [{"key": k, "path": f"{kibana_rule_id(a, c)}/{k}"} for k in ("create.json", "update.json")],
                 }
             }
             for c in args.clusters

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import uuid
 from typing import Any
 
 import pytest
@@ -138,6 +139,10 @@ def test_kibana_job_applies_every_rule_with_the_elastic_password_from_a_secret(e
         projected = next(v for v in spec["volumes"] if v["name"] == "rules")["projected"]["sources"]
         mapped = {s["configMap"]["name"] for s in projected}
         assert mapped == {f"logmesh-{a}-{c}" for c in clusters for a in alerts.ALERTS}
+        # Each rule's folder is its Kibana id: a UUID v4 (Kibana refuses other ids), stable and unique per rule.
+        folders = {item["path"].split("/")[0] for s in projected for item in s["configMap"]["items"]}
+        assert len(folders) == len(mapped)
+        assert all(uuid.UUID(folder).version == 4 and str(uuid.UUID(folder)) == folder for folder in folders)
         # The logging namespace enforces the restricted Pod Security Standard.
         assert spec["securityContext"]["runAsNonRoot"] is True and spec["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
         assert container["securityContext"]["allowPrivilegeEscalation"] is False
