@@ -283,7 +283,6 @@ class AlertRules(pulumi.ComponentResource):
         }
         spec: k8s.batch.v1.JobSpecArgsDict = {
             "backoff_limit": 6,
-            "ttl_seconds_after_finished": 86400,
             "template": {
                 "metadata": {
                     "labels": JOB_LABELS,
