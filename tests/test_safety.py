@@ -203,6 +203,7 @@ def _export(recording: Recording) -> dict[str, Any]:
             return [wire(v) for v in value]
         return value
 
+    stack_urn = f"urn:pulumi:{recording.stack}::{recording.project}::pulumi:pulumi:Stack::{recording.project}-{recording.stack}"
     resources = [
         {
             "urn": r.urn,
@@ -211,7 +212,7 @@ def _export(recording: Recording) -> dict[str, Any]:
             "type": r.type,
             "inputs": wire(r.inputs),
             "outputs": wire(r.outputs),
-            "parent": r.parent or f"urn:pulumi:{recording.stack}::{recording.project}::pulumi:pulumi:Stack::{recording.project}-{recording.stack}",
+            "parent": r.parent or stack_urn,
             "dependencies": r.dependencies,
             "propertyDependencies": r.property_dependencies,
             "protect": r.protect,
