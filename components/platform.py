@@ -9,7 +9,13 @@ import pulumi_aws as aws
 import pulumi_gcp as gcp
 import pulumi_kubernetes as k8s
 
+from components.alerts import AlertRules, AlertRulesArgs
+from components.backends import BackendArgs, ElkBackend, LogBackend, LokiBackend
+from components.collectors import Collector, CollectorArgs, collector_for
 from components.config import ClusterConfig, PlatformConfig, StoreConfig
+from components.identity import backend_service_account
+from components.mesh import MeshAccessLogs, MeshAccessLogsArgs
+from components.storage import AwsLogStore, GcpLogStore, LogStore, LogStoreArgs
 
 
 def common_labels(config: PlatformConfig, **extra: str) -> dict[str, str]:
@@ -76,12 +82,9 @@ class LogPlatform(pulumi.ComponentResource):
         self.summary = pulumi.Output.from_input(self._summary())
         self.register_outputs({"summary": self.summary})
 
-    def _build_stores(self) -> dict[str, Any]:
-        """One LogStore per store config, keyed by store name (issue: encrypted log stores)."""
-        from components.identity import backend_service_account
-        from components.storage import AwsLogStore, GcpLogStore, LogStoreArgs
-
-        stores: dict[str, Any] = {}
+    def _build_stores(self) -> dict[str, LogStore]:
+        """One LogStore per store config, keyed by store name."""
+        stores: dict[str, LogStore] = {}
         for store in self.config.stores:
             args = LogStoreArgs(
                 platform=self.config,
@@ -95,12 +98,10 @@ class LogPlatform(pulumi.ComponentResource):
             stores[store.name] = store_class(store.name, args, opts)
         return stores
 
-    def _build_backends(self) -> dict[str, Any]:
-        """One backend per store, on the store's backend cluster, keyed by store name (issue: backends)."""
-        from components.backends import BackendArgs, ElkBackend, LokiBackend
-
+    def _build_backends(self) -> dict[str, LogBackend]:
+        """One backend per store, on the store's backend cluster, keyed by store name."""
         backend_class = LokiBackend if self.config.backend == "loki" else ElkBackend
-        backends: dict[str, Any] = {}
+        backends: dict[str, LogBackend] = {}
         for store in self.config.stores:
             args = BackendArgs(
                 platform=self.config,
@@ -113,33 +114,36 @@ class LogPlatform(pulumi.ComponentResource):
         return backends
 
     def _build_collectors(self) -> None:
-        """A collector in every cluster, mesh access logs, alert rules (issue: collectors)."""
-        from components.alerts import AlertRules, AlertRulesArgs
-        from components.collectors import Collector, CollectorArgs, collector_for
-        from components.mesh import MeshAccessLogs, MeshAccessLogsArgs
-
+        """A collector and mesh access logs in every cluster; alert rules in every store's backend."""
         self.collectors: dict[str, Collector] = {}
         self.mesh_access_logs: dict[str, MeshAccessLogs] = {}
         for cluster in self.config.clusters:
             provider = self.providers.clusters[cluster.name]
-            endpoint = self.backends[cluster.store or ""].endpoint
+            endpoint = self.backends[self._store_of(cluster)].endpoint
             opts = pulumi.ResourceOptions(parent=self)
             self.collectors[cluster.name] = collector_for(cluster.name, CollectorArgs(self.config, cluster, provider, endpoint), opts)
             self.mesh_access_logs[cluster.name] = MeshAccessLogs(f"{cluster.name}-mesh", MeshAccessLogsArgs(cluster, provider), opts)
         self.alert_rules: dict[str, AlertRules] = {}
         for store in self.config.stores:
             backend = self.backends[store.name]
+            elk = backend if isinstance(backend, ElkBackend) else None
             args = AlertRulesArgs(
                 self.config,
                 tuple(self.config.clusters_of(store)),
                 self.providers.clusters[store.cluster],
                 backend.endpoint,
-                kibana_url=getattr(backend, "kibana_url", ""),
-                kibana_ca_secret=getattr(backend, "kibana_ca_secret", ""),
-                elastic_user_secret=getattr(backend, "elastic_user_secret", ""),
+                kibana_url=elk.kibana_url if elk else "",
+                kibana_ca_secret=elk.kibana_ca_secret if elk else "",
+                elastic_user_secret=elk.elastic_user_secret if elk else "",
                 depends_on=(backend,),
             )
             self.alert_rules[store.name] = AlertRules(f"{store.name}-alerts", args, pulumi.ResourceOptions(parent=self))
+
+    @staticmethod
+    def _store_of(cluster: ClusterConfig) -> str:
+        if cluster.store is None:  # resolved by parse_config; a ClusterConfig built by hand may lack it
+            raise ValueError(f"cluster {cluster.name} has no store")
+        return cluster.store
 
     def _summary(self) -> dict[str, Any]:
         return {
@@ -150,7 +154,15 @@ class LogPlatform(pulumi.ComponentResource):
         }
 
     def _store_summary(self, store: StoreConfig) -> dict[str, Any]:
-        return {"cloud": store.cloud, "region": store.region, "backend_cluster": store.cluster}
+        built = self.stores[store.name]
+        return {
+            "cloud": store.cloud,
+            "region": store.region,
+            "backend_cluster": store.cluster,
+            "bucket": built.bucket_url,
+            "archive_bucket": built.archive_bucket_name,
+            "ingest_endpoint": self.backends[store.name].endpoint.host,
+        }
 
     def _cluster_summary(self, cluster: ClusterConfig) -> dict[str, Any]:
         return {

@@ -1,0 +1,47 @@
+"""Every example stack, with either backend, has zero mandatory violations of the SOC 2 pack under its own
+environment's policy config (policies/config/<env>.json), exactly as `make preflight STACK=<env>` checks it."""
+
+from __future__ import annotations
+
+import pytest
+
+from preflight.analyze import Analysis, Analyzer, load_policy_config, load_policy_pack, resolve_config
+from preflight.recorder import Recording
+from tests.harness import ROOT, STACKS, run, stack_config
+
+PACK = load_policy_pack(ROOT / "policies")
+_elk: dict[str, Recording] = {}
+
+
+def analyze(recording: Recording) -> Analysis:
+    config = load_policy_config(ROOT / "policies" / "config" / f"{recording.stack}.json")
+    return Analyzer(PACK, resolve_config(PACK, config)).analyze(recording)
+
+
+def mandatory(recording: Recording) -> list[str]:
+    return [f"{v.policy}: {v.urn}: {v.message}" for v in analyze(recording).mandatory]
+
+
+def test_example_stack_with_loki(example: Recording) -> None:
+    assert mandatory(example) == []
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_example_stack_with_elk(stack: str) -> None:
+    """`logmesh:backend: elk`; Alloy ships only to Loki, so those clusters run Filebeat (an ECK Beat) instead."""
+    config = stack_config(stack)
+    config["logmesh:backend"] = "elk"
+    for cluster in config["logmesh:clusters"]:
+        if cluster.get("collector") == "alloy":
+            cluster["collector"] = "filebeat"
+    recording = _elk.setdefault(stack, run(config, stack))
+    assert recording.of_type("kubernetes:beat.k8s.elastic.co/v1beta1:Beat") or stack == "dev"
+    assert mandatory(recording) == []
+
+
+def test_the_check_can_fail(example: Recording) -> None:
+    """The same analysis finds a removed guard: drop one store bucket's public access block."""
+    blocks = example.of_type("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock")
+    assert blocks
+    broken = Recording(example.project, example.stack, example.mode, [r for r in example.resources if r is not blocks[0]])
+    assert any(line.startswith("s3-public-access-block:") for line in mandatory(broken))
