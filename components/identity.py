@@ -72,11 +72,17 @@ def backend_bucket_policy(bucket_arn: str, key_arn: str) -> dict[str, Any]:
     return {
         "Version": "2012-10-17",
         "Statement": [
-            {"Sid": "ListTheStoreBucket", "Effect": "Allow", "Action": "s3:ListBucket", "Resource": bucket_arn},
+            # Multipart permissions: what AWS recommends for Elasticsearch's repository-s3 (large snapshot blobs).
+            {
+                "Sid": "ListTheStoreBucket",
+                "Effect": "Allow",
+                "Action": ["s3:ListBucket", "s3:ListBucketMultipartUploads"],
+                "Resource": bucket_arn,
+            },
             {
                 "Sid": "ReadWriteDeleteStoreObjects",
                 "Effect": "Allow",
-                "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+                "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"],
                 "Resource": f"{bucket_arn}/*",
             },
             {"Sid": "UseTheStoreKey", "Effect": "Allow", "Action": ["kms:Decrypt", "kms:GenerateDataKey"], "Resource": key_arn},

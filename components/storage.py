@@ -13,7 +13,8 @@ CONTRACT (used by components/platform.py and components/backends.py; keep it sta
         archive_bucket_name: Output[str]    the bucket that keeps the immutable copy for archive_days
                                             (the same bucket on AWS; a separate archive bucket on GCS)
         region: str
-        backend_retention_days: int         how long the backend may keep data (never longer than the bucket)
+        backend_retention_days: int         how long the backend may keep data (never longer than the bucket: a
+                                            lifecycle backstop deletes tenant chunks one day later)
 """
 
 from __future__ import annotations
@@ -89,6 +90,8 @@ SOFT_DELETE_DAYS = 7
 WORKING_NONCURRENT_DAYS = 7
 # S3: days a version has been noncurrent before it moves to the colder class.
 NONCURRENT_TRANSITION_DAYS = 1
+# S3 access-logs bucket: how long the version an expiration leaves behind stays (the shortest S3 allows).
+ACCESS_LOGS_NONCURRENT_DAYS = 1
 # S3 Glacier Instant Retrieval: millisecond reads like STANDARD, no minimum age before a lifecycle transition
 # (STANDARD_IA needs 30 days), billed for at least 90 days, which still costs less than STANDARD for any tail
 # longer than about two weeks.
@@ -106,9 +109,9 @@ class RetentionPlan:
     """Every retention number a store uses, derived from `logmesh:retention` in one place.
 
     The backend deletes at hot_days. On S3 that delete only adds a delete marker: the locked version stays
-    noncurrent for archive_days - hot_days more days, so every object is kept archive_days in total. On GCS the
-    backend's bucket is a working copy; the archive bucket keeps each object archive_days under a retention
-    policy."""
+    noncurrent for archive_days - hot_days more days, so every object is kept archive_days in total (at most
+    archive_days + 1 when the lifecycle backstop deletes it instead). On GCS the backend's bucket is a working
+    copy; the archive bucket keeps each object archive_days under a retention policy."""
 
     hot_days: int
     archive_days: int
@@ -128,6 +131,14 @@ class RetentionPlan:
     def noncurrent_days(self) -> int:
         """S3: how long a version the backend deleted at hot_days stays, so the total is archive_days."""
         return max(1, self.archive_days - self.hot_days)
+
+    @property
+    def backstop_days(self) -> int:
+        """Age at which lifecycle deletes a tenant chunk the backend failed to delete. The backend deletes at
+        hot_days (Loki adds its 2h retention_delete_delay); a day later the lifecycle rule does it instead. Either
+        delete only adds a delete marker in a versioned bucket, and the version left behind is kept by the
+        noncurrent rule (and on S3 by the lock), so the longest an object is kept is archive_days + 1."""
+        return min(self.hot_days + 1, self.archive_days)
 
     @property
     def lock_days(self) -> int | None:
@@ -254,11 +265,20 @@ def store_bucket_policy(bucket_arn: str, key_arn: str) -> dict[str, Any]:
 def access_logs_bucket_policy(
     *, partition: str, account_id: str, access_bucket_arn: str, store_bucket_arn: str, store_bucket: str, trail_arn: str
 ) -> dict[str, Any]:
-    """TLS only; S3 server access logging of the store bucket and the store's trail may write their own prefixes."""
+    """TLS only; nobody may delete a log early (the bucket cannot have Object Lock); S3 server access logging of
+    the store bucket and the store's trail may write their own prefixes."""
     return {
         "Version": "2012-10-17",
         "Statement": [
             deny_insecure_transport(access_bucket_arn),
+            {
+                # S3 Lifecycle expirations are performed by S3 itself and are not evaluated against the bucket policy.
+                "Sid": "DenyEarlyDeletion",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": ["s3:DeleteObject", "s3:DeleteObjectVersion"],
+                "Resource": f"{access_bucket_arn}/*",
+            },
             {
                 "Sid": "S3ServerAccessLogsOfTheStoreBucket",
                 "Effect": "Allow",
@@ -311,12 +331,14 @@ def aws_store_lifecycle_rules(plan: RetentionPlan, tenants: tuple[str, ...]) -> 
             "id": f"tenant-{tenant}-chunks",
             "status": "Enabled",
             "filter": {"prefix": prefix},
-            # The bound if the backend fails to delete: the current version gets a delete marker at
-            # archive_days and the noncurrent-version rule below removes it later.
-            "expiration": {"days": plan.archive_days},
+            # Only the backstop for a backend that failed to delete at hot_days: it adds a delete marker, the
+            # object lock (default retention archive_days) keeps the version, and the noncurrent-version rule
+            # below removes it later.
+            "expiration": {"days": plan.backstop_days},
         }
         if cold is not None:
-            rule["transitions"] = [{"days": plan.hot_days, "storage_class": cold}]
+            # Every chunk is noncurrent from hot_days (or backstop_days) on, so only noncurrent versions move to
+            # the colder class; a transition of current versions at hot_days would race the backend's delete.
             rule["noncurrent_version_transitions"] = [{"noncurrent_days": NONCURRENT_TRANSITION_DAYS, "storage_class": cold}]
         rules.append(rule)
     rules.append(
@@ -342,8 +364,9 @@ def aws_access_logs_lifecycle_rules(plan: RetentionPlan, prefixes: list[str]) ->
             "status": "Enabled",
             "filter": {"prefix": prefix},
             "expiration": {"days": plan.archive_days},
-            # An access log deleted or overwritten early is still kept archive_days (it is audit evidence).
-            "noncurrent_version_expiration": {"noncurrent_days": plan.archive_days},
+            # The bucket policy denies every delete, so the only noncurrent versions are the ones this rule's
+            # expiration leaves behind: gone a day later.
+            "noncurrent_version_expiration": {"noncurrent_days": ACCESS_LOGS_NONCURRENT_DAYS},
         }
         for prefix in prefixes
     ]
@@ -538,29 +561,19 @@ def storage_transfer_agent(project_number: str) -> str:
 
 
 def gcs_working_lifecycle_rules(plan: RetentionPlan, tenants: tuple[str, ...]) -> list[gcp.storage.BucketLifecycleRuleArgsDict]:
-    prefixes = tenant_prefixes(tenants)
-    rules: list[gcp.storage.BucketLifecycleRuleArgsDict] = []
-    cold = plan.gcs_cold_class
-    if cold is not None:
-        rules.append(
-            {
-                "action": {"type": "SetStorageClass", "storage_class": cold},
-                "condition": {
-                    "age": plan.hot_days,
-                    "matches_prefixes": prefixes,
-                    "matches_storage_classes": ["STANDARD"],
-                    "with_state": "LIVE",
-                },
-            }
-        )
-    rules.append(
-        {"action": {"type": "Delete"}, "condition": {"age": plan.archive_days, "matches_prefixes": prefixes, "with_state": "LIVE"}}
-    )
-    # Noncurrent versions only: never removes a live object (the backend's index lives beside the chunks).
-    rules.append(
-        {"action": {"type": "Delete"}, "condition": {"days_since_noncurrent_time": WORKING_NONCURRENT_DAYS, "with_state": "ARCHIVED"}}
-    )
-    return rules
+    """No colder class here: every chunk leaves the working bucket within WORKING_NONCURRENT_DAYS of hot_days,
+    sooner than any colder class's minimum storage duration (the archive holds the long tail)."""
+    return [
+        # The backstop for a backend that failed to delete at hot_days, as on S3.
+        {
+            "action": {"type": "Delete"},
+            "condition": {"age": plan.backstop_days, "matches_prefixes": tenant_prefixes(tenants), "with_state": "LIVE"},
+        },
+        # Noncurrent versions only: never removes a live object (the backend's index lives beside the chunks).
+        {"action": {"type": "Delete"}, "condition": {"days_since_noncurrent_time": WORKING_NONCURRENT_DAYS, "with_state": "ARCHIVED"}},
+        # Age counts from a version's creation: no version outlives archive_days, whenever it became noncurrent.
+        {"action": {"type": "Delete"}, "condition": {"age": plan.archive_days, "with_state": "ARCHIVED"}},
+    ]
 
 
 def gcs_immutability(plan: RetentionPlan) -> dict[str, Any]:
@@ -572,9 +585,19 @@ def gcs_immutability(plan: RetentionPlan) -> dict[str, Any]:
 
 
 def gcs_noncurrent_cleanup(plan: RetentionPlan) -> list[gcp.storage.BucketLifecycleRuleArgsDict]:
+    """Versioned (not immutable) buckets: a version deleted early stays until it is archive_days old (age counts
+    from its creation), and the version the age rule for live objects leaves behind goes at once."""
     if plan.lock_days is not None:
         return []
-    return [{"action": {"type": "Delete"}, "condition": {"days_since_noncurrent_time": plan.archive_days, "with_state": "ARCHIVED"}}]
+    return [{"action": {"type": "Delete"}, "condition": {"age": plan.archive_days, "with_state": "ARCHIVED"}}]
+
+
+def gcs_soft_delete(plan: RetentionPlan) -> gcp.storage.BucketSoftDeletePolicyArgsDict:
+    """Under a retention policy nothing can be deleted before archive_days (short of removing an unlocked policy,
+    as a GOVERNANCE bypass can on S3), so soft delete would only keep expired logs longer; a versioned bucket keeps
+    it as the guard against deleting a version outright."""
+    days = 0 if plan.lock_days is not None else SOFT_DELETE_DAYS
+    return {"retention_duration_seconds": days * SECONDS_PER_DAY}
 
 
 def gcs_archive_lifecycle_rules(plan: RetentionPlan) -> list[gcp.storage.BucketLifecycleRuleArgsDict]:
@@ -614,9 +637,10 @@ class GcpLogStore(_StoreBase):
         # Every bucket uses the key by default, so it can only be created once the GCS service agent may use it.
         after_grant = [keys.storage_agent_grant]
         encryption: gcp.storage.BucketEncryptionArgsDict = {"default_kms_key_name": key.id}
-        soft_delete: gcp.storage.BucketSoftDeletePolicyArgsDict = {"retention_duration_seconds": SOFT_DELETE_DAYS * SECONDS_PER_DAY}
 
-        def private_bucket(resource_name: str, bucket: str, **settings: Any) -> gcp.storage.Bucket:
+        def private_bucket(
+            resource_name: str, bucket: str, soft_delete: gcp.storage.BucketSoftDeletePolicyArgsDict, **settings: Any
+        ) -> gcp.storage.Bucket:
             return gcp.storage.Bucket(
                 resource_name,
                 name=bucket,
@@ -640,6 +664,7 @@ class GcpLogStore(_StoreBase):
                 {"action": {"type": "Delete"}, "condition": {"age": plan.archive_days, "matches_prefixes": [working_name, archive_name]}},
                 *gcs_noncurrent_cleanup(plan),
             ],
+            soft_delete=gcs_soft_delete(plan),
             **gcs_immutability(plan),
         )
         gcp.storage.BucketIAMMember(
@@ -653,6 +678,7 @@ class GcpLogStore(_StoreBase):
         working = private_bucket(
             f"{name}-logs",
             working_name,
+            soft_delete={"retention_duration_seconds": SOFT_DELETE_DAYS * SECONDS_PER_DAY},
             versioning={"enabled": True},
             lifecycle_rules=gcs_working_lifecycle_rules(plan, args.tenants),
             logging={"log_bucket": access.name, "log_object_prefix": working_name},
@@ -662,6 +688,7 @@ class GcpLogStore(_StoreBase):
             archive_name,
             lifecycle_rules=gcs_archive_lifecycle_rules(plan),
             logging={"log_bucket": access.name, "log_object_prefix": archive_name},
+            soft_delete=gcs_soft_delete(plan),
             **gcs_immutability(plan),
         )
 

@@ -405,14 +405,19 @@ def s3_lifecycle_expiration(args: StackValidationArgs, report: Report, check: Ch
 
 @stack_policy(
     name="s3-retention-within-bounds",
-    description="S3 lifecycle expirations of current objects are at least min_retention_days; the longest lifetime "
-                "(current expiration plus noncurrent-version expiration) is at most max_retention_days; the Object Lock "
-                "default retention is not longer than the current expiration. Noncurrent-version expiration alone is "
-                "how long deleted objects stay recoverable, not the retention, so it is only bounded above.",
+    description="S3 buckets keep every object version at least min_retention_days and at most max_retention_days. "
+                "The minimum holds for each lifecycle expiration of current objects when the expiration is at least "
+                "min_retention_days, or the Object Lock default retention is (the lock keeps every version that long, "
+                "whatever deletes it: a client, the backend or a lifecycle rule), or, in a versioned bucket, the expiration "
+                "plus the noncurrent-version expiration covering its prefix is (an expiration there only adds a delete "
+                "marker; the version stays, noncurrent, that much longer). The longest lifetime, current expiration plus "
+                "noncurrent-version expiration, and the Object Lock default retention are at most max_retention_days.",
     criteria=("C1.2", "CC7.2"),
-    anchors="Prowler cloudwatch_log_group_retention_policy_specific_days_enabled (min); logmesh (max, lock <= expiration)",
+    anchors="Prowler cloudwatch_log_group_retention_policy_specific_days_enabled (min); logmesh (max, object lock)",
     severity=Severity.MEDIUM,
-    remediation="Set expiration days between the configured minimum and maximum, and keep the object-lock retention <= expiration.",
+    remediation="Set every current-object expiration to at least the minimum, or add an Object Lock default retention of "
+                "at least the minimum (or, in a versioned bucket, a noncurrent_version_expiration that keeps the expired "
+                "version to the minimum); keep expiration + noncurrent_version_expiration and the lock retention within the maximum.",
     domain=_S3_DOMAIN,
     settings=RETENTION_SETTINGS,
 )
@@ -421,10 +426,15 @@ def s3_retention_bounds(args: StackValidationArgs, report: Report, check: Check)
     for bucket in _view(args).buckets:
         rules = [r for r in bucket.lifecycle if r.enabled and r.expires]
         current = [(r, r.expiration_days) for r in rules if r.expiration_days is not None]
+        # Lifecycle actions, like every delete, wait for a version's object-lock retention to end.
+        locked_days = min((days for _mode, days in bucket.lock_retention), default=0.0)
         for rule, days in current:
-            if days < low:
+            kept = days + _noncurrent_tail(bucket, rule, rules)
+            if days < low and locked_days < low and kept < low:
                 where = f"prefix '{rule.prefix}'" if rule.prefix else "the whole bucket"
-                report(f"bucket {bucket.label}: objects under {where} expire after {days:g} days, below the minimum {low:g}", bucket.urn)
+                lock = f"object-lock retention {locked_days:g} days" if bucket.lock_retention else "no object-lock retention"
+                report(f"bucket {bucket.label}: objects under {where} expire after {days:g} days and are kept {kept:g} days "
+                       f"in all ({lock}), below the minimum {low:g}", bucket.urn)
         longest_current = max((d for _r, d in current), default=0.0)
         longest_noncurrent = max((r.noncurrent_days for r in rules if r.noncurrent_days is not None), default=0.0)
         lifetime = longest_current + longest_noncurrent
@@ -432,9 +442,18 @@ def s3_retention_bounds(args: StackValidationArgs, report: Report, check: Check)
             report(f"bucket {bucket.label}: objects may be kept {lifetime:g} days (expiration {longest_current:g} + noncurrent "
                    f"{longest_noncurrent:g}), above the maximum {high:g}", bucket.urn)
         for _mode, lock_days in bucket.lock_retention:
-            if current and lock_days > longest_current:
-                report(f"bucket {bucket.label}: object-lock retention {lock_days:g} days outlives the expiration "
-                       f"{longest_current:g}", bucket.urn)
+            if lock_days > high:
+                report(f"bucket {bucket.label}: object-lock retention {lock_days:g} days keeps every version above the "
+                       f"maximum {high:g}", bucket.urn)
+
+
+def _noncurrent_tail(bucket: S3Bucket, expiring: LifecycleRule, rules: list[LifecycleRule]) -> float:
+    """Days the version an expiration of `expiring` leaves behind stays noncurrent: the shortest noncurrent-version
+    expiration of a rule covering all of its prefix; none without versioning, where an expiration deletes."""
+    if not any(bucket.versioning):
+        return 0.0
+    tails = [r.noncurrent_days for r in rules if r.noncurrent_days is not None and expiring.prefix.startswith(r.prefix)]
+    return min(tails, default=0.0)
 
 
 # --- rule 7 ----------------------------------------------------------------------------------------------------

@@ -62,11 +62,18 @@ def test_irsa_inline_policy_reaches_only_its_bucket_and_key(example: Recording, 
     assert statement(policy, "ListTheStoreBucket") == {
         "Sid": "ListTheStoreBucket",
         "Effect": "Allow",
-        "Action": "s3:ListBucket",
+        "Action": ["s3:ListBucket", "s3:ListBucketMultipartUploads"],
         "Resource": bucket_arn,
     }
     objects = statement(policy, "ReadWriteDeleteStoreObjects")
-    assert set(objects["Action"]) == {"s3:GetObject", "s3:PutObject", "s3:DeleteObject"}
+    # Elasticsearch's repository-s3 uploads large blobs in parts (AWS's recommended policy for it).
+    assert set(objects["Action"]) == {
+        "s3:GetObject",
+        "s3:PutObject",
+        "s3:DeleteObject",
+        "s3:AbortMultipartUpload",
+        "s3:ListMultipartUploadParts",
+    }
     assert objects["Resource"] == f"{bucket_arn}/*"
     use = statement(policy, "UseTheStoreKey")
     assert set(use["Action"]) == {"kms:Decrypt", "kms:GenerateDataKey"}

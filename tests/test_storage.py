@@ -214,10 +214,13 @@ def test_aws_lifecycle_targets_tenant_prefixes_and_never_expires_live_objects_bu
     assert all(r["status"] == "Enabled" for r in rules)
     by_prefix = {r["filter"]["prefix"]: r for r in rules if r["filter"]["prefix"]}
     assert set(by_prefix) == {f"{t}/" for t in tenants}
+    backstop = min(retention["hot_days"] + 1, retention["archive_days"])
     for rule in by_prefix.values():
-        assert rule["transitions"] == [{"days": retention["hot_days"], "storageClass": "GLACIER_IR"}]
-        assert rule["noncurrentVersionTransitions"][0]["storageClass"] == "GLACIER_IR"
-        assert rule["expiration"] == {"days": retention["archive_days"]}
+        # Chunks are noncurrent from hot_days (the backend's delete) or backstop (this rule's expiration) on; only
+        # noncurrent versions move to the colder class.
+        assert "transitions" not in rule
+        assert rule["noncurrentVersionTransitions"] == [{"noncurrentDays": 1, "storageClass": "GLACIER_IR"}]
+        assert rule["expiration"] == {"days": backstop}
 
     bucket_wide = [r for r in rules if r["filter"]["prefix"] == ""]
     for rule in bucket_wide:
@@ -228,6 +231,7 @@ def test_aws_lifecycle_targets_tenant_prefixes_and_never_expires_live_objects_bu
     noncurrent = [r["noncurrentVersionExpiration"]["noncurrentDays"] for r in bucket_wide if "noncurrentVersionExpiration" in r]
     assert len(noncurrent) == 1
     assert retention["hot_days"] + noncurrent[0] == retention["archive_days"]
+    assert backstop + noncurrent[0] == retention["archive_days"] + 1, "kept at most a day longer than archive_days"
 
 
 @pytest.mark.parametrize(("example", "store_name"), store_cases("aws"), indirect=["example"])
@@ -250,6 +254,18 @@ def test_aws_access_logs_bucket(example: Recording, store_name: str) -> None:
 
     policy = document(attached(example, store, S3 + "bucketPolicy:BucketPolicy", name))
     assert denied(policy, "s3:GetObject", f"arn:aws:s3:::{name}/x", {"aws:SecureTransport": "false"})
+    # No Object Lock here: the bucket policy stops every delete, by anyone, over TLS or not; only lifecycle
+    # expiration (S3 itself, not subject to the bucket policy) removes a log.
+    tls = {"aws:SecureTransport": "true"}
+    for action in ("s3:DeleteObject", "s3:DeleteObjectVersion"):
+        for key in (f"{store_bucket}/2026-01-01-00-00-00-ABCDEF", "cloudtrail/AWSLogs/x.json.gz"):
+            assert denied(policy, action, f"arn:aws:s3:::{name}/{key}", tls)
+    assert statement(policy, "DenyEarlyDeletion")["Principal"] == "*"
+    assert "Condition" not in statement(policy, "DenyEarlyDeletion")
+    # Log delivery and CloudTrail still write.
+    assert not denied(policy, "s3:PutObject", f"arn:aws:s3:::{name}/{store_bucket}/2026-01-01-00-00-00-ABCDEF", tls)
+    assert not denied(policy, "s3:PutObject", f"arn:aws:s3:::{name}/cloudtrail/AWSLogs/{store_config['account_id']}/x.json.gz", tls)
+    assert not denied(policy, "s3:GetBucketAcl", f"arn:aws:s3:::{name}", tls)
     delivery = statement(policy, "S3ServerAccessLogsOfTheStoreBucket")
     assert delivery["Principal"] == {"Service": "logging.s3.amazonaws.com"}
     assert delivery["Condition"]["ArnLike"]["aws:SourceArn"] == f"arn:aws:s3:::{store_bucket}"
@@ -263,11 +279,12 @@ def test_aws_access_logs_bucket(example: Recording, store_name: str) -> None:
     expiring = {r["filter"]["prefix"]: r["expiration"]["days"] for r in rules if "days" in r.get("expiration", {})}
     archive_days = config["logmesh:retention"]["archive_days"]
     assert expiring == {f"{store_bucket}/": archive_days, "cloudtrail/": archive_days}
-    # A log object deleted or overwritten early is still kept archive_days.
+    # Nothing can delete a log early, so the only noncurrent versions are the ones the expiration leaves: a day later
+    # they are gone, so a log is kept at most archive_days + 1.
     noncurrent = {
         r["filter"]["prefix"]: r["noncurrentVersionExpiration"]["noncurrentDays"] for r in rules if "noncurrentVersionExpiration" in r
     }
-    assert noncurrent == expiring
+    assert noncurrent == {f"{store_bucket}/": 1, "cloudtrail/": 1}
 
     logging = child(example, store, S3 + "bucketLogging:BucketLogging")
     assert logging.inputs == {"bucket": store_bucket, "targetBucket": name, "targetPrefix": f"{store_bucket}/"}
@@ -315,7 +332,9 @@ def test_gcs_buckets_are_private_cmek_and_wait_for_the_key_grant(example: Record
         assert bucket.inputs["encryption"] == {"defaultKmsKeyName": key.id}
         assert bucket.inputs["uniformBucketLevelAccess"] is True
         assert bucket.inputs["publicAccessPrevention"] == "enforced"
-        assert bucket.inputs["softDeletePolicy"]["retentionDurationSeconds"] > 0
+        # Soft delete guards buckets that allow deletes; under a retention policy it would only keep expired logs.
+        soft_delete = bucket.inputs["softDeletePolicy"]["retentionDurationSeconds"]
+        assert soft_delete == (0 if "retentionPolicy" in bucket.inputs else 7 * 86400)
         assert bucket.inputs["location"] == store_config["region"]
         assert bucket.inputs["project"] == store_config["project"]
         assert grant.urn in bucket.dependencies
@@ -335,16 +354,19 @@ def test_gcs_working_bucket_is_versioned_logged_and_expires_only_tenant_prefixes
     assert working.inputs["logging"] == {"logBucket": buckets["access-logs"].inputs["name"], "logObjectPrefix": working.inputs["name"]}
     prefixes = sorted(f"{t}/" for t in tenants)
     rules = working.inputs["lifecycleRules"]
-    (cold,) = [r for r in rules if r["action"]["type"] == "SetStorageClass"]
-    assert cold["condition"]["age"] == retention["hot_days"]
-    assert sorted(cold["condition"]["matchesPrefixes"]) == prefixes
-    deletes = [r["condition"] for r in rules if r["action"]["type"] == "Delete"]
+    # A working copy leaves within a week of hot_days: no colder class (each has a minimum storage duration).
+    assert [r for r in rules if r["action"]["type"] != "Delete"] == []
+    deletes = [r["condition"] for r in rules]
     live = [c for c in deletes if c.get("withState") != "ARCHIVED"]
     assert len(live) == 1
-    assert live[0]["age"] == retention["archive_days"]
+    # The backstop for a backend that failed to delete at hot_days, as on S3.
+    assert live[0]["age"] == min(retention["hot_days"] + 1, retention["archive_days"])
     assert sorted(live[0]["matchesPrefixes"]) == prefixes, "never delete a live object outside the tenant prefixes"
     noncurrent = [c for c in deletes if c.get("withState") == "ARCHIVED"]
-    assert len(noncurrent) == 1 and noncurrent[0]["daysSinceNoncurrentTime"] >= 1
+    assert sorted(noncurrent, key=sorted) == [
+        {"age": retention["archive_days"], "withState": "ARCHIVED"},
+        {"daysSinceNoncurrentTime": 7, "withState": "ARCHIVED"},
+    ]
 
 
 @pytest.mark.parametrize(("example", "store_name"), store_cases("gcp"), indirect=["example"])

@@ -39,9 +39,9 @@ def excepted(analyze: Callable[..., Analysis]) -> Analysis:
 
 
 def test_excepted_violations_are_not_reported_by_their_policy(excepted: Analysis) -> None:
-    assert flagged(excepted, "s3-versioning-enabled") == {"bare", "access-logs"}
+    assert flagged(excepted, "s3-versioning-enabled") == {"bare", "access-logs", "unversioned-short-expiry"}
     assert flagged(excepted, "aws-kms-key-deletion-window") == set()
-    assert flagged(excepted, "s3-object-lock-default-retention") == {"bare", "no-object-lock"}
+    assert flagged(excepted, "s3-object-lock-default-retention") == {"bare", "no-object-lock", "retention-too-short"}
 
 
 def test_each_exception_is_reported_with_its_accountability(excepted: Analysis) -> None:

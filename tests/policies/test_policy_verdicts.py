@@ -13,10 +13,13 @@ from tests.policies.conftest import flagged
 EXPECTED: dict[str, tuple[str, str, set[str]]] = {
     "s3-default-encryption-kms": ("aws_good", "aws_bad", {"bare", "sse-s3"}),
     "s3-sse-customer-managed-key": ("aws_good", "aws_bad", {"sse-aws-managed-key", "sse-foreign-key"}),
-    "s3-versioning-enabled": ("aws_good", "aws_bad", {"bare", "versioning-suspended", "access-logs"}),
-    "s3-object-lock-default-retention": ("aws_good", "aws_bad", {"bare", "lock-governance", "no-object-lock"}),
+    "s3-versioning-enabled": ("aws_good", "aws_bad", {"bare", "versioning-suspended", "access-logs", "unversioned-short-expiry"}),
+    "s3-object-lock-default-retention": ("aws_good", "aws_bad", {"bare", "lock-governance", "no-object-lock", "retention-too-short"}),
     "s3-lifecycle-expiration": ("aws_good", "aws_bad", {"bare", "lifecycle-abort-only", "access-logs"}),
-    "s3-retention-within-bounds": ("aws_good", "aws_bad", {"retention-too-short", "retention-too-long", "lock-outlives-expiry"}),
+    # short-expiry-under-lock (expiration 31 days, lock 365) and short-expiry-long-noncurrent (31 + 334 days noncurrent,
+    # versioned) are in aws_bad and must not be flagged.
+    "s3-retention-within-bounds": ("aws_good", "aws_bad", {"retention-too-short", "lock-and-expiry-too-short", "retention-too-long",
+                                                           "lock-too-long", "unversioned-short-expiry"}),
     "s3-public-access-block": ("aws_good", "aws_bad", {"bare", "pab-partial", "access-logs"}),
     "s3-secure-transport-only": ("aws_good", "aws_bad", {"bare", "no-tls-deny", "access-logs"}),
     "s3-server-access-logging": ("aws_good", "aws_bad", {"bare", "logs-to-itself"}),

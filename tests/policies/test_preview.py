@@ -35,7 +35,7 @@ def test_stack_policies_judge_what_is_known(analyze: Callable[..., Analysis]) ->
     property dependencies, so every flawed bucket is still found."""
     preview = analyze("aws_bad", preview=True)
     assert flagged(preview, "s3-default-encryption-kms") == {"bare", "sse-s3"}
-    assert flagged(preview, "s3-object-lock-default-retention") == {"bare", "lock-governance", "no-object-lock"}
+    assert flagged(preview, "s3-object-lock-default-retention") == {"bare", "lock-governance", "no-object-lock", "retention-too-short"}
     assert flagged(preview, "s3-server-access-logging") == {"bare", "logs-to-itself"}
 
 

@@ -57,9 +57,23 @@ store("lock-governance", lock={"mode": "GOVERNANCE", "days": 365})
 store("no-object-lock", lock=OMIT)
 store("lifecycle-abort-only", lifecycle=[
     {"id": "abort", "status": "Enabled", "filter": {}, "abort_incomplete_multipart_upload": {"days_after_initiation": 7}}])
-store("retention-too-short", lifecycle=[{"id": "e", "status": "Enabled", "filter": {"prefix": "x/"}, "expiration": {"days": 30}}])
+short_expiry = [{"id": "e", "status": "Enabled", "filter": {"prefix": "x/"}, "expiration": {"days": 30}}]
+# Expiring early without a lock (also flagged by s3-object-lock-default-retention: no lock is its flaw there).
+store("retention-too-short", lock=OMIT, lifecycle=short_expiry)
+store("lock-and-expiry-too-short", lock={"mode": "COMPLIANCE", "days": 30}, lifecycle=short_expiry)
 store("retention-too-long", lifecycle=[{"id": "e", "status": "Enabled", "filter": {"prefix": "x/"}, "expiration": {"days": 5000}}])
-store("lock-outlives-expiry", lock={"mode": "COMPLIANCE", "days": 500})
+store("lock-too-long", lock={"mode": "COMPLIANCE", "days": 3000})
+# Not flaws: a short expiration is only the backstop when the lock (365 days) keeps every version the minimum, or
+# when, in a versioned bucket, the expired version stays noncurrent long enough.
+store("short-expiry-under-lock", lifecycle=[{"id": "e", "status": "Enabled", "filter": {"prefix": "x/"}, "expiration": {"days": 31},
+                                             "noncurrent_version_expiration": {"noncurrent_days": 1}}])
+store("short-expiry-long-noncurrent", lock={"mode": "COMPLIANCE", "days": 30}, lifecycle=[
+    {"id": "e", "status": "Enabled", "filter": {"prefix": "x/"}, "expiration": {"days": 31}},
+    {"id": "n", "status": "Enabled", "filter": {}, "noncurrent_version_expiration": {"noncurrent_days": 334}}])
+# Unversioned: the expiration deletes, so the noncurrent rule keeps nothing.
+store("unversioned-short-expiry", versioning="Suspended", lock={"mode": "COMPLIANCE", "days": 30}, lifecycle=[
+    {"id": "e", "status": "Enabled", "filter": {"prefix": "x/"}, "expiration": {"days": 31},
+     "noncurrent_version_expiration": {"noncurrent_days": 334}}])
 store("pab-partial", pab={"restrict_public_buckets": False})
 store("no-tls-deny", deny_tls=False)
 store("logs-to-itself", log_to="bad-logs-to-itself")

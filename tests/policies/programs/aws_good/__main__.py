@@ -74,8 +74,10 @@ aws.s3.BucketObjectLockConfiguration("archive-lock", bucket=archive.id,
 aws.s3.BucketLifecycleConfiguration("archive-lifecycle", bucket=archive.id, rules=[
     # An empty-prefix rule that only aborts multipart uploads is fine.
     {"id": "abort-uploads", "status": "Enabled", "filter": {}, "abort_incomplete_multipart_upload": {"days_after_initiation": 7}},
-    {"id": "tenant-a", "status": "Enabled", "filter": {"prefix": "tenant-a/"}, "expiration": {"days": 400},
-     "noncurrent_version_expiration": {"noncurrent_days": 400}},
+    # logmesh's shape: the backend deletes at 30 days, the expiration is only its backstop, and the lock (365 days)
+    # keeps every version the minimum; the longest any version stays is 31 + 335 = 366 days.
+    {"id": "tenant-a", "status": "Enabled", "filter": {"prefix": "tenant-a/"}, "expiration": {"days": 31},
+     "noncurrent_version_expiration": {"noncurrent_days": 335}},
 ])
 aws.s3.BucketLogging("archive-logging", bucket=archive.id, target_bucket=access_logs.id, target_prefix="archive/")
 aws.s3.BucketPolicy("archive-policy", bucket=archive.id, policy=deny_insecure(archive))
