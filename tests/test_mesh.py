@@ -33,8 +33,10 @@ def test_example_clusters_turn_on_their_mesh_access_logs(example: Recording) -> 
             assert telemetry.inputs["metadata"]["namespace"] == "istio-system"
             assert telemetry.inputs["spec"] == {"accessLogging": [{"providers": [{"name": mesh.ISTIO_PROVIDER_NAME}]}]}
         elif cluster["mesh"] == "linkerd":
-            # Linkerd logs only namespaces that opt in; the examples list none.
-            assert [r.inputs["metadata"]["name"] for r in objects] == list(cluster.get("mesh_namespaces", []))
+            # Linkerd logs only the namespaces that opt in (the examples' Linkerd clusters list shop and payments).
+            assert sorted(r.inputs["metadata"]["name"] for r in objects) == sorted(cluster.get("mesh_namespaces", []))
+            for patch in objects:
+                assert patch.inputs["metadata"]["annotations"] == {"config.linkerd.io/access-log": "json"}
         else:
             assert objects == []
 
