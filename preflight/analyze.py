@@ -348,6 +348,10 @@ class Analyzer:
                 analyzer_pb2.PolicyConfig(enforcementLevel=_PROTO_LEVELS[entry["enforcementLevel"]], properties=properties)
             )
         self.servicer.Configure(request, None)  # type: ignore[no-untyped-call]
+        # Per policy, the servicer rebuilds each resource's options and provider view from the same request
+        # message; both are pure functions of it (see _converting_each_struct_once), so build each once.
+        for method in ("_get_resource_options", "_get_provider_resource"):
+            setattr(self.servicer, method, _Memo(getattr(self.servicer, method)))
         self._by_name = {p.name: p for p in pack.policies}
 
     def _diagnostic(self, raw: Any, resource: Registration | None, types: Mapping[str, str]) -> Diagnostic | None:
@@ -389,39 +393,52 @@ class Analyzer:
         return analysis
 
 
-class _StructConversionCache:
-    """Stands in for `json_format` inside pulumi_policy.policy while a recording is analyzed.
+class _Memo:
+    """Remembers f(x) by the identity of x, holding x so its id cannot be reused while the memo lives."""
 
-    The servicer converts a resource's properties Struct to a dict once per policy (and its provider's once per
-    policy and resource); AnalyzeStack does so for every resource for every stack policy. Struct-to-dict is pure,
-    and the servicer only reads the dict (deserialize_properties copies it), so each distinct Struct is converted
-    once. Keys are the deterministic serialization. Everything else is the real module."""
+    def __init__(self, function: Any) -> None:
+        self._function = function
+        self._results: dict[int, tuple[Any, Any]] = {}
+
+    def __call__(self, value: Any, *args: Any, **kwargs: Any) -> Any:
+        if args or kwargs:
+            return self._function(value, *args, **kwargs)
+        held = self._results.get(id(value))
+        if held is None or held[0] is not value:
+            held = self._results[id(value)] = (value, self._function(value))
+        return held[1]
+
+
+class _JsonFormat:
+    """json_format as pulumi_policy.policy sees it during a run, with MessageToDict memoized."""
 
     def __init__(self, real: Any) -> None:
         self._real = real
-        self._converted: dict[bytes, dict[str, Any]] = {}
+        self.MessageToDict = _Memo(real.MessageToDict)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._real, name)
 
-    def MessageToDict(self, message: Any, *args: Any, **kwargs: Any) -> Any:
-        if args or kwargs or not isinstance(message, struct_pb2.Struct):
-            return self._real.MessageToDict(message, *args, **kwargs)
-        key = message.SerializeToString(deterministic=True)
-        converted = self._converted.get(key)
-        if converted is None:
-            converted = self._converted[key] = self._real.MessageToDict(message)
-        return converted
-
 
 @contextmanager
 def _converting_each_struct_once() -> Iterator[None]:
-    real = getattr(policy_module, "json_format")  # noqa: B009 (not re-exported: mypy rejects the attribute)
-    setattr(policy_module, "json_format", _StructConversionCache(real))  # noqa: B010
+    """The servicer turns a resource's properties Struct into policy props once per policy: Struct -> dict
+    (json_format.MessageToDict), secrets and assets unwrapped (deserialize_properties), then wrapped in the
+    unknown-checking proxy. AnalyzeStack does that for every resource for every stack policy, so a pack of P
+    stack policies costs P conversions of the whole stack. The three steps are pure, and the servicer hands the
+    same Struct object to every policy (protobuf returns the same wrapper for a field while its message lives),
+    so each is memoized by identity for the duration of one analyze(). Policies must treat props as read-only,
+    as they do under the CLI, where each sees the same values. Everything else is the servicer's own code."""
+    names = ("json_format", "deserialize_properties", "unknown_checking_proxy")
+    originals = {name: getattr(policy_module, name) for name in names}
+    setattr(policy_module, "json_format", _JsonFormat(originals["json_format"]))  # noqa: B010
+    setattr(policy_module, "deserialize_properties", _Memo(originals["deserialize_properties"]))  # noqa: B010
+    setattr(policy_module, "unknown_checking_proxy", _Memo(originals["unknown_checking_proxy"]))  # noqa: B010
     try:
         yield
     finally:
-        setattr(policy_module, "json_format", real)  # noqa: B010
+        for name, original in originals.items():
+            setattr(policy_module, name, original)
 
 
 def _engine_view(value: Any) -> Any:

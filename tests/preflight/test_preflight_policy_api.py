@@ -75,11 +75,13 @@ def test_struct_conversion_cache_changes_nothing(s3_project, small_pack) -> None
     from preflight.analyze import Analyzer, load_policy_pack, resolve_config
     from preflight.recorder import record_program
 
+    originals = (policy_module.deserialize_properties, policy_module.unknown_checking_proxy)  # type: ignore[attr-defined]
     assert policy_module.json_format is json_format  # type: ignore[attr-defined]
     recording = record_program(s3_project, "outside", "dev", {})
     pack = load_policy_pack(small_pack)
     analyzer = Analyzer(pack, resolve_config(pack, {}))
     cached = analyzer.analyze(recording)
     assert policy_module.json_format is json_format  # type: ignore[attr-defined]
+    assert (policy_module.deserialize_properties, policy_module.unknown_checking_proxy) == originals  # type: ignore[attr-defined]
     plain = Analyzer(pack, resolve_config(pack, {}))._analyze(recording, None)
     assert cached.violations == plain.violations and len(cached.violations) == 4
