@@ -13,7 +13,6 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 REAL_PACK = ROOT / "policies"
-HAS_REAL_PACK = (REAL_PACK / "__main__.py").is_file() and (REAL_PACK / "PulumiPolicy.yaml").is_file()
 
 SMALL_PACK = '''
 import json
@@ -142,9 +141,9 @@ def small_pack(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def pack_dir(small_pack: Path) -> Path:
-    """The pack a general check should use: the real one when it has landed."""
-    return REAL_PACK if HAS_REAL_PACK else small_pack
+def pack_dir() -> Path:
+    """The logmesh-soc2 pack of this repository."""
+    return REAL_PACK
 
 
 @pytest.fixture

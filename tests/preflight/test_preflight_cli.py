@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from preflight.recorder import record_program
-from tests.preflight.conftest import HAS_REAL_PACK, ROOT, write_pack, write_project
+from tests.preflight.conftest import ROOT, write_pack, write_project
 
 VIOLATION_KEYS = {"policy", "enforcement", "severity", "urn", "resource_type", "message", "soc2", "remediation"}
 PLAIN_URN = "urn:pulumi:dev::outside::aws:s3/bucket:Bucket::plain"
@@ -267,7 +267,6 @@ def test_repository_stack_every_resource_reported(cli, pack_dir: Path) -> None:
     assert {r["urn"] for r in report["resources"]} == {r.urn for r in recording.resources}
 
 
-@pytest.mark.skipif(not HAS_REAL_PACK, reason="the logmesh-soc2 pack (policies/__main__.py) has not landed yet")
 def test_make_preflight_prod_passes() -> None:
     """What `make preflight STACK=prod` runs."""
     completed = subprocess.run(
@@ -299,7 +298,6 @@ def test_broken_copy_of_a_stack_exits_1_naming_policy_resource_and_criteria(cli,
     assert "stray-logs" in text and stray[0]["policy"] in text and ", ".join(stray[0]["soc2"]) in text
 
 
-@pytest.mark.skipif(not HAS_REAL_PACK, reason="the logmesh-soc2 pack (policies/__main__.py) has not landed yet")
 def test_real_pack_exception_moves_a_violation(cli, s3_project: Path, tmp_path: Path) -> None:
     """The repository's pack reports approved exceptions the way preflight reads them."""
     before = cli("--project-dir", s3_project, "--format", "json").json()
