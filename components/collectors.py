@@ -18,13 +18,13 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.backends import ELASTIC_STACK_VERSION, ES_INDEX_PREFIX, BackendEndpoint
+from components.backends import ELASTIC_STACK_VERSION, ES_INDEX_PREFIX, BackendEndpoint, Chart
 from components.config import ClusterConfig, PlatformConfig
 from components.identity import COLLECTOR_NAMESPACE
 from components.mesh import ACCESS_LOG_FORMATS, CANONICAL_FIELDS, AccessLogFormat, onigmo, re2, rules_as_data
 
-FLUENT_BIT_CHART = {"chart": "fluent-bit", "version": "0.58.1", "repo": "https://fluent.github.io/helm-charts"}
-ALLOY_CHART = {"chart": "alloy", "version": "1.11.1", "repo": "https://grafana.github.io/helm-charts"}
+FLUENT_BIT_CHART = Chart("fluent-bit", "0.58.1", "https://fluent.github.io/helm-charts")
+ALLOY_CHART = Chart("alloy", "1.11.1", "https://grafana.github.io/helm-charts")
 # ECK deploys Filebeat at the backend's Elastic Stack version.
 FILEBEAT_VERSION = ELASTIC_STACK_VERSION
 
@@ -183,6 +183,20 @@ class Collector(pulumi.ComponentResource):
     def _workload_depends(self) -> pulumi.ResourceOptions:
         return pulumi.ResourceOptions(
             parent=self, provider=self.args.provider, depends_on=[self.ns, self.service_account, self.ca, self.credentials]
+        )
+
+    def _helm_release(self, name: str, chart: Chart, values: dict[str, Any]) -> k8s.helm.v3.Release:
+        """The chart as a release named after it in the collectors namespace, after the shared objects."""
+        return k8s.helm.v3.Release(
+            f"{name}-{chart.name}",
+            name=chart.name,
+            namespace=COLLECTOR_NAMESPACE,
+            chart=chart.name,
+            version=chart.version,
+            repository_opts={"repo": chart.repo},
+            values=values,
+            atomic=True,
+            opts=self._workload_depends(),
         )
 
 
@@ -387,17 +401,7 @@ class FluentBitCollector(Collector):
 
     def _workload(self, name: str) -> pulumi.Resource:
         args = self.args
-        return k8s.helm.v3.Release(
-            f"{name}-fluent-bit",
-            name="fluent-bit",
-            namespace=COLLECTOR_NAMESPACE,
-            chart=FLUENT_BIT_CHART["chart"],
-            version=FLUENT_BIT_CHART["version"],
-            repository_opts={"repo": FLUENT_BIT_CHART["repo"]},
-            values=fluent_bit_values(args.platform, args.cluster, args.endpoint),
-            atomic=True,
-            opts=self._workload_depends(),
-        )
+        return self._helm_release(name, FLUENT_BIT_CHART, fluent_bit_values(args.platform, args.cluster, args.endpoint))
 
 
 # --- Grafana Alloy -------------------------------------------------------------------------------------------------
@@ -568,17 +572,7 @@ class AlloyCollector(Collector):
             raise ValueError(
                 f"cluster {args.cluster.name}: Alloy ships only to Loki, but store {args.endpoint.store} runs {args.endpoint.kind}"
             )
-        return k8s.helm.v3.Release(
-            f"{name}-alloy",
-            name="alloy",
-            namespace=COLLECTOR_NAMESPACE,
-            chart=ALLOY_CHART["chart"],
-            version=ALLOY_CHART["version"],
-            repository_opts={"repo": ALLOY_CHART["repo"]},
-            values=alloy_values(args.platform, args.cluster, args.endpoint),
-            atomic=True,
-            opts=self._workload_depends(),
-        )
+        return self._helm_release(name, ALLOY_CHART, alloy_values(args.platform, args.cluster, args.endpoint))
 
 
 # --- Filebeat (ECK) ------------------------------------------------------------------------------------------------
