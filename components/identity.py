@@ -39,6 +39,17 @@ def backend_service_account(backend: Backend) -> ServiceAccountRef:
     return ServiceAccountRef(BACKEND_NAMESPACE, BACKEND_SERVICE_ACCOUNTS[backend])
 
 
+@dataclass(frozen=True)
+class BackendPrincipal:
+    """Whom a store's cloud identity is for: the platform's backend of `store`, running as `service_account`
+    on `cluster`. The same on both clouds; the IRSA role and the GKE identity are built from it."""
+
+    platform: PlatformConfig
+    store: StoreConfig
+    cluster: ClusterConfig
+    service_account: ServiceAccountRef
+
+
 # --- AWS: IAM role for service accounts (IRSA) ---------------------------------------------------
 
 IRSA_AUDIENCE = "sts.amazonaws.com"
@@ -94,15 +105,8 @@ def aws_backend_role_name(platform: PlatformConfig, store: StoreConfig) -> str:
     return f"logmesh-{platform.environment}-{store.name}-{platform.backend}"
 
 
-def create_irsa_role(
-    name: str,
-    *,
-    platform: PlatformConfig,
-    store: StoreConfig,
-    cluster: ClusterConfig,
-    service_account: ServiceAccountRef,
-    opts: pulumi.ResourceOptions,
-) -> aws.iam.Role:
+def create_irsa_role(name: str, principal: BackendPrincipal, opts: pulumi.ResourceOptions) -> aws.iam.Role:
+    platform, store, cluster, service_account = principal.platform, principal.store, principal.cluster, principal.service_account
     return aws.iam.Role(
         f"{name}-backend-role",
         name=aws_backend_role_name(platform, store),
@@ -143,17 +147,10 @@ class GkeBackendIdentity:
     workload_identity_binding: gcp.serviceaccount.IAMMember
 
 
-def create_gke_backend_identity(
-    name: str,
-    *,
-    platform: PlatformConfig,
-    store: StoreConfig,
-    cluster: ClusterConfig,
-    service_account: ServiceAccountRef,
-    opts: pulumi.ResourceOptions,
-) -> GkeBackendIdentity:
+def create_gke_backend_identity(name: str, principal: BackendPrincipal, opts: pulumi.ResourceOptions) -> GkeBackendIdentity:
     """A Google service account that only the backend's Kubernetes service account can impersonate.
     No service-account keys are ever created: GKE exchanges the pod's token for short-lived credentials."""
+    platform, store, cluster, service_account = principal.platform, principal.store, principal.cluster, principal.service_account
     account = gcp.serviceaccount.Account(
         f"{name}-backend-sa",
         account_id=gcp_service_account_id(platform, store),

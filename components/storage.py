@@ -33,6 +33,7 @@ from components.config import ClusterConfig, PlatformConfig, StoreConfig
 from components.identity import (
     GKE_WORKLOAD_IDENTITY_ANNOTATION,
     IRSA_ANNOTATION,
+    BackendPrincipal,
     ServiceAccountRef,
     create_gke_backend_identity,
     create_irsa_role,
@@ -204,6 +205,7 @@ class _StoreBase(LogStore):
         self.provider = provider
         self.region = args.store.region
         self.backend_retention_days = self.plan.backend_retention_days
+        self.principal = BackendPrincipal(args.platform, args.store, args.backend_cluster, args.backend_service_account)
 
     def _child(self, depends_on: Sequence[pulumi.Resource] | None = None) -> pulumi.ResourceOptions:
         return pulumi.ResourceOptions(parent=self, provider=self.provider, depends_on=depends_on)
@@ -387,14 +389,7 @@ class AwsLogStore(_StoreBase):
         trail_name = f"logmesh-{platform.environment}-{store.name}-data-events"
         trail_arn = f"arn:{partition}:cloudtrail:{store.region}:{account_id}:trail/{trail_name}"
 
-        role = create_irsa_role(
-            name,
-            platform=platform,
-            store=store,
-            cluster=args.backend_cluster,
-            service_account=args.backend_service_account,
-            opts=self._child(),
-        )
+        role = create_irsa_role(name, self.principal, opts=self._child())
         key = create_aws_store_key(
             name,
             platform=platform,
@@ -692,14 +687,7 @@ class GcpLogStore(_StoreBase):
             **gcs_immutability(plan),
         )
 
-        identity = create_gke_backend_identity(
-            name,
-            platform=platform,
-            store=store,
-            cluster=args.backend_cluster,
-            service_account=args.backend_service_account,
-            opts=self._child(),
-        )
+        identity = create_gke_backend_identity(name, self.principal, opts=self._child())
         gcp.storage.BucketIAMMember(
             f"{name}-logs-backend",
             bucket=working.name,
