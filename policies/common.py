@@ -12,7 +12,7 @@ import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from pulumi_policy import (
     EnforcementLevel,
@@ -63,6 +63,46 @@ class Check:
 
 ResourceCheck = Callable[[ResourceValidationArgs, Report, Check], None]
 StackCheck = Callable[[StackValidationArgs, Report, Check], None]
+_Args = TypeVar("_Args", ResourceValidationArgs, StackValidationArgs)
+
+
+def _run_guarded(
+    name: str,
+    defaults: Mapping[str, Mapping[str, Any]],
+    check: Callable[[_Args, Report, Check], None],
+    args: _Args,
+    report_violation: ReportViolation,
+    default_urn: str | None,
+) -> None:
+    """Runs `check` with the policy's merged settings; its reports go through the exception guard."""
+    config = args.get_config()
+    report = exceptions.guard(name, config, report_violation, default_urn=default_urn)
+    check(args, report, Check(settings_of(config, defaults)))
+
+
+def _policy_fields(
+    *,
+    name: str,
+    description: str,
+    criteria: Sequence[str],
+    anchors: str,
+    severity: Severity,
+    remediation: str,
+    domain: str,
+    defaults: Mapping[str, Mapping[str, Any]],
+    enforcement_level: EnforcementLevel | None,
+) -> dict[str, Any]:
+    """The pulumi_policy fields every logmesh policy sets, resource or stack."""
+    return {
+        "name": name,
+        "description": description,
+        "enforcement_level": enforcement_level,
+        "config_schema": _schema(defaults),
+        "severity": severity,
+        "framework": framework(criteria, anchors),
+        "tags": [domain, *criteria],
+        "remediation_steps": remediation,
+    }
 
 
 def resource_policy(
@@ -80,26 +120,17 @@ def resource_policy(
 ) -> Callable[[ResourceCheck], ResourceValidationPolicy]:
     """Builds a ResourceValidationPolicy from a check function; `types` limits it to those resource types."""
     defaults = dict(settings or {})
+    fields = _policy_fields(
+        name=name, description=description, criteria=criteria, anchors=anchors, severity=severity,
+        remediation=remediation, domain=domain, defaults=defaults, enforcement_level=enforcement_level,
+    )
 
     def build(check: ResourceCheck) -> ResourceValidationPolicy:
         def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-            if types is not None and args.resource_type not in types:
-                return
-            config = args.get_config()
-            report = exceptions.guard(name, config, report_violation, default_urn=args.urn)
-            check(args, report, Check(settings_of(config, defaults)))
+            if types is None or args.resource_type in types:
+                _run_guarded(name, defaults, check, args, report_violation, default_urn=args.urn)
 
-        return ResourceValidationPolicy(
-            name=name,
-            description=description,
-            validate=validate,
-            enforcement_level=enforcement_level,
-            config_schema=_schema(defaults),
-            severity=severity,
-            framework=framework(criteria, anchors),
-            tags=[domain, *criteria],
-            remediation_steps=remediation,
-        )
+        return ResourceValidationPolicy(validate=validate, **fields)
 
     return build
 
@@ -116,25 +147,18 @@ def stack_policy(
     settings: Mapping[str, Mapping[str, Any]] | None = None,
     enforcement_level: EnforcementLevel | None = None,
 ) -> Callable[[StackCheck], StackValidationPolicy]:
+    """Builds a StackValidationPolicy from a check function; its reports name the offending resource's URN."""
     defaults = dict(settings or {})
+    fields = _policy_fields(
+        name=name, description=description, criteria=criteria, anchors=anchors, severity=severity,
+        remediation=remediation, domain=domain, defaults=defaults, enforcement_level=enforcement_level,
+    )
 
     def build(check: StackCheck) -> StackValidationPolicy:
         def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
-            config = args.get_config()
-            report = exceptions.guard(name, config, report_violation, default_urn=None)
-            check(args, report, Check(settings_of(config, defaults)))
+            _run_guarded(name, defaults, check, args, report_violation, default_urn=None)
 
-        return StackValidationPolicy(
-            name=name,
-            description=description,
-            validate=validate,
-            enforcement_level=enforcement_level,
-            config_schema=_schema(defaults),
-            severity=severity,
-            framework=framework(criteria, anchors),
-            tags=[domain, *criteria],
-            remediation_steps=remediation,
-        )
+        return StackValidationPolicy(validate=validate, **fields)
 
     return build
 
