@@ -67,12 +67,8 @@ _Args = TypeVar("_Args", ResourceValidationArgs, StackValidationArgs)
 
 
 def _run_guarded(
-    name: str,
-    defaults: Mapping[str, Mapping[str, Any]],
-    check: Callable[[_Args, Report, Check], None],
-    args: _Args,
-    report_violation: ReportViolation,
-    default_urn: str | None,
+    name: str, defaults: Mapping[str, Mapping[str, Any]], check: Callable[[_Args, Report, Check], None], args: _Args,
+    report_violation: ReportViolation, default_urn: str | None,
 ) -> None:
     """Runs `check` with the policy's merged settings; its reports go through the exception guard."""
     config = args.get_config()
@@ -81,16 +77,8 @@ def _run_guarded(
 
 
 def _policy_fields(
-    *,
-    name: str,
-    description: str,
-    criteria: Sequence[str],
-    anchors: str,
-    severity: Severity,
-    remediation: str,
-    domain: str,
-    defaults: Mapping[str, Mapping[str, Any]],
-    enforcement_level: EnforcementLevel | None,
+    name: str, description: str, criteria: Sequence[str], anchors: str, severity: Severity, remediation: str, domain: str,
+    defaults: Mapping[str, Mapping[str, Any]], enforcement_level: EnforcementLevel | None,
 ) -> dict[str, Any]:
     """The pulumi_policy fields every logmesh policy sets, resource or stack."""
     return {
@@ -120,10 +108,7 @@ def resource_policy(
 ) -> Callable[[ResourceCheck], ResourceValidationPolicy]:
     """Builds a ResourceValidationPolicy from a check function; `types` limits it to those resource types."""
     defaults = dict(settings or {})
-    fields = _policy_fields(
-        name=name, description=description, criteria=criteria, anchors=anchors, severity=severity,
-        remediation=remediation, domain=domain, defaults=defaults, enforcement_level=enforcement_level,
-    )
+    fields = _policy_fields(name, description, criteria, anchors, severity, remediation, domain, defaults, enforcement_level)
 
     def build(check: ResourceCheck) -> ResourceValidationPolicy:
         def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
@@ -149,10 +134,7 @@ def stack_policy(
 ) -> Callable[[StackCheck], StackValidationPolicy]:
     """Builds a StackValidationPolicy from a check function; its reports name the offending resource's URN."""
     defaults = dict(settings or {})
-    fields = _policy_fields(
-        name=name, description=description, criteria=criteria, anchors=anchors, severity=severity,
-        remediation=remediation, domain=domain, defaults=defaults, enforcement_level=enforcement_level,
-    )
+    fields = _policy_fields(name, description, criteria, anchors, severity, remediation, domain, defaults, enforcement_level)
 
     def build(check: StackCheck) -> StackValidationPolicy:
         def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
