@@ -32,17 +32,10 @@ class ResourceEntry:
 
 
 @dataclass
-class Finding:
-    """A violation, or (with reason, approved_by and expires set) an approved exception."""
+class Finding(Diagnostic):
+    """A diagnostic as reports show it (message scrubbed, where the resource is declared): a violation, or (with
+    reason, approved_by and expires set) an approved exception."""
 
-    policy: str
-    enforcement: str
-    severity: str
-    urn: str
-    resource_type: str
-    message: str
-    soc2: list[str]
-    remediation: str
     source_file: str = ""
     source_line: int = 0
     reason: str = ""
