@@ -5,6 +5,11 @@ Loki: ruler rule files (LogQL) in ConfigMaps that the Loki chart's rules sidecar
 `/rules/<tenant>`; one tenant per cluster. Elasticsearch: Kibana alerting rules (Elasticsearch query rules, free in
 the Basic tier) applied idempotently through Kibana's API by a Job.
 
+Where fired alerts go: with `logmesh:alerting` the Loki ruler posts them to that Alertmanager (components/backends.py
+sets the ruler up); without it Loki rules only evaluate (visible in Grafana and the ruler API). Every Kibana rule
+records its fired and recovered alerts in Elasticsearch through a preconfigured Index connector (free in Basic);
+calling an Alertmanager from Kibana needs a Webhook connector, which needs a paid licence.
+
 Every rule object is a ConfigMap labelled `logmesh.io/alert: <alert>` and `logmesh.io/cluster: <cluster>`, so a
 policy can check that each cluster has its ingestion-gap alert.
 """
@@ -21,7 +26,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 import yaml
 
-from components.backends import BackendEndpoint
+from components.backends import ALERT_HISTORY_DATA_STREAM, KIBANA_ALERT_HISTORY_CONNECTOR, BackendEndpoint
 from components.collectors import data_stream, tenant
 from components.config import ClusterConfig, PlatformConfig
 from components.identity import BACKEND_NAMESPACE, COLLECTOR_NAMESPACE
@@ -77,6 +82,10 @@ def _description(alert: str, cluster: str) -> str:
     }[alert]
 
 
+def _severity(alert: str) -> str:
+    return "critical" if alert == INGESTION_GAP else "warning"
+
+
 # --- Loki ---------------------------------------------------------------------------------------------------------
 
 
@@ -112,7 +121,7 @@ def loki_rule_group(alert: str, cluster: ClusterConfig) -> dict[str, Any]:
                         "alert": "".join(part.capitalize() for part in f"logmesh-{alert}".split("-")),
                         "expr": logql(alert, cluster),
                         "for": "0m" if alert == INGESTION_GAP else "2m",
-                        "labels": {"severity": "critical" if alert == INGESTION_GAP else "warning", "cluster": cluster.name},
+                        "labels": {"severity": _severity(alert), "cluster": cluster.name},
                         "annotations": {"summary": _description(alert, cluster.name)},
                     }
                 ],
@@ -146,6 +155,32 @@ def kibana_rule_id(alert: str, cluster: ClusterConfig) -> str:
     return str(uuid.UUID(bytes=digest[:16], version=4))
 
 
+# Action groups of Kibana's Elasticsearch query rule (`.es-query`).
+KIBANA_FIRED_GROUP = "query matched"
+KIBANA_RECOVERED_GROUP = "recovered"
+
+
+def kibana_actions(alert: str, cluster: ClusterConfig) -> list[dict[str, Any]]:
+    """One alert-history document when the rule fires and one when it recovers (Kibana renders the mustache)."""
+
+    def record(group: str, status: str) -> dict[str, Any]:
+        document = {
+            "event": {"kind": "alert", "dataset": "logmesh.alerts"},
+            "logmesh": {"alert": alert, "cluster": cluster.name, "status": status},
+            "rule": {"id": "{{rule.id}}", "name": "{{rule.name}}"},
+            "message": "{{context.message}}" if status == "firing" else f"recovered: {_description(alert, cluster.name)}",
+            "labels": {"severity": _severity(alert), "cluster": cluster.name},
+        }
+        return {
+            "id": KIBANA_ALERT_HISTORY_CONNECTOR,
+            "group": group,
+            "params": {"documents": [document]},
+            "frequency": {"summary": False, "notify_when": "onActionGroupChange", "throttle": None},
+        }
+
+    return [record(KIBANA_FIRED_GROUP, "firing"), record(KIBANA_RECOVERED_GROUP, "resolved")]
+
+
 def kibana_rule(alert: str, cluster: ClusterConfig) -> tuple[dict[str, Any], dict[str, Any]]:
     """The rule's create body (POST /api/alerting/rule/<id>) and update body (PUT, without the immutable keys)."""
     query, comparator, threshold, minutes = es_query(alert)
@@ -164,7 +199,7 @@ def kibana_rule(alert: str, cluster: ClusterConfig) -> tuple[dict[str, Any], dic
             "timeWindowSize": minutes,
             "timeWindowUnit": "m",
         },
-        "actions": [],
+        "actions": kibana_actions(alert, cluster),
     }
     return {"rule_type_id": ".es-query", "consumer": "stackAlerts", "enabled": True, **update}, update
 
@@ -189,6 +224,7 @@ class AlertRules(pulumi.ComponentResource):
 
     store: pulumi.Output[str]
     alerts: pulumi.Output[dict[str, list[str]]]
+    notifies: pulumi.Output[str]  # where fired alerts go: an Alertmanager URL, an Elasticsearch data stream, or nowhere
 
     def __init__(self, name: str, args: AlertRulesArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("logmesh:alerts:AlertRules", name, None, opts)
@@ -201,7 +237,23 @@ class AlertRules(pulumi.ComponentResource):
             self._kibana_job(name, args, rule_maps)
         self.store = pulumi.Output.from_input(args.endpoint.store)
         self.alerts = pulumi.Output.from_input({c.name: list(ALERTS) for c in args.clusters})
-        self.register_outputs({"store": self.store, "alerts": self.alerts})
+        self.notifies = pulumi.Output.from_input(self._notification_target(args))
+        self.register_outputs({"store": self.store, "alerts": self.alerts, "notifies": self.notifies})
+
+    @staticmethod
+    def _notification_target(args: AlertRulesArgs) -> str:
+        alerting = args.platform.alerting
+        if args.endpoint.kind == "elk":
+            if alerting is not None:
+                pulumi.log.warn(
+                    f"store {args.endpoint.store}: Kibana calls an Alertmanager only through a Webhook connector, which "
+                    f"needs a paid Elastic licence; fired alerts are recorded in the data stream {ALERT_HISTORY_DATA_STREAM} "
+                    f"and logmesh:alerting.alertmanager_url is not called (README, Alert rules)"
+                )
+            return f"elasticsearch:{ALERT_HISTORY_DATA_STREAM}"
+        if alerting is None:
+            return "none: rules evaluate only; set logmesh:alerting to notify an Alertmanager"
+        return f"alertmanager:{alerting.alertmanager_url}"
 
     @staticmethod
     def rule_id(cluster: ClusterConfig, alert: str) -> str:

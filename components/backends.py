@@ -14,6 +14,7 @@ ConfigMaps or environment variables.
 
 from __future__ import annotations
 
+import base64
 import json
 import math
 from collections.abc import Mapping, Sequence
@@ -25,7 +26,7 @@ import pulumi_kubernetes as k8s
 import pulumi_random as random
 import pulumi_tls as tls
 
-from components.config import ClusterConfig, PlatformConfig, StoreConfig
+from components.config import AlertingConfig, ClusterConfig, PlatformConfig, StoreConfig
 from components.identity import BACKEND_NAMESPACE, COLLECTOR_NAMESPACE, backend_service_account
 
 
@@ -120,6 +121,17 @@ ES_SELECTOR = {"elasticsearch.k8s.elastic.co/cluster-name": ES_NAME}
 KIBANA_SELECTOR = {"kibana.k8s.elastic.co/name": KIBANA_NAME}
 ES_SETUP_SELECTOR = {"app.kubernetes.io/name": "logmesh-es-setup"}
 ECK_OPERATOR_SELECTOR = {"control-plane": "elastic-operator"}
+# The pods that run the Loki ruler: its own StatefulSet when distributed, the single binary otherwise.
+LOKI_RULER_SELECTOR = {**LOKI_SELECTOR, "app.kubernetes.io/component": "ruler"}
+LOKI_SINGLE_BINARY_SELECTOR = {**LOKI_SELECTOR, "app.kubernetes.io/component": "single-binary"}
+# The Secret with the Alertmanager credential (bearer token, or base64 of user:password) the ruler reads as a file.
+ALERTMANAGER_CREDENTIALS_SECRET = "loki-alertmanager-credentials"
+ALERTMANAGER_CREDENTIALS_DIR = "/etc/loki/alertmanager"
+# Kibana's preconfigured Index connector (free in the Basic tier): every Kibana rule records its fired and recovered
+# alerts in this data stream, which the `logs-logmesh-*` template gives ILM (deleted after hot_days) and SLM
+# (archived to the store bucket).
+KIBANA_ALERT_HISTORY_CONNECTOR = "logmesh-alert-history"
+ALERT_HISTORY_DATA_STREAM = "logs-logmesh-alerts.fired"  # cluster names are DNS labels: no cluster's stream has a dot
 # Pods of the Job components/alerts.py runs against Kibana's API.
 ALERT_RULES_SELECTOR = {"app.kubernetes.io/part-of": "logmesh", "app.kubernetes.io/component": "alert-rules"}
 
@@ -466,10 +478,16 @@ class LokiBackend(LogBackend):
             opts=self.in_namespace,
         )
         collector_secret = self.basic_auth_secret("loki-collector-credentials", "collector-credentials", COLLECTOR_USER, writer.result)
+        alerting = platform.alerting
+        alertmanager_secret = self._alertmanager_credentials(alerting) if alerting and alerting.has_credentials else None
 
         self.network_policies(self._policies())
         self.loki = self.release(
-            "loki", LOKI_CHART, BACKEND_NAMESPACE, self.loki_values(), [self.service_account, tls_secret, htpasswd_secret]
+            "loki",
+            LOKI_CHART,
+            BACKEND_NAMESPACE,
+            self.loki_values(),
+            [self.service_account, tls_secret, htpasswd_secret, *([alertmanager_secret] if alertmanager_secret else [])],
         )
         datasource = self._grafana_datasource(ca_pem)
         admin = self.password("grafana-admin")
@@ -507,9 +525,60 @@ class LokiBackend(LogBackend):
             }
         )
 
+    @property
+    def ruler_selector(self) -> dict[str, str]:
+        return LOKI_RULER_SELECTOR if self.sizing.deployment_mode == "Distributed" else LOKI_SINGLE_BINARY_SELECTOR
+
+    def _alertmanager_credentials(self, alerting: AlertingConfig) -> k8s.core.v1.Secret:
+        """The ruler's `Authorization` credential, mounted as a file: never in values, the config or the environment."""
+        if alerting.bearer_token is not None:
+            credential = _secret(alerting.bearer_token)
+        else:
+            pair = f"{alerting.username}:{alerting.password}"
+            credential = _secret(pulumi.Output.secret(pair).apply(lambda v: base64.b64encode(v.encode()).decode()))
+        return k8s.core.v1.Secret(
+            f"{self.name}-alertmanager-credentials",
+            metadata=_meta(ALERTMANAGER_CREDENTIALS_SECRET),
+            type="Opaque",
+            string_data={"credentials": credential},
+            opts=self.in_namespace,
+        )
+
+    def alertmanager_egress(self) -> list[_Policy]:
+        """The ruler to the Alertmanager's port: only into its namespace when the URL names an in-cluster Service
+        (a policy sees the pod port after the Service's translation: the Alertmanager's Service and container port
+        must match, 9093 in the Prometheus Operator and the Alertmanager chart), to any address otherwise (NetworkPolicy
+        cannot match a DNS name)."""
+        alerting = self.args.platform.alerting
+        if alerting is None:
+            return []
+        namespace = alerting.in_cluster_namespace
+        peers = [_peer({}, namespace=namespace)] if namespace else None
+        return [_Policy("loki-ruler-to-alertmanager", self.ruler_selector, egress=[_Rule(_ports(alerting.port), peers)])]
+
+    def ruler_alertmanager_config(self) -> dict[str, Any]:
+        """`ruler` settings that send fired alerts to the stack's Alertmanager (Loki 3.7: v2 API, the only one
+        Alertmanager 0.27+ serves; default since Loki 3.2, set explicitly)."""
+        alerting = self.args.platform.alerting
+        if alerting is None:
+            return {}
+        config: dict[str, Any] = {
+            "alertmanager_url": alerting.alertmanager_url,
+            "enable_alertmanager_v2": True,
+            "notification_timeout": "10s",
+            "notification_queue_capacity": 10000,
+        }
+        if alerting.has_credentials:
+            config["alertmanager_client"] = {
+                "type": "Bearer" if alerting.bearer_token is not None else "Basic",
+                "credentials_file": f"{ALERTMANAGER_CREDENTIALS_DIR}/credentials",
+            }
+        return config
+
     def _policies(self) -> list[_Policy]:
         gateway_port = _ports(LOKI_GATEWAY_CONTAINER_PORT)
         return [
+            *self.alertmanager_egress(),
             # Every Loki component, its memcached caches and the gateway talk among themselves (HTTP, gRPC, memberlist).
             _Policy(
                 "loki-internal", LOKI_SELECTOR, ingress=[_Rule([], [_peer(LOKI_SELECTOR)])], egress=[_Rule([], [_peer(LOKI_SELECTOR)])]
@@ -538,6 +607,11 @@ class LokiBackend(LogBackend):
             components[key] = {"replicas": count}
         if distributed:
             components["ruler"] = {"enabled": True, "replicas": 1, "sidecar": True}
+        alerting = args.platform.alerting
+        if alerting is not None and alerting.has_credentials:
+            ruler = components["ruler" if distributed else "singleBinary"]
+            ruler["extraVolumes"] = [{"name": "alertmanager-credentials", "secret": {"secretName": ALERTMANAGER_CREDENTIALS_SECRET}}]
+            ruler["extraVolumeMounts"] = [{"name": "alertmanager-credentials", "mountPath": ALERTMANAGER_CREDENTIALS_DIR, "readOnly": True}]
         ingester_resources = {
             "requests": {"cpu": sizing.ingester_cpu, "memory": sizing.ingester_memory},
             "limits": {"memory": sizing.ingester_memory},
@@ -595,7 +669,11 @@ class LokiBackend(LogBackend):
                 "querier": {"multi_tenant_queries_enabled": True},
                 # Alert rules arrive as ConfigMaps (components/alerts.py) that the rules sidecar copies into
                 # /rules/<tenant>, the ruler's local rule storage.
-                "rulerConfig": {"storage": {"type": "local", "local": {"directory": "/rules"}}, "rule_path": "/var/loki/rules-scratch"},
+                "rulerConfig": {
+                    "storage": {"type": "local", "local": {"directory": "/rules"}},
+                    "rule_path": "/var/loki/rules-scratch",
+                    **self.ruler_alertmanager_config(),
+                },
             },
             **components,
             "rbac": {"namespaced": True},
@@ -698,6 +776,18 @@ class LokiBackend(LogBackend):
 
 
 # --- Elasticsearch + Kibana --------------------------------------------------------------------------------
+
+
+def kibana_preconfigured_connectors() -> dict[str, Any]:
+    """The Index connector every Kibana rule records its alerts with. Kibana can call an Alertmanager only through a
+    Webhook connector, which needs a paid (Gold or higher) licence; on Basic this is the notification that works."""
+    return {
+        KIBANA_ALERT_HISTORY_CONNECTOR: {
+            "name": "logmesh alert history",
+            "actionTypeId": ".index",
+            "config": {"index": ALERT_HISTORY_DATA_STREAM, "executionTimeField": "@timestamp", "refresh": False},
+        }
+    }
 
 
 def ilm_policy(retention_days: int) -> dict[str, Any]:
@@ -828,6 +918,7 @@ class ElkBackend(LogBackend):
                 "version": ELASTIC_STACK_VERSION,
                 "count": 2 if platform.is_prod else 1,
                 "elasticsearchRef": {"name": ES_NAME},
+                "config": {"xpack.actions.preconfigured": kibana_preconfigured_connectors()},
                 "podTemplate": {
                     "spec": {
                         "automountServiceAccountToken": False,

@@ -11,6 +11,7 @@ import json
 import re
 from collections.abc import Iterable, Mapping
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 import pulumi
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -116,6 +117,84 @@ class ClusterConfig(_Strict):
         return match.group("issuer")
 
 
+class AlertingConfig(_Strict):
+    """Where fired alerts go: an Alertmanager (v2 API) the Loki ruler posts to. Credentials are optional and, when
+    set, make the whole `logmesh:alerting` key a Pulumi secret; they reach the cluster only in a Kubernetes Secret."""
+
+    alertmanager_url: str = Field(min_length=1, max_length=500)
+    # Sent as `Authorization: Bearer <token>`, or `Authorization: Basic` from username and password.
+    bearer_token: str | None = Field(default=None, min_length=1, repr=False)
+    username: str | None = Field(default=None, min_length=1, repr=False)
+    password: str | None = Field(default=None, min_length=1, repr=False)
+
+    @property
+    def has_credentials(self) -> bool:
+        return self.bearer_token is not None or self.password is not None
+
+    @property
+    def host(self) -> str:
+        return urlsplit(self.alertmanager_url).hostname or ""
+
+    @property
+    def port(self) -> int:
+        parts = urlsplit(self.alertmanager_url)
+        return parts.port or (443 if parts.scheme == "https" else 80)
+
+    @property
+    def in_cluster_namespace(self) -> str | None:
+        """The namespace of an in-cluster Service URL (`<service>.<namespace>.svc[.cluster.local]`), else None."""
+        labels = self.host.split(".")
+        if len(labels) >= 3 and labels[2] == "svc" and labels[3:] in ([], ["cluster", "local"]):
+            return labels[1]
+        return None
+
+
+SECRET_ALERTING_FIELDS = ("bearer_token", "password")
+
+
+def _check_alerting(alerting: AlertingConfig | None, environment: str, backend: str, secret: bool) -> list[str]:
+    path = f"{NAMESPACE}:alerting"
+    example = "such as http://alertmanager-operated.monitoring.svc.cluster.local:9093"
+    if alerting is None:
+        if environment == "prod" and backend == "loki":
+            return [
+                f"{path}: required key is missing in prod (SOC 2 CC7.3: fired alerts must reach responders); "
+                f"set alertmanager_url, {example}"
+            ]
+        return []
+    problems: list[str] = []
+    url = alerting.alertmanager_url
+    try:
+        parts = urlsplit(url)
+        port_ok = parts.port is None or parts.port > 0
+    except ValueError:
+        parts, port_ok = urlsplit(""), False
+    if parts.scheme not in ("http", "https") or not parts.hostname or not port_ok:
+        problems.append(f"{path}.alertmanager_url: must be an http or https URL of an Alertmanager, {example} (got {url!r})")
+    elif parts.username is not None or parts.password is not None:
+        problems.append(
+            f"{path}.alertmanager_url: must not carry credentials; set username and password (or bearer_token) "
+            "as secrets instead"
+        )
+    elif parts.query or parts.fragment:
+        problems.append(f"{path}.alertmanager_url: must have no query or fragment; the ruler appends /api/v2/alerts (got {url!r})")
+    elif alerting.has_credentials and parts.scheme != "https":
+        problems.append(f"{path}.alertmanager_url: must be https when credentials are set, so they never cross the network in clear")
+    if alerting.bearer_token is not None and (alerting.username is not None or alerting.password is not None):
+        problems.append(f"{path}.bearer_token: set either bearer_token or username and password, not both")
+    elif (alerting.username is None) != (alerting.password is None):
+        missing = "password" if alerting.password is None else "username"
+        problems.append(f"{path}.{missing}: required with {'username' if missing == 'password' else 'password'} (basic auth)")
+    if not secret:
+        problems += [
+            f"{path}.{field}: holds credentials and must be a secret; set it with "
+            f"`pulumi config set --secret --path '{path}.{field}' <value>`"
+            for field in SECRET_ALERTING_FIELDS
+            if getattr(alerting, field) is not None
+        ]
+    return problems
+
+
 class _StackShape(_Strict):
     environment: Environment
     org: Annotated[DnsName, Field(max_length=MAX_ORG_LENGTH)]
@@ -131,6 +210,9 @@ class _StackShape(_Strict):
     # cluster name -> kubeconfig content; set with `pulumi config set --secret --path 'logmesh:kubeconfigs.<cluster>'`.
     # Clusters not listed use the ambient kubeconfig (KUBECONFIG) and their `context`.
     kubeconfigs: dict[str, Annotated[str, Field(min_length=1)]] = Field(default_factory=dict)
+    # The Alertmanager the Loki ruler sends fired alerts to; required in prod with Loki. Without it Loki rules only
+    # evaluate. Kibana (ELK) records fired alerts in Elasticsearch and calls no Alertmanager on a free licence.
+    alerting: AlertingConfig | None = None
 
 
 class PlatformConfig(BaseModel):
@@ -147,6 +229,7 @@ class PlatformConfig(BaseModel):
     daily_volume_gb: int = 100
     ingest_domain: str | None = None
     kubeconfigs: dict[str, str] = Field(default_factory=dict, repr=False)
+    alerting: AlertingConfig | None = None
 
     def store(self, name: str) -> StoreConfig:
         return next(s for s in self.stores if s.name == name)
@@ -351,6 +434,7 @@ def parse_config(raw: Mapping[str, Any], secret_keys: Iterable[str] = ()) -> Pla
         problems += [_describe(e) for e in exc.errors()]
         raise ConfigError(problems) from None
     problems += _check_cloud_fields(stack)
+    problems += _check_alerting(stack.alerting, stack.environment, stack.backend, "alerting" in set(secret_keys))
     resolve_problems, clusters = _resolve(stack)
     problems += resolve_problems
     if problems:
@@ -365,6 +449,7 @@ def parse_config(raw: Mapping[str, Any], secret_keys: Iterable[str] = ()) -> Pla
         daily_volume_gb=stack.daily_volume_gb,
         ingest_domain=stack.ingest_domain,
         kubeconfigs=dict(stack.kubeconfigs),
+        alerting=stack.alerting,
     )
 
 

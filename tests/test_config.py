@@ -252,3 +252,101 @@ def test_mesh_namespaces_are_dns_labels_on_a_cluster_with_a_mesh() -> None:
     assert failing(config).problems == [
         "logmesh:clusters[1].mesh_namespaces: only for a cluster with a mesh; set mesh: istio or linkerd, or remove it"
     ]
+
+
+# --- logmesh:alerting ------------------------------------------------------------------------------------------------
+
+ALERTMANAGER = "http://alertmanager-operated.monitoring.svc.cluster.local:9093"
+
+
+def _alerting_problems(alerting: Any, stack: str = "staging", secret: bool = False) -> list[str]:
+    config = stack_config(stack)
+    config["logmesh:alerting"] = alerting
+    with pytest.raises(ConfigError) as caught:
+        record_program(PROJECT.main, PROJECT.name, "test", config, secret_keys=["logmesh:alerting"] if secret else [])
+    assert caught.value.registrations == []  # type: ignore[attr-defined]
+    return caught.value.problems
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("alertmanager:9093", "must be an http or https URL of an Alertmanager"),
+        ("ftp://alertmanager.monitoring.svc:9093", "must be an http or https URL of an Alertmanager"),
+        ("http://:9093", "must be an http or https URL of an Alertmanager"),
+        ("http://alertmanager:99999", "must be an http or https URL of an Alertmanager"),
+        ("https://ops:hunter22@alertmanager.example.com", "must not carry credentials"),
+        ("http://alertmanager:9093/?tenant=a", "must have no query or fragment"),
+    ],
+)
+def test_alertmanager_url_must_be_a_plain_http_url(url: str, expected: str) -> None:
+    problems = _alerting_problems({"alertmanager_url": url})
+    assert len(problems) == 1 and problems[0].startswith(f"logmesh:alerting.alertmanager_url: {expected}"), problems
+    assert "hunter22" not in problems[0]
+
+
+def test_alerting_rejects_unknown_and_missing_nested_keys() -> None:
+    assert _alerting_problems({"url": ALERTMANAGER}) == [
+        "logmesh:alerting.alertmanager_url: required key is missing",
+        "logmesh:alerting.url: unknown key; remove it or check its spelling",
+    ]
+    # A bare URL instead of the mapping: config values arrive as strings, so it is named as a broken structure.
+    assert _alerting_problems("http://alertmanager:9093") == [
+        "logmesh:alerting: is not valid YAML/JSON structure (got 'http://alertmanager:9093')"
+    ]
+    assert _alerting_problems(["http://alertmanager:9093"]) == [
+        "logmesh:alerting: Input should be a valid dictionary or instance of AlertingConfig"
+    ]
+
+
+def test_alertmanager_credentials_must_be_secret() -> None:
+    url = "https://alertmanager.ops.example.com"
+    assert _alerting_problems({"alertmanager_url": url, "bearer_token": "t0ken-abc"}) == [
+        "logmesh:alerting.bearer_token: holds credentials and must be a secret; set it with "
+        "`pulumi config set --secret --path 'logmesh:alerting.bearer_token' <value>`"
+    ]
+    problems = _alerting_problems({"alertmanager_url": url, "username": "ruler", "password": "pw-12345"})
+    assert problems == [
+        "logmesh:alerting.password: holds credentials and must be a secret; set it with "
+        "`pulumi config set --secret --path 'logmesh:alerting.password' <value>`"
+    ]
+
+
+def test_alertmanager_credentials_need_https_and_one_scheme() -> None:
+    assert _alerting_problems({"alertmanager_url": ALERTMANAGER, "bearer_token": "t0ken-abc"}, secret=True) == [
+        "logmesh:alerting.alertmanager_url: must be https when credentials are set, so they never cross the network in clear"
+    ]
+    url = "https://alertmanager.ops.example.com"
+    assert _alerting_problems({"alertmanager_url": url, "bearer_token": "t", "username": "u", "password": "p"}, secret=True) == [
+        "logmesh:alerting.bearer_token: set either bearer_token or username and password, not both"
+    ]
+    assert _alerting_problems({"alertmanager_url": url, "username": "u"}, secret=True) == [
+        "logmesh:alerting.password: required with username (basic auth)"
+    ]
+
+
+def test_prod_with_loki_requires_alerting_and_elk_does_not() -> None:
+    config = stack_config("prod")
+    del config["logmesh:alerting"]
+    assert failing(config).problems == [
+        "logmesh:alerting: required key is missing in prod (SOC 2 CC7.3: fired alerts must reach responders); "
+        f"set alertmanager_url, such as {ALERTMANAGER}"
+    ]
+    from components.config import parse_config
+
+    raw = {k.removeprefix("logmesh:"): v for k, v in config.items()}
+    assert parse_config({**raw, "backend": "elk", "clusters": [{**c, "collector": "fluent-bit"} for c in raw["clusters"]]}).alerting is None
+    assert parse_config(raw | {"environment": "staging"}).alerting is None
+
+
+def test_alerting_parses_and_names_the_in_cluster_namespace() -> None:
+    from components.config import parse_config
+
+    raw = {k.removeprefix("logmesh:"): v for k, v in stack_config("prod").items()}
+    alerting = parse_config(raw).alerting
+    assert alerting is not None
+    assert (alerting.alertmanager_url, alerting.port, alerting.in_cluster_namespace) == (ALERTMANAGER, 9093, "monitoring")
+    secret = {"alertmanager_url": "https://am.ops.example.com/x", "bearer_token": "t0ken-abc"}
+    parsed = parse_config(raw | {"alerting": secret}, secret_keys=["alerting"]).alerting
+    assert parsed is not None and (parsed.port, parsed.in_cluster_namespace, parsed.has_credentials) == (443, None, True)
+    assert "t0ken-abc" not in repr(parsed)

@@ -93,6 +93,7 @@ def valid_stacks(draw: st.DrawFn) -> dict[str, Any]:
         "logmesh:daily_volume_gb": draw(st.sampled_from([1, 100, 5000])),
         "logmesh:stores": stores,
         "logmesh:clusters": clusters,
+        "logmesh:alerting": {"alertmanager_url": "http://alertmanager-operated.monitoring.svc.cluster.local:9093"},
     }
 
 
