@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -236,10 +236,6 @@ def rules_as_data() -> list[dict[str, Any]]:
             entry["rules"].append(item)
         rendered.append(entry)
     return rendered
-
-
-def formats_for(meshes: Sequence[str]) -> list[AccessLogFormat]:
-    return [f for f in ACCESS_LOG_FORMATS if f.mesh in meshes]
 
 
 # --- turning access logs on -----------------------------------------------------------------------------------

@@ -17,7 +17,6 @@ from policies.common import (
     get,
     ids_of,
     json_document,
-    known,
     principals,
     resource_policy,
     stack_policy,
@@ -221,10 +220,6 @@ def gcp_workload_identity(args: StackValidationArgs, report: Report, check: Chec
                     elif role in _ADMIN_ROLES:
                         report(f"{r.name} grants the administrative role {role} to {', '.join(service_accounts)}", r.urn)
     deferred.finish()
-
-
-def _unused(value: Any) -> Any:
-    return known(value)
 
 
 POLICIES = [backend_iam_least_privilege, irsa_trust_pinned, gcp_workload_identity]

@@ -6,6 +6,7 @@ whether it came from a program run or from a state export.
 
 from __future__ import annotations
 
+import json
 import os
 import runpy
 import sys
@@ -164,8 +165,6 @@ def _program_environment(project_dir: Path) -> Iterator[None]:
 
 def config_to_strings(config: Mapping[str, Any]) -> dict[str, str]:
     """Stack-file values as the CLI hands them to a program: strings, structured values as JSON."""
-    import json
-
     return {k: v if isinstance(v, str) else json.dumps(v) for k, v in config.items()}
 
 
