@@ -16,8 +16,8 @@ from components.backends import ALERT_RULES_SELECTOR, ELASTIC_STACK_VERSION
 from components.identity import BACKEND_NAMESPACE
 from preflight.recorder import Recording, Registration
 from tests.harness import stack_config
-from tests.test_collectors import elk_config, plain, store_of
-from tests.test_collectors_program import provider_name
+from tests.support import plain, provider_name
+from tests.test_collectors import elk_config, store_of
 
 CONFIGMAP = "kubernetes:core/v1:ConfigMap"
 

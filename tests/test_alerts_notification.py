@@ -24,9 +24,10 @@ from preflight.analyze import Analyzer, load_policy_config, load_policy_pack, re
 from preflight.recorder import Recording, Registration, record_program
 from preflight.secrets import is_secret
 from tests.harness import PROJECT, ROOT, run, stack_config
+from tests.support import plain
 from tests.test_alerts import by_cluster_and_alert
 from tests.test_backends import manifest
-from tests.test_collectors import elk_config, plain
+from tests.test_collectors import elk_config
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
 SECRET = "kubernetes:core/v1:Secret"

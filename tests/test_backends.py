@@ -21,7 +21,8 @@ from components.backends import (
 )
 from preflight.recorder import Recording, Registration
 from preflight.secrets import is_secret
-from tests.test_backends_program import children, config_for, plain, record
+from tests.support import below, descendants, plain
+from tests.test_backends_program import config_for, record
 
 STACKS = ("dev", "staging", "prod")
 VARIANTS = [(stack, backend) for backend in ("loki", "elk") for stack in STACKS]
@@ -79,10 +80,6 @@ def store_of(backend: Registration) -> str:
     return backend.name
 
 
-def below(recording: Recording, backend: Registration, type_: str) -> list[Registration]:
-    return [r for r in children(recording, backend) if r.type == type_]
-
-
 def one(recording: Recording, backend: Registration, type_: str, name: str) -> Registration:
     found = [r for r in below(recording, backend, type_) if plain(r.inputs).get("metadata", {}).get("name") == name or r.name == name]
     assert len(found) == 1, (type_, name, [r.name for r in below(recording, backend, type_)])
@@ -100,7 +97,7 @@ def endpoint(recording: Recording, store: str) -> dict[str, Any]:
 
 
 def custom(recording: Recording, backend: Registration, kind: str) -> dict[str, Any]:
-    found = [plain(r.inputs) for r in children(recording, backend) if r.type.endswith(f":{kind}") and r.custom]
+    found = [plain(r.inputs) for r in descendants(recording, backend) if r.type.endswith(f":{kind}") and r.custom]
     assert len(found) == 1, kind
     return found[0]
 

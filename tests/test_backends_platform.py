@@ -13,7 +13,8 @@ import pytest
 from preflight.analyze import Analysis, Analyzer, load_policy_pack, resolve_config
 from preflight.recorder import Recording, Registration
 from tests.harness import STACKS, run, stack_config
-from tests.test_backends_program import children, config_for, plain
+from tests.support import descendants, plain
+from tests.test_backends_program import config_for
 
 ROOT = Path(__file__).resolve().parent.parent
 BACKEND_POLICIES = {
@@ -74,7 +75,7 @@ def check_backends(recording: Recording, stack: str, kind: str) -> None:
         backend = backends[store["name"]]
         assert backend.parent == platform.urn
         facts = store_facts(recording, store)
-        below = children(recording, backend)
+        below = descendants(recording, backend)
         # Every Kubernetes object goes to the store's backend cluster through its explicit provider.
         provider = by_name(recording, "pulumi:providers:kubernetes", f"{store['cluster']}-k8s")
         for r in below:
@@ -111,7 +112,7 @@ def test_elk_backends_sit_on_the_real_stores(elk_example: Recording) -> None:
 def backend_findings(recording: Recording) -> list[str]:
     """Mandatory findings of the backend rules (26-29, 31) anywhere, and of any rule on a backend resource."""
     analysis: Analysis = Analyzer(_pack(), resolve_config(_pack(), {})).analyze(recording)
-    backend_urns = {r.urn for b in recording.resources if b.type.startswith("logmesh:backends:") for r in [b, *children(recording, b)]}
+    backend_urns = {r.urn for b in recording.resources if b.type.startswith("logmesh:backends:") for r in [b, *descendants(recording, b)]}
     return [f"{v.policy}: {v.message} ({v.urn})" for v in analysis.mandatory if v.policy in BACKEND_POLICIES or v.urn in backend_urns]
 
 

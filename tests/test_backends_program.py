@@ -9,8 +9,7 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
-from preflight.recorder import Recording, Registration, record_program
-from preflight.secrets import is_secret
+from preflight.recorder import Recording, record_program
 from tests.harness import stack_config
 
 PROGRAM = textwrap.dedent(
@@ -86,27 +85,3 @@ def record(config: dict[str, Any], tmp: Path) -> Recording:
     program = tmp / "__main__.py"
     program.write_text(PROGRAM)
     return record_program(program, "logmesh", "test", config)
-
-
-def plain(value: Any) -> Any:
-    """Wire properties with every secret unwrapped to its value."""
-    if is_secret(value):
-        return plain(value["value"])
-    if isinstance(value, dict):
-        return {k: plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [plain(v) for v in value]
-    return value
-
-
-def children(recording: Recording, parent: Registration) -> list[Registration]:
-    """Every registration below `parent` (its children, their children, ...)."""
-    found: list[Registration] = []
-    frontier = [parent.urn]
-    while frontier:
-        urn = frontier.pop()
-        for r in recording.resources:
-            if r.parent == urn:
-                found.append(r)
-                frontier.append(r.urn)
-    return found

@@ -16,7 +16,7 @@ from components.identity import COLLECTOR_NAMESPACE
 from preflight.recorder import Recording, Registration
 from preflight.secrets import is_secret
 from tests.harness import run, stack_config
-from tests.test_collectors_program import children, provider_name
+from tests.support import below, descendants, plain, provider_name
 
 KINDS = {"fluent-bit": "FluentBit", "alloy": "Alloy", "filebeat": "Filebeat"}
 _elk: dict[str, Recording] = {}
@@ -48,16 +48,6 @@ def any_example(request: pytest.FixtureRequest, example: Recording) -> tuple[Rec
     return _elk[example.stack], elk_config(example.stack)
 
 
-def plain(value: Any) -> Any:
-    if is_secret(value):
-        return plain(value["value"])
-    if isinstance(value, dict):
-        return {k: plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [plain(v) for v in value]
-    return value
-
-
 def collectors(recording: Recording) -> dict[str, Registration]:
     found = [r for r in recording.resources if r.type.startswith("logmesh:collectors:")]
     by_name = {r.name: r for r in found}
@@ -65,14 +55,10 @@ def collectors(recording: Recording) -> dict[str, Registration]:
     return by_name
 
 
-def below(recording: Recording, parent: Registration, type_: str) -> list[Registration]:
-    return [r for r in children(recording, parent) if r.type == type_]
-
-
 def workload(recording: Recording, collector: Registration) -> dict[str, Any]:
     [release_or_beat] = [
         r
-        for r in children(recording, collector)
+        for r in descendants(recording, collector)
         if r.type in ("kubernetes:helm.sh/v3:Release", "kubernetes:beat.k8s.elastic.co/v1beta1:Beat")
     ]
     inputs = plain(release_or_beat.inputs)
@@ -130,7 +116,7 @@ def test_every_cluster_has_exactly_one_collector_of_its_kind(any_example: tuple[
     for cluster in config["logmesh:clusters"]:
         collector = found[cluster["name"]]
         assert collector.type == f"logmesh:collectors:{KINDS[cluster.get('collector', 'fluent-bit')]}Collector"
-        objects = [r for r in children(recording, collector) if r.custom]
+        objects = [r for r in descendants(recording, collector) if r.custom]
         assert objects and {provider_name(r) for r in objects} == {f"{cluster['name']}-k8s"}
         [namespace] = below(recording, collector, "kubernetes:core/v1:Namespace")
         assert namespace.inputs["metadata"]["name"] == COLLECTOR_NAMESPACE
@@ -323,7 +309,7 @@ def test_credentials_live_only_in_a_secret(any_example: tuple[Recording, dict[st
         assert is_secret(secret.inputs["stringData"]) or is_secret(secret.inputs["stringData"]["password"])
         password = plain(secret.inputs)["stringData"]["password"]
         assert len(password) >= 16
-        exposed = [plain(r.inputs) for r in children(recording, collector) if r.type != "kubernetes:core/v1:Secret"]
+        exposed = [plain(r.inputs) for r in descendants(recording, collector) if r.type != "kubernetes:core/v1:Secret"]
         assert password not in json.dumps(exposed)
         text = json.dumps(workload(recording, collector))
         assert "secretKeyRef" in text and CREDENTIALS_SECRET in text
@@ -345,7 +331,7 @@ CORE_GROUPS = ("core", "rbac.authorization.k8s.io", "batch", "apps")
 
 def owned(recording: Recording) -> list[Registration]:
     tops = [r for r in recording.resources if r.type.startswith(("logmesh:collectors:", "logmesh:mesh:", "logmesh:alerts:"))]
-    return [r for top in tops for r in children(recording, top)]
+    return [r for top in tops for r in descendants(recording, top)]
 
 
 def test_every_core_kubernetes_object_validates_for_1_33(any_example: tuple[Recording, dict[str, Any]]) -> None:

@@ -12,8 +12,8 @@ import pytest
 from preflight.analyze import Analysis, Analyzer, load_policy_pack, resolve_config
 from preflight.recorder import Recording
 from tests.harness import ROOT, stack_config
+from tests.support import descendants
 from tests.test_collectors import elk_config
-from tests.test_collectors_program import children
 
 RULE_32 = "collector-and-gap-alert"
 COLLECTOR_POLICIES = {"collector-backend-tls", "collector-rbac-read-only", "no-plaintext-credentials", RULE_32}
@@ -29,7 +29,7 @@ def analyze(recording: Recording) -> Analysis:
 
 def owned_urns(recording: Recording) -> set[str]:
     tops = [r for r in recording.resources if r.type.startswith(("logmesh:collectors:", "logmesh:mesh:", "logmesh:alerts:"))]
-    return {r.urn for top in tops for r in (top, *children(recording, top))}
+    return {r.urn for top in tops for r in (top, *descendants(recording, top))}
 
 
 @pytest.fixture(params=["loki", "elk"])
@@ -65,7 +65,7 @@ def test_rule_32_fails_when_a_cluster_loses_its_collector(example: Recording) ->
     assert rule_32_messages(example) == []
     cluster = stack_config(example.stack)["logmesh:clusters"][-1]["name"]
     [collector] = [r for r in example.resources if r.type.startswith("logmesh:collectors:") and r.name == cluster]
-    doomed = {r.urn for r in (collector, *children(example, collector))}
+    doomed = {r.urn for r in (collector, *descendants(example, collector))}
     assert rule_32_messages(without(example, lambda r: r.urn in doomed)) == [f"cluster {cluster}-k8s has no log collector"]
 
 

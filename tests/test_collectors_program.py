@@ -8,7 +8,7 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
-from preflight.recorder import Recording, Registration, record_program
+from preflight.recorder import Recording, record_program
 
 CA_PEM = "-----BEGIN CERTIFICATE-----\nMIIBlogmesh-test-ca\n-----END CERTIFICATE-----\n"
 PASSWORD_PREFIX = "pw-do-not-leak-"
@@ -64,21 +64,3 @@ def record(config: dict[str, Any], tmp: Path) -> Recording:
     program = tmp / "__main__.py"
     program.write_text(f"CA_PEM = {CA_PEM!r}\nPASSWORD_PREFIX = {PASSWORD_PREFIX!r}\n" + PROGRAM)
     return record_program(program, "logmesh", "test", config)
-
-
-def children(recording: Recording, parent: Registration) -> list[Registration]:
-    """Every registration below `parent` (its children, their children, ...)."""
-    found: list[Registration] = []
-    frontier = [parent.urn]
-    while frontier:
-        urn = frontier.pop()
-        for r in recording.resources:
-            if r.parent == urn:
-                found.append(r)
-                frontier.append(r.urn)
-    return found
-
-
-def provider_name(registration: Registration) -> str:
-    """The Kubernetes provider's resource name (`<cluster>-k8s`) a registration uses."""
-    return registration.provider.split("::")[-2] if "::" in registration.provider else ""

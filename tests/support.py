@@ -1,0 +1,43 @@
+"""Reading a Recording in tests: wire values with secrets unwrapped, everything below a component, a
+registration's Kubernetes provider."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from preflight.recorder import Recording, Registration
+from preflight.secrets import is_secret
+
+
+def plain(value: Any) -> Any:
+    """Wire properties with every secret unwrapped to its value."""
+    if is_secret(value):
+        return plain(value["value"])
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    return value
+
+
+def descendants(recording: Recording, parent: Registration) -> list[Registration]:
+    """Every registration below `parent` (its children, their children, ...)."""
+    found: list[Registration] = []
+    frontier = [parent.urn]
+    while frontier:
+        urn = frontier.pop()
+        for r in recording.resources:
+            if r.parent == urn:
+                found.append(r)
+                frontier.append(r.urn)
+    return found
+
+
+def below(recording: Recording, parent: Registration, type_: str) -> list[Registration]:
+    """The registrations of `type_` anywhere below `parent`."""
+    return [r for r in descendants(recording, parent) if r.type == type_]
+
+
+def provider_name(registration: Registration) -> str:
+    """The Kubernetes provider's resource name (`<cluster>-k8s`) a registration uses."""
+    return registration.provider.split("::")[-2] if "::" in registration.provider else ""
