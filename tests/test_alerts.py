@@ -15,7 +15,7 @@ from components import alerts
 from components.backends import ALERT_RULES_SELECTOR, ELASTIC_STACK_VERSION
 from components.identity import BACKEND_NAMESPACE
 from preflight.recorder import Recording, Registration
-from tests.harness import stack_config
+from tests.harness import run, stack_config
 from tests.support import plain, provider_name
 from tests.test_collectors import elk_config, store_of
 
@@ -96,8 +96,6 @@ _elk: dict[str, Recording] = {}
 
 @pytest.fixture(scope="module")
 def elk_prod() -> Recording:
-    from tests.harness import run
-
     if "prod" not in _elk:
         _elk["prod"] = run(elk_config("prod"), "prod")
     return _elk["prod"]

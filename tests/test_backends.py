@@ -4,6 +4,7 @@ policies, credential hygiene and Kubernetes 1.33 validity, on the resources as t
 from __future__ import annotations
 
 import json
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -64,8 +65,6 @@ def _elk(stack: str) -> Recording:
 
 
 def _tmp() -> str:
-    import tempfile
-
     return tempfile.mkdtemp(prefix="logmesh-backend-")
 
 

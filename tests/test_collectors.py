@@ -12,6 +12,7 @@ import pytest
 import yaml
 
 from components.collectors import BUFFER_HOST_PATH, CA_DIR, CA_FILE, CREDENTIALS_SECRET, SERVICE_ACCOUNT
+from components.config import ConfigError
 from components.identity import COLLECTOR_NAMESPACE
 from preflight.recorder import Recording, Registration
 from preflight.secrets import is_secret
@@ -354,8 +355,6 @@ def test_validation_catches_a_bad_collector_role(example: Recording) -> None:
 
 
 def test_a_stack_with_alloy_on_elk_is_refused_before_any_collector_exists() -> None:
-    from components.config import ConfigError
-
     config = stack_config("staging")
     config["logmesh:backend"] = "elk"
     with pytest.raises(ConfigError, match="'alloy' ships only to Loki") as caught:

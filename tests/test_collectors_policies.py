@@ -11,7 +11,7 @@ import pytest
 
 from preflight.analyze import Analysis, Analyzer, load_policy_pack, resolve_config
 from preflight.recorder import Recording
-from tests.harness import ROOT, stack_config
+from tests.harness import ROOT, run, stack_config
 from tests.support import descendants
 from tests.test_collectors import elk_config
 
@@ -36,8 +36,6 @@ def owned_urns(recording: Recording) -> set[str]:
 def recorded(request: pytest.FixtureRequest, example: Recording) -> Recording:
     if request.param == "loki":
         return example
-    from tests.harness import run
-
     if example.stack not in _elk:
         _elk[example.stack] = run(elk_config(example.stack), example.stack)
     return _elk[example.stack]

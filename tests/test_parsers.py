@@ -16,6 +16,8 @@ import re2
 from lupa import LuaRuntime
 
 from components import collectors, mesh
+from components.config import parse_config
+from tests.harness import stack_config
 
 FIXTURES = Path(__file__).parent / "fixtures"
 LINES: list[dict[str, Any]] = json.loads((FIXTURES / "mesh_access_logs.json").read_text())
@@ -89,9 +91,6 @@ def fluent_bit_filters(container: str) -> list[dict[str, Any]]:
 
 
 def mesh_platform() -> Any:
-    from components.config import parse_config
-    from tests.harness import stack_config
-
     raw = {k.split(":", 1)[1]: v for k, v in stack_config("dev").items()}
     return parse_config({k: v for k, v in raw.items() if k in ("environment", "org", "backend", "retention", "stores", "clusters")})
 

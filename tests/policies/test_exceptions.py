@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 from collections.abc import Callable
 from typing import Any
@@ -69,8 +70,6 @@ def test_expired_exception_is_a_violation_that_says_so(excepted: Analysis) -> No
 
 
 def test_an_exception_expires_after_its_last_day(monkeypatch: pytest.MonkeyPatch, analyze: Callable[..., Analysis]) -> None:
-    import datetime
-
     config = {"aws-kms-key-deletion-window": {"exceptions": [_exception("key-short-window", expires="2030-06-30")]}}
     monkeypatch.setattr(exceptions, "today", lambda: datetime.date(2030, 6, 30))
     assert flagged(analyze("aws_bad", config), "aws-kms-key-deletion-window") == set()

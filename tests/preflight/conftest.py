@@ -6,10 +6,13 @@ the same conventions (SOC 2 criteria in framework.reference, remediation steps, 
 
 from __future__ import annotations
 
+import json
 import textwrap
 from pathlib import Path
 
 import pytest
+
+from preflight.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
 REAL_PACK = ROOT / "policies"
@@ -156,16 +159,12 @@ class Result:
         self.code, self.out, self.err = code, out, err
 
     def json(self) -> dict:  # type: ignore[type-arg]
-        import json
-
         return json.loads(self.out)
 
 
 @pytest.fixture
 def cli(capsys: pytest.CaptureFixture[str]):  # type: ignore[no-untyped-def]
     """Runs `python -m preflight ARGS` in this process; returns exit code, stdout and stderr."""
-    from preflight.cli import main
-
     def run(*args: str | Path) -> Result:
         capsys.readouterr()
         code = main([str(a) for a in args])

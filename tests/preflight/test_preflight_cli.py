@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
@@ -10,7 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from preflight import cli as preflight_cli
 from preflight.recorder import record_program
+from tests.harness import PROJECT, stack_config
 from tests.preflight.conftest import ROOT, write_pack, write_project
 
 VIOLATION_KEYS = {"policy", "enforcement", "severity", "urn", "resource_type", "message", "soc2", "remediation"}
@@ -233,10 +236,8 @@ def test_policy_that_raises(cli, s3_project: Path, tmp_path: Path) -> None:
 
 
 def test_unknown_format_is_a_usage_error(s3_project: Path) -> None:
-    from preflight.cli import main
-
     with pytest.raises(SystemExit) as exit_info:
-        main(["--project-dir", str(s3_project), "--format", "html"])
+        preflight_cli.main(["--project-dir", str(s3_project), "--format", "html"])
     assert exit_info.value.code == 2
 
 
@@ -257,8 +258,6 @@ def test_piped_text_has_no_progress_bar_or_colour(s3_project: Path, small_pack: 
 
 def test_repository_stack_every_resource_reported(cli, pack_dir: Path) -> None:
     """The logmesh program from this repository, prod stack: every registration is in the JSON report."""
-    from tests.harness import PROJECT, stack_config
-
     recording = record_program(PROJECT.main, PROJECT.name, "prod", stack_config("prod"))
     result = cli("--stack", "prod", "--policy-pack", pack_dir, "--format", "json")
     assert result.code in (0, 1), result.err
@@ -317,8 +316,6 @@ class _Terminal:
     """A stand-in for a terminal's stderr: rich draws its live display into it."""
 
     def __init__(self) -> None:
-        import io
-
         self.buffer = io.StringIO()
 
     def isatty(self) -> bool:
@@ -335,8 +332,6 @@ class _Terminal:
 
 
 def test_progress_bar_on_a_terminal_for_long_runs(s3_project: Path, small_pack: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from preflight import cli as preflight_cli
-
     terminal = _Terminal()
     monkeypatch.setattr(sys, "stderr", terminal)
     monkeypatch.setattr(preflight_cli, "PROGRESS_THRESHOLD", 1)

@@ -4,19 +4,22 @@ this fails before preflight silently stops matching `pulumi preview --policy-pac
 from __future__ import annotations
 
 import inspect
+from importlib.metadata import version
 from pathlib import Path
 
 import pulumi_policy
+from google.protobuf import json_format
 from pulumi.runtime import rpc
 from pulumi.runtime.proto import analyzer_pb2
+from pulumi_policy import policy as policy_module
 from pulumi_policy.policy import _PolicyAnalyzerServicer
 
+from preflight.analyze import Analyzer, load_policy_pack, resolve_config
+from preflight.recorder import record_program
 from preflight.secrets import RESOURCE_SIG, SECRET_SIG, SIG_KEY, UNKNOWN
 
 
 def test_pinned_version() -> None:
-    from importlib.metadata import version
-
     requirements = Path(__file__).resolve().parents[2] / "requirements.txt"
     lines = requirements.read_text(encoding="utf-8").splitlines()
     pinned = next(line.split("==")[1].strip() for line in lines if line.startswith("pulumi-policy=="))
@@ -69,12 +72,6 @@ def test_wire_signatures() -> None:
 def test_struct_conversion_cache_changes_nothing(s3_project, small_pack) -> None:  # type: ignore[no-untyped-def]
     """analyze() converts each distinct properties Struct once (pulumi_policy.policy calls json_format.MessageToDict);
     the findings are exactly those of the servicer left alone, and the module is restored afterwards."""
-    from google.protobuf import json_format
-    from pulumi_policy import policy as policy_module
-
-    from preflight.analyze import Analyzer, load_policy_pack, resolve_config
-    from preflight.recorder import record_program
-
     originals = (policy_module.deserialize_properties, policy_module.unknown_checking_proxy)  # type: ignore[attr-defined]
     assert policy_module.json_format is json_format  # type: ignore[attr-defined]
     recording = record_program(s3_project, "outside", "dev", {})
