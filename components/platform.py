@@ -162,6 +162,7 @@ class LogPlatform(pulumi.ComponentResource):
             "bucket": built.bucket_url,
             "archive_bucket": built.archive_bucket_name,
             "ingest_endpoint": self.backends[store.name].endpoint.host,
+            "alerts_to": self.alert_rules[store.name].notifies,
         }
 
     def _cluster_summary(self, cluster: ClusterConfig) -> dict[str, Any]:
