@@ -25,3 +25,33 @@ def run(config: dict[str, Any], stack: str = "test", preview: bool = False) -> R
 
 def run_stack(stack: str, preview: bool = False) -> Recording:
     return run(stack_config(stack), stack, preview)
+
+
+def elk_config(stack: str) -> dict[str, Any]:
+    """An example stack switched to ELK: Alloy clusters (Alloy ships only to Loki) collect with Filebeat, the others
+    keep Fluent Bit."""
+    config = stack_config(stack)
+    config["logmesh:backend"] = "elk"
+    for cluster in config["logmesh:clusters"]:
+        if cluster.get("collector") == "alloy":
+            cluster["collector"] = "filebeat"
+    return config
+
+
+# Recordings shared by every test module: the program is deterministic, so each is made once; treat as read-only.
+_examples: dict[str, Recording] = {}
+_elk_examples: dict[str, Recording] = {}
+
+
+def example_recording(stack: str) -> Recording:
+    """The example stack as its file declares it (the `example` fixture)."""
+    if stack not in _examples:
+        _examples[stack] = run_stack(stack)
+    return _examples[stack]
+
+
+def elk_recording(stack: str) -> Recording:
+    """`elk_config(stack)`, recorded."""
+    if stack not in _elk_examples:
+        _elk_examples[stack] = run(elk_config(stack), stack)
+    return _elk_examples[stack]

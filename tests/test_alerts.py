@@ -15,9 +15,9 @@ from components import alerts
 from components.backends import ALERT_RULES_SELECTOR, ELASTIC_STACK_VERSION
 from components.identity import BACKEND_NAMESPACE
 from preflight.recorder import Recording, Registration
-from tests.harness import run, stack_config
+from tests.harness import elk_config, elk_recording, stack_config
 from tests.support import plain, provider_name
-from tests.test_collectors import elk_config, store_of
+from tests.test_collectors import store_of
 
 CONFIGMAP = "kubernetes:core/v1:ConfigMap"
 
@@ -91,14 +91,9 @@ def test_logql_selects_only_low_cardinality_labels_and_filters_on_parsed_fields(
 
 # --- ELK: Kibana rules through a Job -------------------------------------------------------------------------------
 
-_elk: dict[str, Recording] = {}
-
-
 @pytest.fixture(scope="module")
 def elk_prod() -> Recording:
-    if "prod" not in _elk:
-        _elk["prod"] = run(elk_config("prod"), "prod")
-    return _elk["prod"]
+    return elk_recording("prod")
 
 
 def test_kibana_rules_cover_every_cluster_and_alert(elk_prod: Recording) -> None:

@@ -23,11 +23,10 @@ from components.backends import (
 from preflight.analyze import Analyzer, load_policy_config, load_policy_pack, resolve_config
 from preflight.recorder import Recording, Registration, record_program
 from preflight.secrets import is_secret
-from tests.harness import PROJECT, ROOT, run, stack_config
+from tests.harness import PROJECT, ROOT, elk_recording, run, stack_config
 from tests.support import plain
 from tests.test_alerts import by_cluster_and_alert
 from tests.test_backends import manifest
-from tests.test_collectors import elk_config
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
 SECRET = "kubernetes:core/v1:Secret"
@@ -190,7 +189,7 @@ def test_credential_variant_passes_the_pack() -> None:
 
 
 def elk_prod() -> Recording:
-    return _once("elk", lambda: run(elk_config("prod"), "prod"))
+    return elk_recording("prod")
 
 
 def test_kibana_has_the_free_index_connector_writing_the_alert_history_stream() -> None:

@@ -16,37 +16,22 @@ from components.config import ConfigError
 from components.identity import COLLECTOR_NAMESPACE
 from preflight.recorder import Recording, Registration
 from preflight.secrets import is_secret
-from tests.harness import run, stack_config
+from tests.harness import elk_config, elk_recording, run, stack_config
 from tests.support import below, descendants, plain, provider_name
 
 KINDS = {"fluent-bit": "FluentBit", "alloy": "Alloy", "filebeat": "Filebeat"}
-_elk: dict[str, Recording] = {}
-
-
-def elk_config(stack: str) -> dict[str, Any]:
-    """An example stack switched to ELK: Alloy clusters collect with Filebeat, the others keep Fluent Bit."""
-    config = stack_config(stack)
-    config["logmesh:backend"] = "elk"
-    for cluster in config["logmesh:clusters"]:
-        if cluster.get("collector") == "alloy":
-            cluster["collector"] = "filebeat"
-    return config
 
 
 @pytest.fixture(params=["staging", "prod"])
 def elk_example(request: pytest.FixtureRequest) -> Recording:
-    if request.param not in _elk:
-        _elk[request.param] = run(elk_config(request.param), request.param)
-    return _elk[request.param]
+    return elk_recording(request.param)
 
 
 @pytest.fixture(params=["loki", "elk"])
 def any_example(request: pytest.FixtureRequest, example: Recording) -> tuple[Recording, dict[str, Any]]:
     if request.param == "loki":
         return example, stack_config(example.stack)
-    if example.stack not in _elk:
-        _elk[example.stack] = run(elk_config(example.stack), example.stack)
-    return _elk[example.stack], elk_config(example.stack)
+    return elk_recording(example.stack), elk_config(example.stack)
 
 
 def collectors(recording: Recording) -> dict[str, Registration]:

@@ -11,14 +11,12 @@ import pytest
 
 from preflight.analyze import Analysis, Analyzer, load_policy_pack, resolve_config
 from preflight.recorder import Recording
-from tests.harness import ROOT, run, stack_config
+from tests.harness import ROOT, elk_recording, stack_config
 from tests.support import descendants
-from tests.test_collectors import elk_config
 
 RULE_32 = "collector-and-gap-alert"
 COLLECTOR_POLICIES = {"collector-backend-tls", "collector-rbac-read-only", "no-plaintext-credentials", RULE_32}
 _packs: list[Any] = []
-_elk: dict[str, Recording] = {}
 
 
 def analyze(recording: Recording) -> Analysis:
@@ -36,9 +34,7 @@ def owned_urns(recording: Recording) -> set[str]:
 def recorded(request: pytest.FixtureRequest, example: Recording) -> Recording:
     if request.param == "loki":
         return example
-    if example.stack not in _elk:
-        _elk[example.stack] = run(elk_config(example.stack), example.stack)
-    return _elk[example.stack]
+    return elk_recording(example.stack)
 
 
 def test_collectors_and_alerts_pass_the_pack(recorded: Recording) -> None:

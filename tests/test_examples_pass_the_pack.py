@@ -7,10 +7,9 @@ import pytest
 
 from preflight.analyze import Analysis, Analyzer, load_policy_config, load_policy_pack, resolve_config
 from preflight.recorder import Recording
-from tests.harness import ROOT, STACKS, run, stack_config
+from tests.harness import ROOT, STACKS, elk_recording
 
 PACK = load_policy_pack(ROOT / "policies")
-_elk: dict[str, Recording] = {}
 
 
 def analyze(recording: Recording) -> Analysis:
@@ -29,12 +28,7 @@ def test_example_stack_with_loki(example: Recording) -> None:
 @pytest.mark.parametrize("stack", STACKS)
 def test_example_stack_with_elk(stack: str) -> None:
     """`logmesh:backend: elk`; Alloy ships only to Loki, so those clusters run Filebeat (an ECK Beat) instead."""
-    config = stack_config(stack)
-    config["logmesh:backend"] = "elk"
-    for cluster in config["logmesh:clusters"]:
-        if cluster.get("collector") == "alloy":
-            cluster["collector"] = "filebeat"
-    recording = _elk.setdefault(stack, run(config, stack))
+    recording = elk_recording(stack)
     assert recording.of_type("kubernetes:beat.k8s.elastic.co/v1beta1:Beat") or stack == "dev"
     assert mandatory(recording) == []
 
