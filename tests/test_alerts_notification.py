@@ -23,7 +23,7 @@ from components.backends import (
 from preflight.analyze import Analyzer, load_policy_config, load_policy_pack, resolve_config
 from preflight.recorder import Recording, Registration, record_program
 from preflight.secrets import is_secret
-from tests.harness import PROJECT, ROOT, elk_recording, run, stack_config
+from tests.harness import PROJECT, ROOT, elk_recording, example_recording, run, stack_config
 from tests.support import plain
 from tests.test_alerts import by_cluster_and_alert
 from tests.test_backends import manifest
@@ -117,9 +117,9 @@ def test_prod_ruler_may_reach_only_the_alertmanager_namespace_and_port() -> None
         kubernetes_validate.validate(manifest(policy), "1.33", strict=True)
 
 
-def test_without_the_key_rules_only_evaluate_as_before(example: Recording) -> None:
-    if example.stack == "prod":
-        pytest.skip("prod requires logmesh:alerting")
+@pytest.mark.parametrize("stack", ["dev", "staging"])  # prod requires logmesh:alerting
+def test_without_the_key_rules_only_evaluate_as_before(stack: str) -> None:
+    example = example_recording(stack)
     for v in loki_values(example):
         ruler = v["loki"]["rulerConfig"]
         assert not {k for k in ruler if "alertmanager" in k}
