@@ -81,6 +81,7 @@ def generate_stack(clusters: int) -> dict[str, Any]:
         "logmesh:environment": "prod",
         "logmesh:org": "bench",
         "logmesh:ingest_domain": "logs.bench.internal",
+        "logmesh:alerting": {"alertmanager_url": "http://alertmanager-operated.monitoring.svc.cluster.local:9093"},
         "logmesh:backend": "loki",
         "logmesh:retention": {"hot_days": 30, "archive_days": 400, "immutable": True},
         "logmesh:stores": stores,
