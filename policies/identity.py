@@ -90,6 +90,10 @@ def backend_iam_least_privilege(args: StackValidationArgs, report: Report, check
                 if BROAD_MANAGED_POLICY.match(arn):
                     report(f"{r.name} attaches the broad managed policy {arn.rsplit('/', 1)[-1]}", r.urn)
                 continue
+            if r.resource_type == IAM_ROLE:
+                for arn in strings(get(r.props, "managedPolicyArns")):
+                    if BROAD_MANAGED_POLICY.match(arn):
+                        report(f"{r.name} attaches the broad managed policy {arn.rsplit('/', 1)[-1]}", r.urn)
             for label, raw in _documents(r):
                 _check_document(label, json_document(raw), buckets, keys, report, r.urn)
     deferred.finish()

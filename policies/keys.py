@@ -65,7 +65,8 @@ def aws_key_rotation(args: ResourceValidationArgs, report: Report, check: Check)
 
 
 def public_statements(document: Mapping[str, Any] | None) -> list[str]:
-    """Sids (or indexes) of Allow statements open to any AWS principal without a restricting condition.
+    """Sids (or indexes) of Allow statements open to any AWS principal (Principal `*`, or any NotPrincipal)
+    without a restricting condition.
 
     The account root (arn:aws:iam::<account>:root) is the account itself, and service principals
     (with or without aws:SourceAccount) are AWS services, not the public: neither is reported."""
@@ -74,7 +75,8 @@ def public_statements(document: Mapping[str, Any] | None) -> list[str]:
         if s.get("Effect") != "Allow":
             continue
         who = principals(s)
-        if "*" not in who.get("*", []) + who.get("AWS", []):
+        # Allow with NotPrincipal grants everyone except the principals it names.
+        if "*" not in who.get("*", []) + who.get("AWS", []) and "NotPrincipal" not in s:
             continue
         if RESTRICTING_CONDITION_KEYS & set(condition_keys(s)):
             continue

@@ -109,8 +109,9 @@ def fluent_bit_sections(text: str) -> list[tuple[str, dict[str, str]]]:
             sections.append((header.group(1).upper(), {}))
             continue
         if sections:
-            key, _, value = line.partition(" ")
-            sections[-1][1][key.lower()] = value.strip()
+            # Fluent Bit separates a key from its value by any run of spaces or tabs.
+            key, *value = line.split(None, 1)
+            sections[-1][1][key.lower()] = value[0].strip() if value else ""
     return sections
 
 
@@ -309,8 +310,12 @@ def loki_auth_enabled(args: ResourceValidationArgs, report: Report, check: Check
     if chart_of(resource) != "loki":
         return
     values = values_of(resource)
-    if falsy(get(values, "loki", "auth_enabled")):
-        report("loki.auth_enabled is false: every client writes and reads the single 'fake' tenant")
+    # The chart renders loki.structuredConfig over the config built from loki.auth_enabled, so it wins.
+    structured = get(values, "loki", "structuredConfig", "auth_enabled")
+    path, auth = ("loki.structuredConfig.auth_enabled", structured) if structured is not None else (
+        "loki.auth_enabled", get(values, "loki", "auth_enabled"))
+    if falsy(auth):
+        report(f"{path} is false: every client writes and reads the single 'fake' tenant")
     if check.settings["require_gateway_basic_auth"]:
         if falsy(get(values, "gateway", "enabled")):
             report("gateway.enabled is false: Loki is reached without the authenticating gateway")
@@ -321,11 +326,19 @@ def loki_auth_enabled(args: ResourceValidationArgs, report: Report, check: Check
 # --- rule 29 ----------------------------------------------------------------------------------------------------
 
 def _flat_or_nested(config: Any, dotted: str) -> Any:
+    """A setting however Elasticsearch/Kibana YAML spells it: `a.b.c`, `a: {b: {c}}` or any mix (`a: {b.c}`)."""
     if not isinstance(config, Mapping):
         return None
     if dotted in config:
         return config[dotted]
-    return get(config, *dotted.split("."))
+    parts = dotted.split(".")
+    for cut in range(1, len(parts)):
+        head = ".".join(parts[:cut])
+        if head in config:
+            found = _flat_or_nested(config[head], ".".join(parts[cut:]))
+            if found is not None:
+                return found
+    return None
 
 
 def _elastic_problems(kind: str, spec: Any) -> list[str]:
