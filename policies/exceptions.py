@@ -88,7 +88,8 @@ def guard(policy: str, config: Mapping[str, Any], report_violation: ReportViolat
 
     def report(message: str, urn: str | None = None) -> None:
         target = urn or default_urn or ""
-        match = next((e for e in approved if target and e.matches(target)), None)
+        # A renewed entry next to its expired predecessor: the latest expiry decides.
+        match = max((e for e in approved if target and e.matches(target)), key=lambda e: e.expires, default=None)
         if match is None:
             report_violation(message, urn)
             return

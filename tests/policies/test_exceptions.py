@@ -106,3 +106,18 @@ def test_unknown_settings_are_rejected_by_name(pack: PolicyPackSpec) -> None:
 def test_every_policy_accepts_exceptions(pack: PolicyPackSpec) -> None:
     for policy in pack.policies:
         assert policy.config_schema is not None and policy.config_schema.properties["exceptions"] == exceptions.SCHEMA
+
+
+def test_a_renewed_exception_wins_over_its_expired_entry(analyze: Callable[..., Analysis]) -> None:
+    config = {"aws-kms-key-deletion-window": {"exceptions": [
+        _exception("key-short-window", expires="2020-01-31"), _exception("key-*", expires="2999-12-31")]}}
+    analysis = analyze("aws_bad", config)
+    assert flagged(analysis, "aws-kms-key-deletion-window") == set()
+    assert [e.urn for e in analysis.exceptions] == [_urn("key-short-window")]
+
+
+def test_an_exception_for_one_policy_hides_no_other(analyze: Callable[..., Analysis]) -> None:
+    everything = {(v.policy, v.urn) for v in analyze("aws_bad").findings}
+    excepted = analyze("aws_bad", {"s3-versioning-enabled": {"exceptions": [_exception("bare")]}})
+    assert {(v.policy, v.urn) for v in excepted.findings} == everything - {("s3-versioning-enabled", _urn("bare"))}
+    assert [(e.policy, e.urn) for e in excepted.exceptions] == [("s3-versioning-enabled", _urn("bare"))]
