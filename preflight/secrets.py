@@ -25,6 +25,10 @@ REDACTED = "[secret]"
 # would hide which resource a message is about. Properties are always redacted whole, whatever they hold.
 _MIN_SCRUB_LENGTH = 6
 _PLAIN_WORD = re.compile(r"[a-z][a-z_-]{0,23}")
+# A secret document (a collector config, a values file) reaches messages in pieces: a policy quotes one URL or
+# setting from it. Its words, split where config syntax splits them, are scrubbed as well as the whole text.
+_DOCUMENT_SEPARATORS = re.compile(r"""[\s"'`=,;{}()\[\]<>]+""")
+_URL_SEPARATORS = re.compile(r"[:@/?&]+")  # and a URL's user, password and host each
 
 
 def _credential_like(text: str) -> bool:
@@ -63,6 +67,9 @@ def secret_strings(values: Iterable[Any]) -> set[str]:
                 leaves(v)
         elif isinstance(value, str) and _credential_like(value):
             found.add(value)
+            for word in _DOCUMENT_SEPARATORS.split(value):
+                pieces = [word, *_URL_SEPARATORS.split(word)] if word != value else _URL_SEPARATORS.split(word)
+                found.update(piece for piece in pieces if piece != value and _credential_like(piece))
         elif isinstance(value, int | float) and not isinstance(value, bool) and _credential_like(str(value)):
             found.add(str(value))
 

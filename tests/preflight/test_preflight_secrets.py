@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
 from preflight.recorder import record_program
 from preflight.secrets import REDACTED, SECRET_SIG, SIG_KEY, Scrubber, redact, secret_strings
-from tests.preflight.conftest import SECRET_TAG
+from tests.preflight.conftest import SECRET_TAG, write_project
 
 
 def test_recording_keeps_secrets_marked_on_the_wire(s3_project: Path) -> None:
@@ -47,3 +48,42 @@ def test_redact_and_scrub() -> None:
     scrub = Scrubber(secret_strings([wire]))
     assert scrub("collector got hunter2-long and 123456 and 12345") == "collector got [secret] and [secret] and 12345"
     assert Scrubber([])("unchanged") == "unchanged"
+
+
+# The real pack quotes one URL out of a collector config given as a secret: the URL carries a password.
+SECRET_CONFIG_PROGRAM = '''\
+import pulumi
+import pulumi_kubernetes as k8s
+
+CONFIG = """
+loki.write "central" {
+  endpoint {
+    url = "http://collector:pw-9d8e7f6a@loki.logging.svc:3100/loki/api/v1/push"
+  }
+}
+"""
+k8s.helm.v3.Release("alloy", chart="alloy", namespace="collectors",
+                    values={"alloy": {"configMap": {"content": pulumi.Output.secret(CONFIG)}}})
+'''
+
+
+@pytest.mark.parametrize("format_", ["text", "markdown", "json", "sarif"])
+def test_a_piece_of_a_secret_quoted_by_a_policy_is_scrubbed(cli, tmp_path: Path, pack_dir: Path, format_: str) -> None:
+    project = write_project(tmp_path / "secret-config", SECRET_CONFIG_PROGRAM)
+    output = tmp_path / f"report.{format_}"
+    result = cli("--project-dir", project, "--policy-pack", pack_dir, "--format", format_, "--output", output)
+    text = output.read_text(encoding="utf-8") + result.out + result.err
+    assert result.code == 1
+    assert "pw-9d8e7f6a" not in text
+    if format_ == "json":
+        messages = [v["message"] for v in json.loads(output.read_text(encoding="utf-8"))["violations"]
+                    if v["policy"] == "collector-backend-tls"]
+        assert messages == ["Alloy endpoint [secret] is not https"]
+
+
+def test_secret_documents_are_scrubbed_word_by_word() -> None:
+    document = 'url = "http://u:pw-9d8e7f6a@host.example:3100/push"\nuser collector\n'
+    scrub = Scrubber(secret_strings([{SIG_KEY: SECRET_SIG, "value": document}]))
+    assert scrub("endpoint http://u:pw-9d8e7f6a@host.example:3100/push is not https") == "endpoint [secret] is not https"
+    assert scrub("password pw-9d8e7f6a") == "password [secret]"
+    assert scrub("collector and On stay readable") == "collector and On stay readable"
