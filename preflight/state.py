@@ -126,7 +126,10 @@ def load_state(path: Path, project_dir: Path | None = None) -> Recording:
         if raw.get("delete"):
             # An old copy awaiting deletion after a replacement: not part of the stack's desired state.
             continue
-        inputs, outputs = raw.get("inputs") or {}, raw.get("outputs") or {}
+        outputs = raw.get("outputs") or {}
+        # Imported and read resources, and older exports, may carry only outputs: judge those rather than nothing
+        # (an empty view reads as every setting off).
+        inputs = raw.get("inputs") if raw.get("inputs") is not None else outputs
         if not isinstance(inputs, dict) or not isinstance(outputs, dict):
             raise InputError(f"{where}: `inputs` and `outputs` must be objects")
         property_dependencies = raw.get("propertyDependencies") or {}
