@@ -427,19 +427,28 @@ class LogBackend(pulumi.ComponentResource):
 # --- Loki --------------------------------------------------------------------------------------------------
 
 
+# What the Grafana reader may call through the gateway: Loki's query API (`/loki/api/v1/...`: query, labels, series,
+# index stats, tail, rules read) and the Prometheus-style rule and alert lists. Everything else the chart's gateway
+# routes is operations, not reading: /flush, /ingester/shutdown, the rings, /config and the compactor's
+# /loki/api/v1/delete (a log deletion request) and /loki/api/v1/cache/generation_numbers.
+LOKI_READER_DENIED_PATHS = (LOKI_PUSH_PATH, "/loki/api/v1/delete", "/loki/api/v1/cache/")
+LOKI_READER_PATHS = ("/loki/api/v1/", "/prometheus/api/v1/rules:", "/prometheus/api/v1/alerts:")
+
+
 def loki_gateway_access_map(tenants: Sequence[str]) -> str:
     """nginx `map` deciding per request whether the gateway refuses it (1) before authentication runs.
 
-    The collector credential may only push, and only as one of the store's tenants; the Grafana reader may
-    do anything but push; the unauthenticated health check on `/` stays open. auth_basic still checks the
+    nginx tries the exact keys first, then the regular expressions in order. The collector credential may only
+    push, and only as one of the store's tenants; the Grafana reader may only read (LOKI_READER_PATHS, never
+    LOKI_READER_DENIED_PATHS); the unauthenticated health check on `/` stays open. auth_basic still checks the
     password of every request this lets through."""
     lines = [
         f'map "$remote_user:$uri:$http_{TENANT_HEADER.lower().replace("-", "_")}" $logmesh_forbidden {{',
         "  default 1;",
         '  ":/:" 0;',
         *(f'  "{COLLECTOR_USER}:{LOKI_PUSH_PATH}:{tenant}" 0;' for tenant in tenants),
-        f'  "~^{GRAFANA_READER_USER}:{LOKI_PUSH_PATH}:" 1;',
-        f'  "~^{GRAFANA_READER_USER}:/" 0;',
+        *(f'  "~^{GRAFANA_READER_USER}:{path}{"" if path.endswith("/") else ":"}" 1;' for path in LOKI_READER_DENIED_PATHS),
+        *(f'  "~^{GRAFANA_READER_USER}:{path}" 0;' for path in LOKI_READER_PATHS),
         "}",
     ]
     return "\n".join(lines) + "\n"
@@ -664,6 +673,9 @@ class LokiBackend(LogBackend):
                     "ingestion_rate_mb": sizing.ingestion_rate_mb,
                     "ingestion_burst_size_mb": sizing.ingestion_burst_size_mb,
                     "allow_structured_metadata": True,
+                    # No log deletion requests (Loki's default is filter-and-delete): only the compactor's retention
+                    # removes logs, at the end of retention_period.
+                    "deletion_mode": "disabled",
                 },
                 # Grafana reads every tenant of the store at once with `X-Scope-OrgID: a|b|c`.
                 "querier": {"multi_tenant_queries_enabled": True},
