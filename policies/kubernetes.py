@@ -15,6 +15,7 @@ from typing import Any
 
 import yaml
 from pulumi_policy import EnforcementLevel, PolicyResource, ResourceValidationArgs, Severity, StackValidationArgs
+from pulumi_policy.proxy import UnknownValueError
 
 from policies.common import (
     Check,
@@ -196,6 +197,11 @@ def backend_namespaces(resources: list[PolicyResource]) -> dict[tuple[str, str],
     return found
 
 
+def _namespace_or_unknown(resource: PolicyResource) -> None:
+    """Raises the analyzer's UnknownValueError when the resource's namespace is unknown (a preview)."""
+    get(resource.props, *(("namespace",) if resource.resource_type in HELM_TYPES else ("metadata", "namespace")))
+
+
 def _empty_selector(selector: Any) -> bool:
     return not known(selector, "matchLabels") and not known(selector, "matchExpressions")
 
@@ -214,12 +220,20 @@ def _empty_selector(selector: Any) -> bool:
 def logging_namespace_network_policy(args: StackValidationArgs, report: Report, check: Check) -> None:
     resources = list(args.resources)
     policies: dict[tuple[str, str], list[PolicyResource]] = {}
+    # A namespace unknown in a preview is no namespace yet: joining it as "default" would pass or fail by chance.
+    unknown_namespaces: dict[str, UnknownValueError] = {}
     for r in resources:
         if r.resource_type == NETWORK_POLICY:
+            try:
+                _namespace_or_unknown(r)
+            except UnknownValueError as error:
+                unknown_namespaces.setdefault(provider_key(r), error)
+                continue
             policies.setdefault((provider_key(r), namespace_of(r)), []).append(r)
     deferred = Deferred()
     for (cluster, namespace), backend in backend_namespaces(resources).items():
         with deferred.each():
+            _namespace_or_unknown(backend)
             present = policies.get((cluster, namespace), [])
             deny = any(
                 _empty_selector(get(p.props, "spec", "podSelector"))
@@ -232,6 +246,8 @@ def logging_namespace_network_policy(args: StackValidationArgs, report: Report, 
                     for rule in as_list(get(p.props, "spec", "ingress")) for peer in as_list(get(rule, "from")))
                 for p in present
             )
+            if not (deny and admits) and cluster in unknown_namespaces:
+                raise unknown_namespaces[cluster]
             if not deny:
                 report(f"namespace {namespace} (backend {backend.name}) has no default-deny ingress NetworkPolicy", backend.urn)
             if not admits:

@@ -43,3 +43,12 @@ def test_an_unknown_policy_document_gives_the_analyzer_advisory(analyze: Callabl
     preview = analyze("aws_good", preview=True)
     advisories = [v for v in preview.violations if v.policy == "s3-secure-transport-only"]
     assert advisories and all("string value at .policy can't be known during preview" in v.message for v in advisories)
+
+
+def test_namespaces_unknown_in_preview_are_not_joined_as_one(analyze: Callable[..., Analysis]) -> None:
+    """The full run finds the backend namespace without NetworkPolicies; a preview, where both namespace names are
+    unknown, must not take them for the same namespace (a silent pass): it says the join can't be known."""
+    policy = "logging-namespace-network-policy"
+    assert flagged(analyze("k8s_preview_join"), policy) == {"loki-in-logging"}
+    preview = [v for v in analyze("k8s_preview_join", preview=True).violations if v.policy == policy]
+    assert preview and all(v.enforcement == "advisory" and UNKNOWN in v.message for v in preview), preview
