@@ -629,7 +629,9 @@ class LokiBackend(LogBackend):
             components["ingester"] |= {
                 "resources": ingester_resources,
                 # The WAL lives on the ingesters' volumes, so a restart replays what was not yet flushed.
-                "persistence": {"enabled": True, "claims": [{"name": "data", "size": "50Gi"}]},
+                # Helm replaces a list instead of merging it with the chart's default claim, and the chart renders
+                # `accessModes` from the claim without a default: a claim without it is a PVC the API refuses.
+                "persistence": {"enabled": True, "claims": [{"name": "data", "accessModes": ["ReadWriteOnce"], "size": "50Gi"}]},
                 "zoneAwareReplication": {"enabled": False},
             }
         else:

@@ -572,6 +572,9 @@ def test_loki_topology_follows_the_environment_and_grafana_tiers() -> None:
     assert prod["loki"]["commonConfig"]["replication_factor"] == 3
     assert prod["loki"]["ingester"]["wal"]["enabled"] is True
     assert prod["ingester"]["persistence"]["enabled"] is True
+    # The chart's claims list is replaced, not merged, and rendered field by field (loki 18.11.0 _workload.tpl):
+    # the WAL's claim must name its access modes and size itself.
+    assert prod["ingester"]["persistence"]["claims"] == [{"name": "data", "accessModes": ["ReadWriteOnce"], "size": "50Gi"}]
     assert (prod["ingester"]["replicas"], prod["distributor"]["replicas"], prod["querier"]["replicas"]) == (6, 4, 10)
     assert prod["singleBinary"]["replicas"] == 0 and prod["write"]["replicas"] == 0
 
