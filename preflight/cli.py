@@ -94,6 +94,10 @@ def _stage(what: str, roots: list[Path], debug: bool) -> Iterator[None]:
         if debug:
             raise
         raise StageError(f"{what}: {_describe(exc, roots)}") from exc
+    except SystemExit as exc:
+        # A program that exits early registered only part of its resources: never a passing (0) or failing (1) gate.
+        raise StageError(f"{what}: it called sys.exit({exc.code!r}) before it finished" + (
+            f" (at {_where(exc, roots)})" if _where(exc, roots) else "")) from exc
 
 
 def _record(args: argparse.Namespace, console: Console | None) -> tuple[Recording, str]:

@@ -180,6 +180,13 @@ def test_program_that_raises_names_the_error(cli, tmp_path: Path, small_pack: Pa
     _assert_clean_error(result, "ValueError: region must be set", f"{project.resolve()}/__main__.py:3")
 
 
+@pytest.mark.parametrize("code", [0, 1, 3])
+def test_program_that_exits_early_is_a_program_error(cli, tmp_path: Path, small_pack: Path, code: int) -> None:
+    project = write_project(tmp_path / "exits", f"import sys\nimport pulumi_aws as aws\naws.s3.Bucket('b')\nsys.exit({code})\n")
+    result = cli("--project-dir", project, "--policy-pack", small_pack)
+    _assert_clean_error(result, f"it called sys.exit({code}) before it finished", f"{project.resolve()}/__main__.py:4")
+
+
 def test_program_that_raises_with_debug_shows_the_traceback(cli, tmp_path: Path, small_pack: Path) -> None:
     project = write_project(tmp_path / "raises", "raise ValueError('region must be set')\n")
     with pytest.raises(ValueError, match="region must be set"):
