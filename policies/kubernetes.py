@@ -27,6 +27,7 @@ from policies.common import (
     get,
     is_list,
     known,
+    number,
     plain,
     provider_key,
     resource_policy,
@@ -542,7 +543,8 @@ def _runs_as_root(pod_security: Any, containers: list[Any]) -> str | None:
             return False
         user = get(ctx, "runAsUser")
         if user is not None:
-            return float(user) != 0
+            uid = number(user)  # Helm values are untyped: a template string is no proof of a non-root user
+            return uid is not None and uid != 0
         if truthy(get(ctx, "runAsNonRoot")):
             return True
         return None

@@ -16,6 +16,7 @@ EXPECTED: dict[str, set[str]] = {
     "collector-backend-tls": {"fluent-bit-tabs-no-verify"},
     "loki-auth-enabled": {"loki-structured-auth-disabled"},
     "elastic-security-and-tls": {"es-security-half-dotted"},
+    "collector-runs-as-non-root": {"fluent-bit-templated-user"},
 }
 
 

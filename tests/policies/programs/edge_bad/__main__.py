@@ -44,3 +44,8 @@ k8s.apiextensions.CustomResource("es-security-half-dotted", api_version="elastic
                                      "version": "8.15.0",
                                      "nodeSets": [{"name": "default", "count": 1, "config": {"xpack": {"security.enabled": False}}}]},
                                  opts=on_cluster)
+
+# Helm values are untyped: a user id given as a template string proves nothing (and must not crash the policy).
+k8s.helm.v3.Release("fluent-bit-templated-user", namespace="collectors", values={
+    "config": {"outputs": "[OUTPUT]\n    Name loki\n    Host loki.example.com\n    tls On\n"},
+    "securityContext": {"runAsUser": "{{ .Values.uid }}"}}, **FLUENT_BIT, opts=on_cluster)
