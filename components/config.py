@@ -34,7 +34,7 @@ GCP_PROJECT_NUMBER = re.compile(r"^[0-9]{6,19}$")
 # A lowercase DNS domain of at least two labels (the store's ingest host is `<store>.<domain>`).
 DNS_DOMAIN = re.compile(r"^([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+[a-z]([a-z0-9-]*[a-z0-9])?$")
 EKS_OIDC_PROVIDER_ARN = re.compile(
-    r"^arn:aws:iam::(?P<account>[0-9]{12}):oidc-provider/(?P<issuer>oidc\.eks\.[a-z0-9-]+\.amazonaws\.com/id/[A-Za-z0-9]+)$"
+    r"^arn:aws:iam::(?P<account>[0-9]{12}):oidc-provider/(?P<issuer>oidc\.eks\.(?P<region>[a-z0-9-]+)\.amazonaws\.com/id/[A-Za-z0-9]+)$"
 )
 
 # Bucket names are `<org>-<env>-<store>-logs` (S3 and GCS allow 63 characters); the longest
@@ -328,6 +328,42 @@ def _check_cloud_fields(stack: _StackShape) -> list[str]:
     return problems
 
 
+def _copied_entries(stack: _StackShape) -> list[str]:
+    """What a stack entry copied from another and only renamed gets wrong: it still points at the other's cluster
+    (kubeconfig context, OIDC provider of another region) or project."""
+    problems: list[str] = []
+    contexts: dict[str, int] = {}
+    for i, cluster in enumerate(stack.clusters):
+        if cluster.name in stack.kubeconfigs:
+            continue  # its own kubeconfig: a context name like `default` can repeat across kubeconfigs
+        j = contexts.setdefault(cluster.context, i)
+        if j != i:
+            problems.append(
+                f"{NAMESPACE}:clusters[{i}].context: {cluster.context!r} is already the context of clusters[{j}] "
+                f"({stack.clusters[j].name}); two entries would deploy two collectors into one cluster: give each cluster "
+                f"its own context (or its own {NAMESPACE}:kubeconfigs entry)"
+            )
+        match = EKS_OIDC_PROVIDER_ARN.match(cluster.oidc_provider_arn or "")
+        if cluster.cloud == "aws" and match and match.group("region") != cluster.region:
+            problems.append(
+                f"{NAMESPACE}:clusters[{i}].oidc_provider_arn: the OIDC provider is in {match.group('region')}, but the "
+                f"cluster is in {cluster.region}; use this cluster's issuer (aws eks describe-cluster --name <cluster> "
+                f"--region {cluster.region} --query cluster.identity.oidc.issuer)"
+            )
+    projects: dict[str, int] = {}
+    for i, store in enumerate(stack.stores):
+        if store.cloud != "gcp" or store.project is None:
+            continue
+        j = projects.setdefault(store.project, i)
+        if j != i:
+            problems.append(
+                f"{NAMESPACE}:stores[{i}].project: {store.project!r} already holds stores[{j}] ({stack.stores[j].name}); "
+                "a GCP store owns its project's Data Access audit configuration (storage, cloudkms), and retiring one "
+                "of two stores would turn it off for both: put each GCP store in its own project"
+            )
+    return problems
+
+
 def _duplicates(names: list[str], key: str) -> list[str]:
     seen: dict[str, int] = {}
     problems = []
@@ -434,6 +470,7 @@ def parse_config(raw: Mapping[str, Any], secret_keys: Iterable[str] = ()) -> Pla
         problems += [_describe(e) for e in exc.errors()]
         raise ConfigError(problems) from None
     problems += _check_cloud_fields(stack)
+    problems += _copied_entries(stack)
     problems += _check_alerting(stack.alerting, stack.environment, stack.backend, "alerting" in set(secret_keys))
     resolve_problems, clusters = _resolve(stack)
     problems += resolve_problems

@@ -154,6 +154,48 @@ def test_backend_cluster_must_be_in_the_store_cloud_and_account() -> None:
     assert any("IRSA needs the provider in the store's account" in p for p in error.problems)
 
 
+def test_a_copied_cluster_that_keeps_the_other_clusters_context_is_refused() -> None:
+    config = stack_config("prod")
+    config["logmesh:clusters"][3]["context"] = config["logmesh:clusters"][2]["context"]
+    error = failing(config)
+    assert any(
+        p.startswith("logmesh:clusters[3].context: 'gke_acme-logs-prod_europe-west1_prod-euw1' is already the context of clusters[2]")
+        for p in error.problems
+    )
+    # With its own kubeconfig a cluster may repeat a context name: the name is only unique within a kubeconfig.
+    config["logmesh:kubeconfigs"] = {"prod-gke-euw4": "apiVersion: v1\nkind: Config\n"}
+    recording = record_program(PROJECT.main, PROJECT.name, "prod", config, secret_keys=["logmesh:kubeconfigs"])
+    assert len(recording.of_type("pulumi:providers:kubernetes")) == 4
+
+
+def test_an_eks_cluster_with_the_oidc_provider_of_another_region_is_refused() -> None:
+    config = stack_config("prod")
+    config["logmesh:clusters"][1]["oidc_provider_arn"] = config["logmesh:clusters"][0]["oidc_provider_arn"]
+    error = failing(config)
+    assert any(
+        p.startswith("logmesh:clusters[1].oidc_provider_arn: the OIDC provider is in us-east-1, but the cluster is in us-west-2")
+        for p in error.problems
+    )
+
+
+def test_two_gcp_stores_in_one_project_are_refused() -> None:
+    config = stack_config("prod")
+    config["logmesh:stores"].append(
+        {**config["logmesh:stores"][1], "name": "gcp-euw4", "region": "europe-west4", "cluster": "prod-gke-euw4"}
+    )
+    config["logmesh:clusters"][2]["store"] = "gcp-euw1"
+    config["logmesh:clusters"][3]["store"] = "gcp-euw4"
+    config["logmesh:clusters"][3]["project"] = "acme-logs-prod"
+    error = failing(config)
+    assert error.problems == [
+        "logmesh:stores[2].project: 'acme-logs-prod' already holds stores[1] (gcp-euw1); a GCP store owns its project's "
+        "Data Access audit configuration (storage, cloudkms), and retiring one of two stores would turn it off for both: "
+        "put each GCP store in its own project"
+    ]
+    config["logmesh:stores"][2] |= {"project": "acme-logs-prod-euw4", "project_number": "987654321099"}
+    assert run(config).of_type("logmesh:storage:GcpLogStore")
+
+
 def test_ambiguous_default_store() -> None:
     config = stack_config("prod")
     config["logmesh:stores"].append(
