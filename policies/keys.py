@@ -78,7 +78,9 @@ def public_statements(document: Mapping[str, Any] | None) -> list[str]:
         # Allow with NotPrincipal grants everyone except the principals it names.
         if "*" not in who.get("*", []) + who.get("AWS", []) and "NotPrincipal" not in s:
             continue
-        if RESTRICTING_CONDITION_KEYS & set(condition_keys(s)):
+        # A restricting key whose every value is a wildcard (`StringLike aws:PrincipalAccount "*"`) pins no one.
+        conditions = condition_keys(s)
+        if any(any(v.strip("*?") for v in conditions[key]) for key in RESTRICTING_CONDITION_KEYS & set(conditions)):
             continue
         found.append(str(s.get("Sid") or f"#{index}"))
     return found

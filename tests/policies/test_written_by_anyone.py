@@ -11,7 +11,7 @@ from preflight.analyze import Analysis
 from tests.policies.conftest import flagged
 
 EXPECTED: dict[str, set[str]] = {
-    "aws-kms-key-policy-not-public": {"key-not-principal"},
+    "aws-kms-key-policy-not-public": {"key-not-principal", "key-wildcard-condition"},
     "backend-iam-least-privilege": {"role-admin-managed-arn", "policy-star-in-list"},
     "collector-backend-tls": {"fluent-bit-tabs-no-verify"},
     "loki-auth-enabled": {"loki-structured-auth-disabled"},

@@ -19,6 +19,11 @@ aws.kms.Key("key-not-principal", enable_key_rotation=True, policy=json.dumps({"V
     {"Sid": "AllButOps", "Effect": "Allow", "NotPrincipal": {"AWS": f"arn:aws:iam::{ACCOUNT}:role/ops"},
      "Action": "kms:Decrypt", "Resource": "*"}]}))
 
+# A restricting condition key whose value is a wildcard restricts nothing.
+aws.kms.Key("key-wildcard-condition", enable_key_rotation=True, policy=json.dumps({"Version": "2012-10-17", "Statement": [
+    {"Sid": "AnyAccount", "Effect": "Allow", "Principal": "*", "Action": "kms:Decrypt", "Resource": "*",
+     "Condition": {"StringLike": {"aws:PrincipalAccount": "*"}}}]}))
+
 # AdministratorAccess attached through the role's own managed_policy_arns, not a RolePolicyAttachment.
 aws.iam.Role("role-admin-managed-arn", managed_policy_arns=["arn:aws:iam::aws:policy/AdministratorAccess"],
              assume_role_policy=json.dumps({"Version": "2012-10-17", "Statement": [
