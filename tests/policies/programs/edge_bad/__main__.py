@@ -54,3 +54,9 @@ k8s.apiextensions.CustomResource("es-security-half-dotted", api_version="elastic
 k8s.helm.v3.Release("fluent-bit-templated-user", namespace="collectors", values={
     "config": {"outputs": "[OUTPUT]\n    Name loki\n    Host loki.example.com\n    tls On\n"},
     "securityContext": {"runAsUser": "{{ .Values.uid }}"}}, **FLUENT_BIT, opts=on_cluster)
+
+# RBAC wildcards each on their own: every resource with a read verb, and every verb on one resource.
+k8s.rbac.v1.ClusterRole("reads-every-resource", rules=[{"api_groups": [""], "resources": ["*"], "verbs": ["get", "list"]}],
+                        opts=on_cluster)
+k8s.rbac.v1.Role("every-verb-on-pods", metadata={"namespace": "collectors"},
+                 rules=[{"api_groups": [""], "resources": ["pods"], "verbs": ["*"]}], opts=on_cluster)
