@@ -10,7 +10,7 @@ import pytest
 from preflight.analyze import Analysis
 from tests.policies.conftest import flagged
 
-PROGRAMS = ("aws_good", "aws_bad", "gcp_good", "gcp_bad", "k8s_good", "k8s_bad")
+PROGRAMS = ("aws_good", "aws_bad", "gcp_good", "gcp_bad", "k8s_good", "k8s_bad", "edge_bad", "k8s_preview_join")
 UNKNOWN = "during preview"
 
 
