@@ -143,9 +143,17 @@ def create_aws_store_key(
     return AwsStoreKey(key=key, alias=alias)
 
 
-def gcs_service_agent(project_number: str) -> str:
-    """The project's Cloud Storage service agent: it encrypts and decrypts objects with a bucket's CMEK."""
-    return f"service-{project_number}@gs-project-accounts.iam.gserviceaccount.com"
+def gcs_service_agent_member(project: str, child: pulumi.ResourceOptions) -> pulumi.Output[str]:
+    """The project's Cloud Storage service agent (`service-<project number>@gs-project-accounts.iam.gserviceaccount.com`,
+    which encrypts and decrypts objects with a bucket's CMEK) as an IAM member, asked of Cloud Storage
+    (projects.serviceAccount.get).
+
+    GCP creates the agent only when something asks for it; a grant to its well-known address in a project that has
+    never asked (a new logs project) fails with "service account ... does not exist". The call creates it."""
+    agent = gcp.storage.get_project_service_account_output(
+        project=project, opts=pulumi.InvokeOutputOptions(parent=child.parent, provider=child.provider)
+    )
+    return agent.email_address.apply(lambda email: f"serviceAccount:{email}")
 
 
 @dataclass(frozen=True)
@@ -179,7 +187,7 @@ def create_gcp_store_key(
         f"{name}-key-gcs-agent",
         crypto_key_id=key.id,
         role=GCS_ENCRYPTER_DECRYPTER,
-        member=f"serviceAccount:{gcs_service_agent(store.project_number or '')}",
+        member=gcs_service_agent_member(store.project or "", child),
         opts=child,
     )
     return GcpStoreKey(key_ring=key_ring, key=key, storage_agent_grant=grant)

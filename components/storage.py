@@ -696,7 +696,13 @@ class GcpLogStore(_StoreBase):
             opts=self._child(),
         )
 
-        transfer_agent = f"serviceAccount:{storage_transfer_agent(project_number)}"
+        # GCP creates Storage Transfer's service agent only when something asks for it (googleServiceAccounts.get); a
+        # grant to its address in a project that never asked (a new logs project) fails with "service account ... does
+        # not exist". Ask first; the grants wait for the answer.
+        asked = gcp.storage.get_transfer_project_service_account_output(
+            project=project, opts=pulumi.InvokeOutputOptions(parent=self, provider=self.provider)
+        )
+        transfer_agent = asked.apply(lambda _: f"serviceAccount:{storage_transfer_agent(project_number)}")
         transfer_grants: list[pulumi.Resource] = []
         for bucket, suffix, roles in ((working, "logs", TRANSFER_SOURCE_ROLES), (archive, "archive", TRANSFER_SINK_ROLES)):
             for role in roles:

@@ -8,14 +8,16 @@ from typing import Any
 
 import pytest
 
+from preflight.mocks import RealisticMocks
 from preflight.recorder import Recording, Registration
-from tests.harness import stack_config
+from tests.harness import run_stack, stack_config
 from tests.test_storage_support import (
     EXAMPLE_STORES,
     as_list,
     child,
     children,
     document,
+    gcs_service_agent,
     parliament_findings,
     statement,
     store_cases,
@@ -326,7 +328,9 @@ def test_gcs_buckets_are_private_cmek_and_wait_for_the_key_grant(example: Record
     store = store_component(example, store_name)
     key = child(example, store, "gcp:kms/cryptoKey:CryptoKey")
     grant = child(example, store, "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember")
-    assert grant.inputs["member"] == f"serviceAccount:service-{store_config['project_number']}@gs-project-accounts.iam.gserviceaccount.com"
+    # The agent the provider reports for the project: asking for it creates it (a grant to its address alone fails
+    # in a project that never asked).
+    assert grant.inputs["member"] == gcs_service_agent(store_config["project"])
     assert grant.inputs["role"] == "roles/cloudkms.cryptoKeyEncrypterDecrypter"
     for bucket in gcs_buckets(example, store, config, store_config).values():
         assert bucket.inputs["encryption"] == {"defaultKmsKeyName": key.id}
@@ -441,6 +445,28 @@ def test_gcs_access_logs_bucket_and_data_access_audit_logs(example: Recording, s
     for audit in audits.values():
         assert audit.inputs["project"] == store_config["project"]
         assert sorted(c["logType"] for c in audit.inputs["auditLogConfigs"]) == ["ADMIN_READ", "DATA_READ", "DATA_WRITE"]
+
+
+TRANSFER_AGENT_LOOKUP = "gcp:storage/getTransferProjectServiceAccount:getTransferProjectServiceAccount"
+
+
+def test_transfer_grants_wait_until_gcp_has_the_storage_transfer_agent(monkeypatch: pytest.MonkeyPatch) -> None:
+    """GCP creates the agent when asked for it; when it cannot produce it (here: the lookup fails, as with the Storage
+    Transfer API disabled), no grant to its address may be attempted, because that grant would fail half-way."""
+    answer = RealisticMocks.call
+
+    def without_transfer_agent(self: RealisticMocks, args: Any) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+        if args.token == TRANSFER_AGENT_LOOKUP:
+            return {}, [("project", "Storage Transfer API has not been used in this project")]
+        return answer(self, args)
+
+    monkeypatch.setattr(RealisticMocks, "call", without_transfer_agent)
+    with pytest.raises(Exception, match="Storage Transfer API") as caught:
+        run_stack("staging")
+    registered: list[Registration] = caught.value.registrations  # type: ignore[attr-defined]
+    assert [r for r in registered if r.type == "gcp:storage/bucket:Bucket"]  # the store itself was being built
+    assert not [r for r in registered if "storage-transfer-service" in str(r.inputs.get("member", ""))]
+    assert not [r for r in registered if r.type == "gcp:storage/transferJob:TransferJob"]
 
 
 # --- prod data-loss guards ----------------------------------------------------------------------

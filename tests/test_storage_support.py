@@ -7,9 +7,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pulumi
 import pytest
 from parliament import analyze_policy_string
 
+from preflight.mocks import RealisticMocks
 from preflight.project import load_stack_config
 from preflight.recorder import Recording, Registration
 from tests.harness import PROJECT, STACKS
@@ -111,3 +113,13 @@ def _accepted_detail(kind: str, issue: str, detail: Any) -> bool:
 
 def raw_parliament_issues(doc: dict[str, Any]) -> set[str]:
     return {f.issue for f in analyze_policy_string(json.dumps(doc), include_community_auditors=True).findings}
+
+
+def gcs_service_agent(project: str) -> str:
+    """The IAM member of the project's Cloud Storage service agent as Cloud Storage reports it (the offline answer
+    to gcp.storage.getProjectServiceAccount): the grant must use what the provider answers, which creates the agent."""
+    args = pulumi.runtime.MockCallArgs(
+        token="gcp:storage/getProjectServiceAccount:getProjectServiceAccount", args={"project": project}, provider=""
+    )
+    answer, _failures = RealisticMocks().call(args)
+    return f"serviceAccount:{answer['emailAddress']}"
