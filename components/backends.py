@@ -110,6 +110,7 @@ KIBANA_NAME = "logmesh"
 KIBANA_PORT = 5601
 ES_INDEX_PREFIX = "logs-logmesh-"
 
+GRAFANA_DATASOURCE_SECRET = "grafana-datasource-loki"
 COLLECTOR_USER = "collector"
 GRAFANA_READER_USER = "grafana"
 TENANT_HEADER = "X-Scope-OrgID"
@@ -758,7 +759,7 @@ class LokiBackend(LogBackend):
         )
         return k8s.core.v1.Secret(
             f"{self.name}-grafana-datasource",
-            metadata=_meta("grafana-datasource-loki", grafana_datasource="1"),
+            metadata=_meta(GRAFANA_DATASOURCE_SECRET),
             type="Opaque",
             string_data={"loki.yaml": _secret(document)},
             opts=self.in_namespace,
@@ -774,17 +775,21 @@ class LokiBackend(LogBackend):
                 "fsGroup": 472,
                 "seccompProfile": {"type": "RuntimeDefault"},
             },
-            "rbac": {"namespaced": True},
-            "sidecar": {
-                # Datasources come only from the Secret above: the password never enters values or a ConfigMap.
-                "datasources": {
-                    "enabled": True,
-                    "label": "grafana_datasource",
-                    "labelValue": "1",
-                    "resource": "secret",
-                    "resourceName": "secret/grafana-datasource-loki",
-                },
-            },
+            # The datasource Secret above is mounted as Grafana's provisioning file: the password never enters values
+            # or a ConfigMap. Not the chart's datasource sidecar: its Role (grafana 12.11.1 role.yaml) reads every
+            # Secret in the namespace (the collector's password, the gateway's TLS key), and it would need egress to
+            # the Kubernetes API, which the namespace's network policies do not give Grafana.
+            "extraSecretMounts": [
+                {
+                    "name": "datasources",
+                    "secretName": GRAFANA_DATASOURCE_SECRET,
+                    "mountPath": "/etc/grafana/provisioning/datasources",
+                    "readOnly": True,
+                    "defaultMode": 0o440,
+                }
+            ],
+            "rbac": {"create": False},
+            "automountServiceAccountToken": False,
             "testFramework": {"enabled": False},
         }
 

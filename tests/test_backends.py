@@ -373,7 +373,6 @@ def test_grafana_queries_every_tenant_through_a_secret_datasource(loki_recorded:
     for backend in backends(recording):
         ep = endpoint(recording, store_of(backend))
         datasource = one(recording, backend, "kubernetes:core/v1:Secret", "grafana-datasource-loki")
-        assert plain(datasource.inputs)["metadata"]["labels"]["grafana_datasource"] == "1"
         [source] = json.loads(plain(datasource.inputs)["stringData"]["loki.yaml"])["datasources"]
         reader = next(
             plain(r.outputs)["result"]
@@ -390,7 +389,19 @@ def test_grafana_queries_every_tenant_through_a_secret_datasource(loki_recorded:
         loki = release(recording, backend, "loki")["values"]["loki"]
         assert loki["querier"]["multi_tenant_queries_enabled"] is True
         grafana = release(recording, backend, "grafana")["values"]
-        assert grafana["sidecar"]["datasources"]["resourceName"] == "secret/grafana-datasource-loki"
+        # Grafana reads its datasource from the Secret mounted as a provisioning file; it has no Kubernetes API
+        # access at all (no sidecar, no Role that could read the namespace's other Secrets, no token).
+        assert grafana["extraSecretMounts"] == [
+            {
+                "name": "datasources",
+                "secretName": "grafana-datasource-loki",
+                "mountPath": "/etc/grafana/provisioning/datasources",
+                "readOnly": True,
+                "defaultMode": 0o440,
+            }
+        ]
+        assert grafana["rbac"]["create"] is False and grafana["automountServiceAccountToken"] is False
+        assert "sidecar" not in grafana
         assert grafana["admin"]["existingSecret"] == "grafana-admin"
         assert "datasources" not in grafana
 
