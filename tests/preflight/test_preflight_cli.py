@@ -356,3 +356,14 @@ def test_markdown_stays_comment_sized(cli, tmp_path: Path, small_pack: Path) -> 
     section = markdown.split("#### CC6.1", 1)[1].split("####", 1)[0]
     assert section.count("| mandatory |") == 40 and "20 more under CC6.1: see the JSON or SARIF report." in section
     assert len(cli("--project-dir", project, "--policy-pack", small_pack, "--format", "json").json()["violations"]) == 60
+
+
+@pytest.mark.parametrize("config", [{"approved-exceptions": "disabled"}, {"all": "disabled"}])
+def test_approved_exceptions_cannot_be_disabled(cli, s3_project: Path, pack_dir: Path, tmp_path: Path, config: dict) -> None:  # type: ignore[type-arg]
+    """The real pack reports excepted violations only through approved-exceptions: disabling it would hide them."""
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(config), encoding="utf-8")
+    _assert_clean_error(
+        cli("--project-dir", s3_project, "--policy-pack", pack_dir, "--policy-config", path),
+        "approved-exceptions cannot be disabled",
+    )
