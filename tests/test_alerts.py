@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import json
 import re
+import stat
+import subprocess
 import uuid
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -141,6 +144,36 @@ def test_kibana_job_applies_every_rule_with_the_elastic_password_from_a_secret(e
         assert container["securityContext"]["allowPrivilegeEscalation"] is False
         assert container["securityContext"]["capabilities"] == {"drop": ["ALL"]}
         assert "rules-hash" in json.dumps(pod["metadata"])
+
+
+def test_apply_script_never_puts_the_elastic_password_on_a_command_line(tmp_path: Path) -> None:
+    """Runs the Job's script with a `curl` that records its arguments: the password reaches curl only in a
+    mode-600 config file, never in argv (readable by any process through /proc/<pid>/cmdline)."""
+    password = "Pw0rdFromTheEckSecret"
+    stub = tmp_path / "bin" / "curl"
+    stub.parent.mkdir()
+    stub.write_text(
+        '#!/bin/sh\nprintf "%s\\n" "$*" >> "$ARGV_LOG"\n'
+        'while [ $# -gt 0 ]; do [ "$1" = -K ] && cp "$2" "$AUTH_COPY"; shift; done\nprintf 200\n'
+    )
+    stub.chmod(0o755)
+    work = tmp_path / "work"
+    work.mkdir()
+    script = alerts.APPLY_SCRIPT.replace("/tmp/", f"{work}/")
+    env = {
+        "PATH": f"{stub.parent}:/usr/bin:/bin",
+        "KIBANA_URL": "https://logmesh-kb-http.logging.svc:5601",
+        "KIBANA_PASSWORD": password,
+        "ARGV_LOG": str(tmp_path / "argv"),
+        "AUTH_COPY": str(tmp_path / "auth"),
+    }
+    done = subprocess.run(["sh", "-c", script], env=env, capture_output=True, text=True, timeout=30, check=False)
+    assert done.returncode == 0, done.stderr
+    argv = (tmp_path / "argv").read_text()
+    assert "https://logmesh-kb-http.logging.svc:5601/api/alerting/rule/" in argv
+    assert password not in argv
+    assert (tmp_path / "auth").read_text() == f'user = "elastic:{password}"\n'
+    assert stat.S_IMODE((work / "kibana-auth").stat().st_mode) == 0o600
 
 
 def test_apply_script_updates_existing_rules_and_fails_on_errors() -> None:
