@@ -884,7 +884,8 @@ class ElkBackend(LogBackend):
             ECK_OPERATOR_NAMESPACE,
             {
                 "installCRDs": True,
-                "managedNamespaces": [BACKEND_NAMESPACE],
+                # The collectors namespace too: a Filebeat collector on this cluster is an ECK Beat there.
+                "managedNamespaces": [BACKEND_NAMESPACE, COLLECTOR_NAMESPACE],
                 "podSecurityContext": self.restricted_pod_security(),
             },
             [operator_namespace],

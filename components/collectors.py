@@ -18,7 +18,16 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.backends import ELASTIC_STACK_VERSION, ES_INDEX_PREFIX, BackendEndpoint, Chart
+from components.backends import (
+    ECK_OPERATOR_CHART,
+    ECK_OPERATOR_NAMESPACE,
+    ELASTIC_STACK_VERSION,
+    ES_INDEX_PREFIX,
+    POD_SECURITY_LEVEL,
+    POD_SECURITY_VERSION,
+    BackendEndpoint,
+    Chart,
+)
 from components.config import ClusterConfig, PlatformConfig
 from components.identity import COLLECTOR_NAMESPACE
 from components.mesh import ACCESS_LOG_FORMATS, CANONICAL_FIELDS, AccessLogFormat, onigmo, re2, rules_as_data
@@ -52,6 +61,8 @@ class CollectorArgs:
     cluster: ClusterConfig
     provider: k8s.Provider
     endpoint: BackendEndpoint
+    # The backend that runs on this cluster, if one does: Filebeat's Beat waits for its ECK operator.
+    backend_here: pulumi.Resource | None = None
 
 
 def helm_literal(text: str) -> str:
@@ -685,12 +696,46 @@ def filebeat_config(platform: PlatformConfig, cluster: ClusterConfig, endpoint: 
 class FilebeatCollector(Collector):
     kind = "Filebeat"
 
+    def _eck_operator(self, name: str) -> k8s.helm.v3.Release:
+        """The ECK operator that runs the Beat on a cluster without a backend (on a backend's cluster, the backend's
+        operator also manages the `collectors` namespace). Without it the cluster has no Beat CRD at all."""
+        pod_security = {
+            f"pod-security.kubernetes.io/{mode}{suffix}": value
+            for mode in ("enforce", "audit", "warn")
+            for suffix, value in (("", POD_SECURITY_LEVEL), ("-version", POD_SECURITY_VERSION))
+        }
+        namespace = k8s.core.v1.Namespace(
+            f"{name}-eck-operator-namespace",
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=ECK_OPERATOR_NAMESPACE, labels={"app.kubernetes.io/managed-by": "logmesh", **pod_security}
+            ),
+            opts=self._child,
+        )
+        chart = ECK_OPERATOR_CHART
+        return k8s.helm.v3.Release(
+            f"{name}-eck-operator",
+            name=chart.name,
+            namespace=ECK_OPERATOR_NAMESPACE,
+            chart=chart.name,
+            version=chart.version,
+            repository_opts={"repo": chart.repo},
+            values={
+                "installCRDs": True,
+                "managedNamespaces": [COLLECTOR_NAMESPACE],
+                "podSecurityContext": {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}},
+            },
+            atomic=True,
+            opts=pulumi.ResourceOptions(parent=self, provider=self.args.provider, depends_on=[namespace]),
+        )
+
     def _workload(self, name: str) -> pulumi.Resource:
         args = self.args
         if args.endpoint.kind != "elk":
             raise ValueError(
                 f"cluster {args.cluster.name}: Filebeat ships only to Elasticsearch; store {args.endpoint.store} runs {args.endpoint.kind}"
             )
+        # ECK runs the Beat: the backend's operator on the backend's cluster, an operator of its own elsewhere.
+        operator = args.backend_here if args.backend_here is not None else self._eck_operator(name)
         container = {
             "name": "filebeat",
             "env": [*_secret_env(), {"name": "NODE_NAME", "valueFrom": {"fieldRef": {"fieldPath": "spec.nodeName"}}}],
@@ -728,7 +773,7 @@ class FilebeatCollector(Collector):
                     }
                 },
             },
-            opts=self._workload_depends(),
+            opts=pulumi.ResourceOptions.merge(self._workload_depends(), pulumi.ResourceOptions(depends_on=[operator])),
         )
 
 

@@ -121,7 +121,9 @@ class LogPlatform(pulumi.ComponentResource):
             provider = self.providers.clusters[cluster.name]
             endpoint = self.backends[self._store_of(cluster)].endpoint
             opts = pulumi.ResourceOptions(parent=self)
-            self.collectors[cluster.name] = collector_for(cluster.name, CollectorArgs(self.config, cluster, provider, endpoint), opts)
+            backend_here = next((self.backends[s.name] for s in self.config.stores if s.cluster == cluster.name), None)
+            collector_args = CollectorArgs(self.config, cluster, provider, endpoint, backend_here)
+            self.collectors[cluster.name] = collector_for(cluster.name, collector_args, opts)
             self.mesh_access_logs[cluster.name] = MeshAccessLogs(f"{cluster.name}-mesh", MeshAccessLogsArgs(cluster, provider), opts)
         self.alert_rules: dict[str, AlertRules] = {}
         for store in self.config.stores:

@@ -20,6 +20,8 @@ from tests.harness import elk_config, elk_recording, run, stack_config
 from tests.support import below, descendants, plain, provider_name
 
 KINDS = {"fluent-bit": "FluentBit", "alloy": "Alloy", "filebeat": "Filebeat"}
+RELEASE = "kubernetes:helm.sh/v3:Release"
+BEAT = "kubernetes:beat.k8s.elastic.co/v1beta1:Beat"
 
 
 @pytest.fixture(params=["staging", "prod"])
@@ -42,10 +44,11 @@ def collectors(recording: Recording) -> dict[str, Registration]:
 
 
 def workload(recording: Recording, collector: Registration) -> dict[str, Any]:
+    # The collector's own workload: its chart's release or its Beat (a Filebeat collector may also bring an ECK operator).
     [release_or_beat] = [
         r
         for r in descendants(recording, collector)
-        if r.type in ("kubernetes:helm.sh/v3:Release", "kubernetes:beat.k8s.elastic.co/v1beta1:Beat")
+        if r.type == BEAT or (r.type == RELEASE and r.inputs["chart"] in ("fluent-bit", "alloy"))
     ]
     inputs = plain(release_or_beat.inputs)
     return dict(helm_tpl(inputs["values"])) if release_or_beat.type == "kubernetes:helm.sh/v3:Release" else dict(inputs)
@@ -104,7 +107,9 @@ def test_every_cluster_has_exactly_one_collector_of_its_kind(any_example: tuple[
         assert collector.type == f"logmesh:collectors:{KINDS[cluster.get('collector', 'fluent-bit')]}Collector"
         objects = [r for r in descendants(recording, collector) if r.custom]
         assert objects and {provider_name(r) for r in objects} == {f"{cluster['name']}-k8s"}
-        [namespace] = below(recording, collector, "kubernetes:core/v1:Namespace")
+        [namespace] = [
+            n for n in below(recording, collector, "kubernetes:core/v1:Namespace") if n.inputs["metadata"]["name"] == COLLECTOR_NAMESPACE
+        ]
         assert namespace.inputs["metadata"]["name"] == COLLECTOR_NAMESPACE
         assert namespace.inputs["metadata"]["labels"]["logmesh.io/store"] == store_of(config, cluster)
 
@@ -262,6 +267,31 @@ def test_filebeat_verifies_tls_labels_and_queues_on_disk(elk_example: Recording)
         [container] = spec["daemonSet"]["podTemplate"]["spec"]["containers"]
         assert container["resources"]["requests"] and container["resources"]["limits"]
         assert spec["type"] == "filebeat" and beat["apiVersion"] == "beat.k8s.elastic.co/v1beta1"
+
+
+def test_every_filebeat_runs_under_an_eck_operator_that_manages_the_collectors_namespace(elk_example: Recording) -> None:
+    """ECK runs a Beat only in the namespaces its operator manages, and a cluster without the operator has no Beat CRD:
+    on a backend's cluster the backend's operator also manages `collectors`; elsewhere the collector brings its own."""
+    config = elk_config(elk_example.stack)
+    backend_clusters = {s["cluster"]: s["name"] for s in config["logmesh:stores"]}
+    beats = _by_kind(elk_example, "Filebeat")
+    assert beats
+    for collector in beats:
+        [beat] = below(elk_example, collector, BEAT)
+        own = [r for r in below(elk_example, collector, RELEASE) if r.inputs["chart"] == "eck-operator"]
+        if collector.name in backend_clusters:
+            assert own == []
+            [backend] = [
+                r for r in elk_example.resources if r.type == "logmesh:backends:ElkBackend" and r.name == backend_clusters[collector.name]
+            ]
+            [operator] = [r for r in below(elk_example, backend, RELEASE) if r.inputs["chart"] == "eck-operator"]
+        else:
+            [operator] = own
+            assert operator.inputs["version"] == "3.5.0" and operator.inputs["namespace"] == "elastic-system"
+            assert provider_name(operator) == f"{collector.name}-k8s"
+        assert operator.urn in beat.dependencies
+        values = plain(operator.inputs)["values"]
+        assert COLLECTOR_NAMESPACE in values["managedNamespaces"] and values["installCRDs"] is True
 
 
 # --- RBAC and credentials -----------------------------------------------------------------------------------------
