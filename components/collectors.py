@@ -327,8 +327,10 @@ def fluent_bit_filters(platform: PlatformConfig, cluster: ClusterConfig, kind: s
 
 
 def fluent_bit_output(platform: PlatformConfig, cluster: ClusterConfig, endpoint: BackendEndpoint) -> pulumi.Output[str]:
+    # tls.verify checks the chain only; the host name is checked only with tls.verify_hostname (default Off).
     common = (
-        f"    tls                      On\n    tls.verify               On\n    tls.ca_file              {CA_FILE}\n"
+        f"    tls                      On\n    tls.verify               On\n    tls.verify_hostname      On\n"
+        f"    tls.ca_file              {CA_FILE}\n"
         "    Retry_Limit              no_limits\n"
         f"    storage.total_limit_size {BUFFER_LIMIT}\n"
     )

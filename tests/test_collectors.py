@@ -180,6 +180,8 @@ def test_fluent_bit_verifies_tls_labels_buffers_and_retries(any_example: tuple[R
         [output] = fluent_bit_sections(values["config"], "outputs")
         # TLS with verification against the backend CA mounted from the ConfigMap.
         assert (output["tls"], output["tls.verify"], output["tls.ca_file"]) == ("On", "On", CA_FILE)
+        # Without it Fluent Bit checks the chain but not that the certificate names the host (default Off).
+        assert output["tls.verify_hostname"] == "On"
         assert {"name": "backend-ca", "mountPath": CA_DIR, "readOnly": True} in values["daemonSetVolumeMounts"]
         # No loss: filesystem buffers and the tail DB on a hostPath, bounded; retries without limit.
         state = next(m["mountPath"] for m in values["daemonSetVolumeMounts"] if m["name"] == "buffer")
