@@ -34,7 +34,8 @@ GCP_PROJECT_NUMBER = re.compile(r"^[0-9]{6,19}$")
 # A lowercase DNS domain of at least two labels (the store's ingest host is `<store>.<domain>`).
 DNS_DOMAIN = re.compile(r"^([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+[a-z]([a-z0-9-]*[a-z0-9])?$")
 EKS_OIDC_PROVIDER_ARN = re.compile(
-    r"^arn:aws:iam::(?P<account>[0-9]{12}):oidc-provider/(?P<issuer>oidc\.eks\.(?P<region>[a-z0-9-]+)\.amazonaws\.com/id/[A-Za-z0-9]+)$"
+    r"^arn:(?P<partition>aws|aws-cn|aws-us-gov):iam::(?P<account>[0-9]{12}):oidc-provider/"
+    r"(?P<issuer>oidc\.eks\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(\.cn)?/id/[A-Za-z0-9]+)$"
 )
 
 # Bucket names are `<org>-<env>-<store>-logs` (S3 and GCS allow 63 characters); the longest
@@ -315,7 +316,8 @@ def _check_cloud_fields(stack: _StackShape) -> list[str]:
                 cluster.oidc_provider_arn,
                 EKS_OIDC_PROVIDER_ARN,
                 f"{path}.oidc_provider_arn",
-                "an EKS OIDC provider ARN (arn:aws:iam::<account>:oidc-provider/oidc.eks.<region>.amazonaws.com/id/<ID>)",
+                "an EKS OIDC provider ARN (arn:<aws|aws-cn|aws-us-gov>:iam::<account>:oidc-provider/"
+                "oidc.eks.<region>.amazonaws.com[.cn]/id/<ID>)",
             )
             problems += _require(cluster.region, AWS_REGION, f"{path}.region", "an AWS region such as eu-west-1")
             if cluster.project is not None:

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from components.config import ConfigError
+from components.config import ConfigError, parse_config
 from preflight.recorder import Recording, record_program
 from tests.harness import PROJECT, run, stack_config
 
@@ -392,3 +392,21 @@ def test_alerting_parses_and_names_the_in_cluster_namespace() -> None:
     parsed = parse_config(raw | {"alerting": secret}, secret_keys=["alerting"]).alerting
     assert parsed is not None and (parsed.port, parsed.in_cluster_namespace, parsed.has_credentials) == (443, None, True)
     assert "t0ken-abc" not in repr(parsed)
+
+
+@pytest.mark.parametrize(
+    ("region", "arn"),
+    [
+        ("us-gov-west-1", "arn:aws-us-gov:iam::111111111111:oidc-provider/oidc.eks.us-gov-west-1.amazonaws.com/id/ABCDEF0123456789"),
+        ("cn-north-1", "arn:aws-cn:iam::111111111111:oidc-provider/oidc.eks.cn-north-1.amazonaws.com.cn/id/ABCDEF0123456789"),
+    ],
+)
+def test_eks_clusters_in_govcloud_and_china_partitions(region: str, arn: str) -> None:
+    config = stack_config("dev")
+    config["logmesh:stores"][0]["region"] = region
+    config["logmesh:clusters"][0].update(region=region, oidc_provider_arn=arn)
+    parsed = parse_config({k.removeprefix("logmesh:"): v for k, v in config.items()})
+    assert parsed.clusters[0].oidc_issuer == arn.split("oidc-provider/", 1)[1]
+    config["logmesh:clusters"][0]["oidc_provider_arn"] = arn.replace("arn:aws-", "arn:aws-xx-")
+    error = failing(config)
+    assert any(p.startswith("logmesh:clusters[0].oidc_provider_arn:") for p in error.problems)
