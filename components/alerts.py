@@ -1,9 +1,10 @@
 """Alert rules in each store's backend, per cluster that ships to it: ingestion gap, mesh 401/403 spike, mesh 5xx
 spike, collector output errors or dropped records.
 
-Loki: ruler rule files (LogQL) in ConfigMaps that the Loki chart's rules sidecar (label `loki_rule`) copies into
-`/rules/<tenant>`; one tenant per cluster. Elasticsearch: Kibana alerting rules (Elasticsearch query rules, free in
-the Basic tier) applied idempotently through Kibana's API by a Job.
+Loki: ruler rule files (LogQL) in ConfigMaps (label `loki_rule`) that the ruler mounts as volumes at
+`/rules/<tenant>/<alert>.yaml` (components/backends.py loki_rule_volumes); one tenant per cluster.
+Elasticsearch: Kibana alerting rules (Elasticsearch query rules, free in the Basic tier) applied idempotently through
+Kibana's API by a Job.
 
 Where fired alerts go: with `logmesh:alerting` the Loki ruler posts them to that Alertmanager (components/backends.py
 sets the ruler up); without it Loki rules only evaluate (visible in Grafana and the ruler API). Every Kibana rule
@@ -26,16 +27,21 @@ import pulumi
 import pulumi_kubernetes as k8s
 import yaml
 
-from components.backends import ALERT_HISTORY_DATA_STREAM, KIBANA_ALERT_HISTORY_CONNECTOR, BackendEndpoint
-from components.collectors import data_stream, tenant
+from components.backends import (
+    ALERT_HISTORY_DATA_STREAM,
+    ALERT_NAMES,
+    KIBANA_ALERT_HISTORY_CONNECTOR,
+    BackendEndpoint,
+    alert_rules_configmap,
+    loki_rule_file,
+)
+from components.collectors import data_stream
 from components.config import ClusterConfig, PlatformConfig
 from components.identity import BACKEND_NAMESPACE, COLLECTOR_NAMESPACE
 
-INGESTION_GAP = "ingestion-gap"
-MESH_AUTH_SPIKE = "mesh-auth-spike"
-MESH_5XX_SPIKE = "mesh-5xx-spike"
-COLLECTOR_OUTPUT_ERRORS = "collector-output-errors"
-ALERTS = (INGESTION_GAP, MESH_AUTH_SPIKE, MESH_5XX_SPIKE, COLLECTOR_OUTPUT_ERRORS)
+# The names live with the backends: the Loki ruler mounts one file per alert and cluster.
+ALERTS = ALERT_NAMES
+INGESTION_GAP, MESH_AUTH_SPIKE, MESH_5XX_SPIKE, COLLECTOR_OUTPUT_ERRORS = ALERTS
 
 # A cluster that sends nothing for this long is silent: every node logs far more often (kubelet, collectors).
 INGESTION_GAP_MINUTES = 10
@@ -53,7 +59,6 @@ COLLECTOR_ERROR_PATTERNS = (
 )
 RULE_LABEL = "logmesh.io/alert"
 CLUSTER_LABEL = "logmesh.io/cluster"
-LOKI_RULES_DIR = "/rules"
 KIBANA_CLIENT_IMAGE = "curlimages/curl:8.16.0"
 # The backend's network policy lets pods with these labels reach Kibana (components/backends.py ALERT_RULES_SELECTOR).
 JOB_LABELS = {"app.kubernetes.io/part-of": "logmesh", "app.kubernetes.io/component": "alert-rules"}
@@ -261,7 +266,7 @@ class AlertRules(pulumi.ComponentResource):
 
     @staticmethod
     def rule_id(cluster: ClusterConfig, alert: str) -> str:
-        return f"logmesh-{alert}-{cluster.name}"
+        return alert_rules_configmap(alert, cluster.name)
 
     def _rule_configmap(self, name: str, args: AlertRulesArgs, cluster: ClusterConfig, alert: str) -> k8s.core.v1.ConfigMap:
         labels = {
@@ -274,9 +279,8 @@ class AlertRules(pulumi.ComponentResource):
         annotations: dict[str, str] = {"logmesh.io/description": _description(alert, cluster.name)}
         if args.endpoint.kind == "loki":
             labels["loki_rule"] = "1"
-            # The rules sidecar writes the file into this tenant's folder of the ruler's local rule storage.
-            annotations["k8s-sidecar-target-directory"] = f"{LOKI_RULES_DIR}/{tenant(cluster)}"
-            data = {f"{alert}.yaml": yaml.safe_dump(loki_rule_group(alert, cluster), sort_keys=False)}
+            # The ruler mounts this key as /rules/<tenant>/<alert>.yaml (the tenant is the cluster's name).
+            data = {loki_rule_file(alert): yaml.safe_dump(loki_rule_group(alert, cluster), sort_keys=False)}
         else:
             create, update = kibana_rule(alert, cluster)
             data = {"create.json": json.dumps(create, indent=2), "update.json": json.dumps(update, indent=2)}

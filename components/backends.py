@@ -135,9 +135,48 @@ KIBANA_ALERT_HISTORY_CONNECTOR = "logmesh-alert-history"
 ALERT_HISTORY_DATA_STREAM = "logs-logmesh-alerts.fired"  # cluster names are DNS labels: no cluster's stream has a dot
 # Pods of the Job components/alerts.py runs against Kibana's API.
 ALERT_RULES_SELECTOR = {"app.kubernetes.io/part-of": "logmesh", "app.kubernetes.io/component": "alert-rules"}
+# The alerts components/alerts.py defines for every cluster. Each is one ConfigMap (alert_rules_configmap); on Loki its
+# key `<alert>.yaml` is the rule file the ruler reads from its local rule storage as `<LOKI_RULES_DIR>/<tenant>/<file>`.
+ALERT_NAMES = ("ingestion-gap", "mesh-auth-spike", "mesh-5xx-spike", "collector-output-errors")
+LOKI_RULES_DIR = "/rules"
 
 # GKE Workload Identity answers on the node's metadata server address; IRSA and both object stores use 443.
 GKE_METADATA_SERVER = ("169.254.169.254/32", 80)
+
+
+def alert_rules_configmap(alert: str, cluster: str) -> str:
+    """The ConfigMap in `logging` that holds one alert rule of one cluster."""
+    return f"logmesh-{alert}-{cluster}"
+
+
+def loki_rule_file(alert: str) -> str:
+    return f"{alert}.yaml"
+
+
+def loki_rule_volumes(tenants: Sequence[str]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The alert-rule ConfigMaps as files of the ruler's local rule storage: `<LOKI_RULES_DIR>/<tenant>/<alert>.yaml`.
+
+    Mounted by the kubelet instead of the chart's rules sidecar, whose Role reads every Secret in the namespace.
+    One projected volume per tenant, mounted at the tenant's folder: the local rule store takes every directory under
+    its root for a tenant, and a single volume at the root would also show the kubelet's `..data` and `..<timestamp>`
+    directories, phantom tenants whose (empty) streams would fire every ingestion-gap rule. The items are optional:
+    components/alerts.py creates the ConfigMaps after this release, and the kubelet adds the files once they exist."""
+    volumes, mounts = [], []
+    for tenant in tenants:
+        name = f"rules-{tenant}"
+        sources = [
+            {
+                "configMap": {
+                    "name": alert_rules_configmap(alert, tenant),
+                    "optional": True,
+                    "items": [{"key": loki_rule_file(alert), "path": loki_rule_file(alert)}],
+                }
+            }
+            for alert in ALERT_NAMES
+        ]
+        volumes.append({"name": name, "projected": {"sources": sources}})
+        mounts.append({"name": name, "mountPath": f"{LOKI_RULES_DIR}/{tenant}", "readOnly": True})
+    return volumes, mounts
 
 
 class RetentionError(ValueError):
@@ -616,12 +655,17 @@ class LokiBackend(LogBackend):
         for key, count in sizing.replicas.items():
             components[key] = {"replicas": count}
         if distributed:
-            components["ruler"] = {"enabled": True, "replicas": 1, "sidecar": True}
+            components["ruler"] = {"enabled": True, "replicas": 1}
+        # The chart's backend target mounts the token by its own default; it runs no pods here (replicas 0).
+        components["backend"]["automountServiceAccountToken"] = False
+        ruler = components["ruler" if distributed else "singleBinary"]
+        ruler["extraVolumes"], ruler["extraVolumeMounts"] = loki_rule_volumes(self.tenants)
         alerting = args.platform.alerting
         if alerting is not None and alerting.has_credentials:
-            ruler = components["ruler" if distributed else "singleBinary"]
-            ruler["extraVolumes"] = [{"name": "alertmanager-credentials", "secret": {"secretName": ALERTMANAGER_CREDENTIALS_SECRET}}]
-            ruler["extraVolumeMounts"] = [{"name": "alertmanager-credentials", "mountPath": ALERTMANAGER_CREDENTIALS_DIR, "readOnly": True}]
+            ruler["extraVolumes"].append({"name": "alertmanager-credentials", "secret": {"secretName": ALERTMANAGER_CREDENTIALS_SECRET}})
+            ruler["extraVolumeMounts"].append(
+                {"name": "alertmanager-credentials", "mountPath": ALERTMANAGER_CREDENTIALS_DIR, "readOnly": True}
+            )
         ingester_resources = {
             "requests": {"cpu": sizing.ingester_cpu, "memory": sizing.ingester_memory},
             "limits": {"memory": sizing.ingester_memory},
@@ -642,8 +686,15 @@ class LokiBackend(LogBackend):
         return {
             "deploymentMode": sizing.deployment_mode,
             "serviceAccount": {"create": False, "name": self.service_account_ref.name},
+            # No pod needs the Kubernetes API (the rules arrive as volumes), so none mounts the service account's
+            # token; the chart's default is true for every component. The cloud identity does not need it: EKS's pod
+            # identity webhook projects its own web-identity token for an IRSA-annotated service account whatever
+            # automountServiceAccountToken says, and GKE's metadata server knows the pod by its IP.
+            "defaults": {"automountServiceAccountToken": False},
             "loki": {
                 "auth_enabled": True,
+                # No usage statistics to Grafana Labs (stats.grafana.org).
+                "analytics": {"reporting_enabled": False},
                 "podSecurityContext": {
                     "runAsNonRoot": True,
                     "runAsUser": 10001,
@@ -682,19 +733,19 @@ class LokiBackend(LogBackend):
                 },
                 # Grafana reads every tenant of the store at once with `X-Scope-OrgID: a|b|c`.
                 "querier": {"multi_tenant_queries_enabled": True},
-                # Alert rules arrive as ConfigMaps (components/alerts.py) that the rules sidecar copies into
-                # /rules/<tenant>, the ruler's local rule storage.
+                # Alert rules arrive as ConfigMaps (components/alerts.py) mounted at /rules/<tenant>
+                # (loki_rule_volumes), the ruler's local rule storage.
                 "rulerConfig": {
-                    "storage": {"type": "local", "local": {"directory": "/rules"}},
+                    "storage": {"type": "local", "local": {"directory": LOKI_RULES_DIR}},
                     "rule_path": "/var/loki/rules-scratch",
                     **self.ruler_alertmanager_config(),
                 },
             },
             **components,
+            # No rules sidecar: its Role (loki 18.11.0 role.yaml) grants get/list/watch on every Secret in the
+            # namespace to the service account. Without it and with namespaced RBAC the chart creates no Role at all.
             "rbac": {"namespaced": True},
-            "sidecar": {
-                "rules": {"enabled": True, "label": "loki_rule", "folder": "/rules", "folderAnnotation": "k8s-sidecar-target-directory"}
-            },
+            "sidecar": {"rules": {"enabled": False}},
             "gateway": {
                 "enabled": True,
                 "replicas": 2 if args.platform.is_prod else 1,
@@ -791,6 +842,8 @@ class LokiBackend(LogBackend):
             "rbac": {"create": False},
             "automountServiceAccountToken": False,
             "testFramework": {"enabled": False},
+            # No usage statistics to Grafana Labs and no calls to grafana.com for new versions of Grafana or plugins.
+            "grafana.ini": {"analytics": {"reporting_enabled": False, "check_for_updates": False, "check_for_plugin_updates": False}},
         }
 
 

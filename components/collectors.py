@@ -39,6 +39,7 @@ FILEBEAT_VERSION = ELASTIC_STACK_VERSION
 
 SERVICE_ACCOUNT = "logmesh-collector"
 CREDENTIALS_SECRET = "logmesh-output-credentials"
+DENY_INGRESS_POLICY = "logmesh-collectors-deny-ingress"
 CA_CONFIGMAP = "logmesh-backend-ca"
 CA_DIR = "/etc/logmesh/ca"
 CA_FILE = f"{CA_DIR}/ca.crt"
@@ -113,6 +114,7 @@ class Collector(pulumi.ComponentResource):
         self.service_account = self._rbac(name)
         self.ca = self._ca(name)
         self.credentials = self._credentials(name)
+        self.network_policy = self._deny_ingress(name)
         self.workload = self._workload(name)
         self.cluster = pulumi.Output.from_input(args.cluster.name)
         self.store = pulumi.Output.from_input(args.endpoint.store)
@@ -191,9 +193,25 @@ class Collector(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions.merge(self._depends, pulumi.ResourceOptions(additional_secret_outputs=["stringData", "data"])),
         )
 
+    def _deny_ingress(self, name: str) -> k8s.networking.v1.NetworkPolicy:
+        """No pod in the namespace accepts connections: Fluent Bit's HTTP server (2020) and Alloy's UI (12345) serve
+        metrics, health, the pipeline and its configuration, and logmesh configures no scraper for them (the charts'
+        ServiceMonitors stay off). The kubelet's probes come from the node, which a NetworkPolicy does not restrict.
+        Egress stays open: collectors ship to other clusters' load balancers, whose addresses a policy cannot name,
+        and read pod metadata from the API server, whose address differs per cluster."""
+        return k8s.networking.v1.NetworkPolicy(
+            f"{name}-deny-ingress",
+            metadata=self._meta(DENY_INGRESS_POLICY),
+            spec=k8s.networking.v1.NetworkPolicySpecArgs(pod_selector=k8s.meta.v1.LabelSelectorArgs(), policy_types=["Ingress"]),
+            opts=self._depends,
+        )
+
     def _workload_depends(self) -> pulumi.ResourceOptions:
+        # The policy first, so no collector pod ever runs reachable.
         return pulumi.ResourceOptions(
-            parent=self, provider=self.args.provider, depends_on=[self.ns, self.service_account, self.ca, self.credentials]
+            parent=self,
+            provider=self.args.provider,
+            depends_on=[self.ns, self.service_account, self.ca, self.credentials, self.network_policy],
         )
 
     def _helm_release(self, name: str, chart: Chart, values: dict[str, Any]) -> k8s.helm.v3.Release:
@@ -560,6 +578,8 @@ def alloy_values(platform: PlatformConfig, cluster: ClusterConfig, endpoint: Bac
             },
             "extraEnv": _secret_env(),
             "resources": RESOURCES,
+            # No anonymous usage statistics to Grafana Labs (the chart passes --disable-reporting).
+            "enableReporting": False,
         },
         "controller": {
             "type": "daemonset",

@@ -1,5 +1,5 @@
 """Alert rules in every store's backend, per cluster that ships to it: ingestion gap, mesh 401/403 spike, 5xx spike,
-collector output errors. Loki: ruler rule files the rules sidecar loads; ELK: Kibana rules applied by a Job."""
+collector output errors. Loki: ruler rule files mounted into the ruler as volumes; ELK: Kibana rules applied by a Job."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ from tests.support import plain, provider_name
 from tests.test_collectors import store_of
 
 CONFIGMAP = "kubernetes:core/v1:ConfigMap"
+RELEASE = "kubernetes:helm.sh/v3:Release"
 
 
 def rule_objects(recording: Recording) -> list[Registration]:
@@ -55,9 +56,51 @@ def test_every_cluster_has_every_alert_in_its_store_backend(example: Recording) 
             assert meta["namespace"] == BACKEND_NAMESPACE
             assert provider_name(rule) == f"{backend_cluster(config, cluster)}-k8s"
             assert meta["labels"]["logmesh.io/store"] == store_of(config, cluster)
-            # Loaded by the Loki chart's rules sidecar into the cluster's tenant folder of the ruler.
             assert meta["labels"]["loki_rule"] == "1"
-            assert meta["annotations"]["k8s-sidecar-target-directory"] == f"/rules/{cluster['name']}"
+            # No sidecar loads it any more (its Role read every Secret in `logging`): the ruler mounts it.
+            assert "k8s-sidecar-target-directory" not in meta.get("annotations", {})
+
+
+def ruler_files(values: dict[str, Any]) -> dict[tuple[str, str], str]:
+    """(ConfigMap, key) -> the path the Loki ruler sees it at, from the release's volumes and mounts: the ruler's
+    StatefulSet when distributed, the single binary otherwise (which is where the chart runs the ruler)."""
+    component = values["ruler"] if values["deploymentMode"] == "Distributed" else values["singleBinary"]
+    volumes = {v["name"]: v for v in component["extraVolumes"]}
+    files: dict[tuple[str, str], str] = {}
+    for mount in component["extraVolumeMounts"]:
+        volume = volumes[mount["name"]]
+        for source in volume.get("projected", {}).get("sources", []):
+            config_map = source["configMap"]
+            assert config_map["optional"] is True  # the ruler starts before components/alerts.py creates them
+            for item in config_map["items"]:
+                assert (config_map["name"], item["key"]) not in files
+                files[(config_map["name"], item["key"])] = f"{mount['mountPath']}/{item['path']}"
+    return files
+
+
+def test_loki_ruler_mounts_every_rule_at_its_tenant_folder(example: Recording) -> None:
+    """Each rule ConfigMap reaches its store's ruler as /rules/<cluster>/<alert>.yaml, the file layout of the ruler's
+    local rule storage; every volume is mounted one level below that root, so the root holds tenant folders only."""
+    config = stack_config(example.stack)
+    rules = by_cluster_and_alert(example)
+    releases = [r for r in example.of_type(RELEASE) if r.inputs["chart"] == "loki"]
+    assert len(releases) == len(config["logmesh:stores"])
+    for release in releases:
+        values = plain(release.inputs)["values"]
+        directory = values["loki"]["rulerConfig"]["storage"]["local"]["directory"]
+        assert directory == "/rules"
+        assert values["sidecar"]["rules"]["enabled"] is False
+        files = ruler_files(values)
+        here = {key: r for key, r in rules.items() if provider_name(r) == provider_name(release)}
+        assert here and len(files) == len(here)
+        for (cluster, alert), registration in here.items():
+            [key] = registration.inputs["data"]
+            assert files[(registration.inputs["metadata"]["name"], key)] == f"{directory}/{cluster}/{alert}.yaml"
+        component = values["ruler"] if values["deploymentMode"] == "Distributed" else values["singleBinary"]
+        for mount in component["extraVolumeMounts"]:
+            if mount["name"].startswith("rules-"):
+                parent, tenant = mount["mountPath"].rsplit("/", 1)
+                assert parent == directory and tenant and mount["readOnly"] is True
 
 
 def loki_rule(registration: Registration) -> dict[str, Any]:

@@ -97,9 +97,10 @@ def test_prod_ruler_sends_to_the_configured_alertmanager_with_the_v2_api() -> No
         ruler = v["loki"]["rulerConfig"]
         assert ruler["alertmanager_url"] == PROD_URL
         assert ruler["enable_alertmanager_v2"] is True
-        assert ruler["storage"] == {"type": "local", "local": {"directory": "/rules"}}  # the rules sidecar still feeds it
+        assert ruler["storage"] == {"type": "local", "local": {"directory": "/rules"}}  # the rule volumes feed it
         assert "alertmanager_client" not in ruler  # no credential configured
-        assert v["ruler"]["enabled"] is True and "extraVolumes" not in v["ruler"]
+        assert v["ruler"]["enabled"] is True
+        assert not [volume for volume in v["ruler"]["extraVolumes"] if "secret" in volume]
     assert not [r for r in recording.of_type(SECRET) if r.inputs["metadata"]["name"] == ALERTMANAGER_CREDENTIALS_SECRET]
 
 
@@ -142,9 +143,10 @@ def test_bearer_token_reaches_the_ruler_only_through_a_secret_file() -> None:
             "type": "Bearer",
             "credentials_file": f"{ALERTMANAGER_CREDENTIALS_DIR}/credentials",
         }
-        [volume] = v["ruler"]["extraVolumes"]
+        [volume] = [volume for volume in v["ruler"]["extraVolumes"] if "secret" in volume]
         assert volume["secret"] == {"secretName": ALERTMANAGER_CREDENTIALS_SECRET}
-        assert v["ruler"]["extraVolumeMounts"] == [{"name": volume["name"], "mountPath": ALERTMANAGER_CREDENTIALS_DIR, "readOnly": True}]
+        [mount] = [mount for mount in v["ruler"]["extraVolumeMounts"] if mount["name"] == volume["name"]]
+        assert mount == {"name": volume["name"], "mountPath": ALERTMANAGER_CREDENTIALS_DIR, "readOnly": True}
     # An Alertmanager outside the cluster: NetworkPolicy cannot name a host, so the port is open to any address.
     for policy in policies(recording, "loki-ruler-to-alertmanager"):
         [rule] = policy.inputs["spec"]["egress"]
@@ -158,7 +160,8 @@ def test_basic_auth_credential_is_a_secret_and_mounted_into_the_single_binary() 
     assert plain(secret.inputs["stringData"]) == {"credentials": expected}
     [values] = loki_values(recording)
     assert values["loki"]["rulerConfig"]["alertmanager_client"]["type"] == "Basic"
-    assert values["singleBinary"]["extraVolumes"][0]["secret"] == {"secretName": ALERTMANAGER_CREDENTIALS_SECRET}
+    secrets = [volume["secret"] for volume in values["singleBinary"]["extraVolumes"] if "secret" in volume]
+    assert secrets == [{"secretName": ALERTMANAGER_CREDENTIALS_SECRET}]
     [policy] = policies(recording, "loki-ruler-to-alertmanager")
     assert policy.inputs["spec"]["podSelector"]["matchLabels"] == LOKI_SINGLE_BINARY_SELECTOR  # monolithic: the ruler runs here
 
