@@ -28,6 +28,7 @@ from typing import Any
 
 from preflight.analyze import Analyzer, load_policy_config, load_policy_pack, resolve_config
 from preflight.cli import render
+from preflight.mocks import RealisticMocks
 from preflight.project import Project, load_project
 from preflight.recorder import config_to_strings, record_program
 from preflight.report import build_evidence
@@ -105,9 +106,11 @@ def _floor(project: Project, config: dict[str, Any]) -> int:
         def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
             return f"{args.name}-id", dict(args.inputs)
 
-        def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], None]:
-            return {}, None
+        def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+            # The program looks up GCP service agents; answer as preflight does (a dictionary lookup).
+            return invoke_answers.call(args)
 
+    invoke_answers = RealisticMocks()
     mocks = EchoMocks()
     monitor = pulumi.runtime.mocks.MockMonitor(mocks)
     pulumi_settings.ROOT.set(None)
