@@ -1,5 +1,5 @@
 """Reading a Recording in tests: wire values with secrets unwrapped, everything below a component, a
-registration's Kubernetes provider."""
+registration's Kubernetes provider, the strings outside secrets."""
 
 from __future__ import annotations
 
@@ -41,3 +41,16 @@ def below(recording: Recording, parent: Registration, type_: str) -> list[Regist
 def provider_name(registration: Registration) -> str:
     """The Kubernetes provider's resource name (`<cluster>-k8s`) a registration uses."""
     return registration.provider.split("::")[-2] if "::" in registration.provider else ""
+
+
+def public_strings(value: Any, found: list[str]) -> list[str]:
+    """Every string on the wire outside a secret-marked value (a CA certificate, for instance, is public)."""
+    if isinstance(value, dict) and not is_secret(value):
+        for v in value.values():
+            public_strings(v, found)
+    elif isinstance(value, list):
+        for v in value:
+            public_strings(v, found)
+    elif isinstance(value, str):
+        found.append(value)
+    return found

@@ -24,7 +24,7 @@ from preflight.analyze import Analyzer, load_policy_config, load_policy_pack, re
 from preflight.recorder import Recording, Registration, record_program
 from preflight.secrets import is_secret
 from tests.harness import PROJECT, ROOT, elk_recording, example_recording, run, stack_config
-from tests.support import plain
+from tests.support import plain, public_strings
 from tests.test_alerts import by_cluster_and_alert
 from tests.test_backends import manifest
 
@@ -70,19 +70,6 @@ def loki_values(recording: Recording) -> list[dict[str, Any]]:
 
 def policies(recording: Recording, name: str) -> list[Registration]:
     return [r for r in recording.of_type(NETWORK_POLICY) if r.inputs["metadata"]["name"] == name]
-
-
-def public_strings(value: Any, found: list[str]) -> list[str]:
-    """Every string on the wire outside a secret-marked value."""
-    if isinstance(value, dict) and not is_secret(value):
-        for v in value.values():
-            public_strings(v, found)
-    elif isinstance(value, list):
-        for v in value:
-            public_strings(v, found)
-    elif isinstance(value, str):
-        found.append(value)
-    return found
 
 
 # --- Loki ruler -> Alertmanager -----------------------------------------------------------------------------------

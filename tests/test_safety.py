@@ -20,6 +20,7 @@ from preflight.report import build_evidence
 from preflight.secrets import SECRET_SIG, SIG_KEY
 from preflight.state import load_state
 from tests.harness import PROJECT, ROOT, STACKS, stack_config
+from tests.support import public_strings
 
 PACK = load_policy_pack(ROOT / "policies")
 FORMATS = ("text", "markdown", "json", "sarif")
@@ -120,20 +121,6 @@ def _secret_values(value: Any, found: set[str]) -> set[str]:
     return found
 
 
-def _public_strings(value: Any, found: list[str]) -> list[str]:
-    """Every string outside secret-marked values (a CA certificate, for instance, is public)."""
-    if isinstance(value, dict):
-        if value.get(SIG_KEY) != SECRET_SIG:
-            for v in value.values():
-                _public_strings(v, found)
-    elif isinstance(value, list):
-        for v in value:
-            _public_strings(v, found)
-    elif isinstance(value, str):
-        found.append(value)
-    return found
-
-
 def _strings(value: Any, found: set[str]) -> None:
     if isinstance(value, str):
         found.update(line for line in value.splitlines() if len(line.strip()) >= 12)
@@ -158,7 +145,7 @@ def prod_with_secrets() -> tuple[Recording, set[str]]:
     for resource in recording.resources:
         for values in (resource.inputs, resource.outputs):
             _secret_values(values, secrets)
-            _public_strings(values, public)
+            public_strings(values, public)
     corpus = "\n".join(public)
     # Lines of a secret that also stand in public values (a certificate's armour, a shared JSON line) prove nothing.
     return recording, {s for s in secrets if s.strip() not in corpus}
