@@ -82,6 +82,44 @@ class Chart:
     version: str
     repo: str
 
+    def release(
+        self, resource_name: str, namespace: str, values: Mapping[str, Any], opts: pulumi.ResourceOptions
+    ) -> k8s.helm.v3.Release:
+        """This chart as a Helm release named after it; a failed install or upgrade rolls back and cleans up."""
+        return k8s.helm.v3.Release(
+            resource_name,
+            name=self.name,
+            chart=self.name,
+            version=self.version,
+            repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=self.repo),
+            namespace=namespace,
+            create_namespace=False,
+            values=dict(values),
+            atomic=True,
+            cleanup_on_fail=True,
+            opts=opts,
+        )
+
+
+def restricted_pod_security() -> dict[str, Any]:
+    return {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}}
+
+
+def restricted_namespace(resource_name: str, namespace: str, opts: pulumi.ResourceOptions) -> k8s.core.v1.Namespace:
+    """A namespace that enforces, audits and warns at the restricted Pod Security Standard."""
+    levels = {
+        f"pod-security.kubernetes.io/{mode}{suffix}": value
+        for mode in ("enforce", "audit", "warn")
+        for suffix, value in (("", POD_SECURITY_LEVEL), ("-version", POD_SECURITY_VERSION))
+    }
+    return k8s.core.v1.Namespace(
+        resource_name,
+        metadata=k8s.meta.v1.ObjectMetaArgs(
+            name=namespace, labels={"app.kubernetes.io/managed-by": "logmesh", "kubernetes.io/metadata.name": namespace, **levels}
+        ),
+        opts=opts,
+    )
+
 
 # Pinned charts (../shared/reference/log-stack.md). Loki and Grafana moved to grafana-community in March 2026;
 # the chart left in grafana/loki is Grafana Enterprise Logs. ECK 3.5.0 is the only 3.5 release tagged upstream.
@@ -326,18 +364,7 @@ class LogBackend(pulumi.ComponentResource):
         return annotations
 
     def _namespace(self, namespace: str, purpose: str) -> k8s.core.v1.Namespace:
-        levels = {
-            f"pod-security.kubernetes.io/{mode}{suffix}": value
-            for mode in ("enforce", "audit", "warn")
-            for suffix, value in (("", POD_SECURITY_LEVEL), ("-version", POD_SECURITY_VERSION))
-        }
-        return k8s.core.v1.Namespace(
-            f"{self.name}-{purpose}-namespace",
-            metadata=k8s.meta.v1.ObjectMetaArgs(
-                name=namespace, labels={"app.kubernetes.io/managed-by": "logmesh", "kubernetes.io/metadata.name": namespace, **levels}
-            ),
-            opts=self.child,
-        )
+        return restricted_namespace(f"{self.name}-{purpose}-namespace", namespace, self.child)
 
     def ingest_tls(self, service_dns: Sequence[str], secret_name: str) -> tuple[pulumi.Output[str], k8s.core.v1.Secret]:
         """A per-store CA and a serving certificate for the ingest endpoint, kept in a kubernetes.io/tls Secret."""
@@ -445,23 +472,8 @@ class LogBackend(pulumi.ComponentResource):
     def release(
         self, resource: str, chart: Chart, namespace: str, values: Mapping[str, Any], depends_on: Sequence[pulumi.Resource]
     ) -> k8s.helm.v3.Release:
-        return k8s.helm.v3.Release(
-            f"{self.name}-{resource}",
-            name=chart.name,
-            chart=chart.name,
-            version=chart.version,
-            repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=chart.repo),
-            namespace=namespace,
-            create_namespace=False,
-            values=dict(values),
-            atomic=True,
-            cleanup_on_fail=True,
-            opts=pulumi.ResourceOptions.merge(self.in_namespace, pulumi.ResourceOptions(depends_on=list(depends_on))),
-        )
-
-    @staticmethod
-    def restricted_pod_security() -> dict[str, Any]:
-        return {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}}
+        opts = pulumi.ResourceOptions.merge(self.in_namespace, pulumi.ResourceOptions(depends_on=list(depends_on)))
+        return chart.release(f"{self.name}-{resource}", namespace, values, opts)
 
 
 # --- Loki --------------------------------------------------------------------------------------------------
@@ -939,7 +951,7 @@ class ElkBackend(LogBackend):
                 "installCRDs": True,
                 # The collectors namespace too: a Filebeat collector on this cluster is an ECK Beat there.
                 "managedNamespaces": [BACKEND_NAMESPACE, COLLECTOR_NAMESPACE],
-                "podSecurityContext": self.restricted_pod_security(),
+                "podSecurityContext": restricted_pod_security(),
             },
             [operator_namespace],
         )

@@ -23,10 +23,10 @@ from components.backends import (
     ECK_OPERATOR_NAMESPACE,
     ELASTIC_STACK_VERSION,
     ES_INDEX_PREFIX,
-    POD_SECURITY_LEVEL,
-    POD_SECURITY_VERSION,
     BackendEndpoint,
     Chart,
+    restricted_namespace,
+    restricted_pod_security,
 )
 from components.config import ClusterConfig, PlatformConfig
 from components.identity import COLLECTOR_NAMESPACE
@@ -216,17 +216,7 @@ class Collector(pulumi.ComponentResource):
 
     def _helm_release(self, name: str, chart: Chart, values: dict[str, Any]) -> k8s.helm.v3.Release:
         """The chart as a release named after it in the collectors namespace, after the shared objects."""
-        return k8s.helm.v3.Release(
-            f"{name}-{chart.name}",
-            name=chart.name,
-            namespace=COLLECTOR_NAMESPACE,
-            chart=chart.name,
-            version=chart.version,
-            repository_opts={"repo": chart.repo},
-            values=values,
-            atomic=True,
-            opts=self._workload_depends(),
-        )
+        return chart.release(f"{name}-{chart.name}", COLLECTOR_NAMESPACE, values, self._workload_depends())
 
 
 # --- Fluent Bit ----------------------------------------------------------------------------------------------------
@@ -721,34 +711,14 @@ class FilebeatCollector(Collector):
     def _eck_operator(self, name: str) -> k8s.helm.v3.Release:
         """The ECK operator that runs the Beat on a cluster without a backend (on a backend's cluster, the backend's
         operator also manages the `collectors` namespace). Without it the cluster has no Beat CRD at all."""
-        pod_security = {
-            f"pod-security.kubernetes.io/{mode}{suffix}": value
-            for mode in ("enforce", "audit", "warn")
-            for suffix, value in (("", POD_SECURITY_LEVEL), ("-version", POD_SECURITY_VERSION))
+        namespace = restricted_namespace(f"{name}-eck-operator-namespace", ECK_OPERATOR_NAMESPACE, self._child)
+        values = {
+            "installCRDs": True,
+            "managedNamespaces": [COLLECTOR_NAMESPACE],
+            "podSecurityContext": restricted_pod_security(),
         }
-        namespace = k8s.core.v1.Namespace(
-            f"{name}-eck-operator-namespace",
-            metadata=k8s.meta.v1.ObjectMetaArgs(
-                name=ECK_OPERATOR_NAMESPACE, labels={"app.kubernetes.io/managed-by": "logmesh", **pod_security}
-            ),
-            opts=self._child,
-        )
-        chart = ECK_OPERATOR_CHART
-        return k8s.helm.v3.Release(
-            f"{name}-eck-operator",
-            name=chart.name,
-            namespace=ECK_OPERATOR_NAMESPACE,
-            chart=chart.name,
-            version=chart.version,
-            repository_opts={"repo": chart.repo},
-            values={
-                "installCRDs": True,
-                "managedNamespaces": [COLLECTOR_NAMESPACE],
-                "podSecurityContext": {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}},
-            },
-            atomic=True,
-            opts=pulumi.ResourceOptions(parent=self, provider=self.args.provider, depends_on=[namespace]),
-        )
+        opts = pulumi.ResourceOptions(parent=self, provider=self.args.provider, depends_on=[namespace])
+        return ECK_OPERATOR_CHART.release(f"{name}-eck-operator", ECK_OPERATOR_NAMESPACE, values, opts)
 
     def _workload(self, name: str) -> pulumi.Resource:
         args = self.args

@@ -39,3 +39,15 @@ def test_the_check_can_fail(example: Recording) -> None:
     assert blocks
     broken = Recording(example.project, example.stack, example.mode, [r for r in example.resources if r is not blocks[0]])
     assert any(line.startswith("s3-public-access-block:") for line in mandatory(broken))
+
+
+@pytest.mark.parametrize("backend", ["loki", "elk"])
+def test_every_helm_release_is_pinned_and_rolls_back_a_failed_change(example: Recording, backend: str) -> None:
+    recording = example if backend == "loki" else elk_recording(example.stack)
+    releases = recording.of_type("kubernetes:helm.sh/v3:Release")
+    charts = {r.inputs["chart"] for r in releases}
+    assert charts >= ({"loki", "grafana", "fluent-bit"} if backend == "loki" else {"eck-operator", "fluent-bit"})
+    for release in releases:
+        inputs = release.inputs
+        assert inputs["version"] and inputs["repositoryOpts"]["repo"].startswith("https://"), release.name
+        assert (inputs["atomic"], inputs["cleanupOnFail"], inputs["createNamespace"]) == (True, True, False), release.name
