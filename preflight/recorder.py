@@ -205,7 +205,24 @@ def record_program(
             exc.add_note(f"preflight: {len(monitor.registrations)} resources were registered before the error")
             exc.registrations = monitor.registrations  # type: ignore[attr-defined]
             raise
-    return Recording(project, stack, "program", monitor.registrations, exports)
+    return Recording(project, stack, "program", in_stable_order(monitor.registrations), exports)
+
+
+def in_stable_order(registrations: list[Registration]) -> list[Registration]:
+    """Parents before children, siblings by URN: registration order under asyncio varies from run to run, and the
+    same program must give the same report byte for byte."""
+    children: dict[str, list[Registration]] = {}
+    urns = {r.urn for r in registrations}
+    for r in registrations:
+        children.setdefault(r.parent if r.parent in urns else "", []).append(r)
+    ordered: list[Registration] = []
+    pending = sorted(children.get("", []), key=lambda r: r.urn, reverse=True)
+    while pending:
+        node = pending.pop()
+        ordered.append(node)
+        pending.extend(sorted(children.get(node.urn, []), key=lambda r: r.urn, reverse=True))
+    seen = {id(r) for r in ordered}
+    return ordered + sorted((r for r in registrations if id(r) not in seen), key=lambda r: r.urn)  # parent cycles
 
 
 def struct(value: Mapping[str, Any]) -> struct_pb2.Struct:
