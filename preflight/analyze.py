@@ -26,8 +26,8 @@ from pulumi_policy import EnforcementLevel, Policy
 from pulumi_policy import policy as policy_module
 from pulumi_policy.policy import _PolicyAnalyzerServicer
 
-from preflight.project import InputError
-from preflight.recorder import Recording, Registration
+from preflight.errors import InputError
+from preflight.record.recording import Recording, Registration
 from preflight.secrets import RESOURCE_SIG, SIG_KEY
 
 SOC2_CRITERION = re.compile(r"^(CC|A|C|PI|P)[0-9]+\.[0-9]+$")

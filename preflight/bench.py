@@ -28,9 +28,9 @@ from typing import Any
 
 from preflight.analyze import Analyzer, load_policy_config, load_policy_pack, resolve_config
 from preflight.cli import render
-from preflight.mocks import RealisticMocks
-from preflight.project import Project, load_project
-from preflight.recorder import config_to_strings, record_program
+from preflight.record.mocks import RealisticMocks
+from preflight.record.program import config_to_strings, record_program
+from preflight.record.project import Project, load_project
 from preflight.report import build_evidence
 
 REPO_ROOT = Path(__file__).resolve().parent.parent

@@ -24,12 +24,14 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from preflight.analyze import Analysis, Analyzer, load_policy_config, load_policy_pack, resolve_config
+from preflight.errors import InputError
 from preflight.markdown import render_markdown
-from preflight.project import InputError, load_project, load_stack_config
-from preflight.recorder import Recording, record_program
+from preflight.record.program import record_program
+from preflight.record.project import load_project, load_stack_config
+from preflight.record.recording import Recording
+from preflight.record.state import load_state
 from preflight.report import Evidence, build_evidence, to_json
 from preflight.sarif import render_sarif
-from preflight.state import load_state
 from preflight.text import render_text
 
 REPO_ROOT = Path(__file__).resolve().parent.parent

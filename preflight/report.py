@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from preflight.analyze import Analysis, Diagnostic, PolicySummary
-from preflight.recorder import Recording, Registration
+from preflight.record.recording import Recording, Registration
 from preflight.secrets import Scrubber, redact, secret_strings
 
 _ENFORCEMENT_ORDER = {"mandatory": 0, "advisory": 1}

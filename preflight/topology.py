@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from preflight.recorder import Recording, Registration
+from preflight.record.recording import Recording, Registration
 
 K8S_PROVIDER = "pulumi:providers:kubernetes"
 KEY_TYPES = {"aws:kms/key:Key", "gcp:kms/cryptoKey:CryptoKey"}

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from preflight.recorder import Recording
+from preflight.record.recording import Recording
 from tests.harness import STACKS, example_recording
 
 

@@ -6,8 +6,9 @@ import copy
 from pathlib import Path
 from typing import Any
 
-from preflight.project import load_project, load_stack_config
-from preflight.recorder import Recording, record_program
+from preflight.record.program import record_program
+from preflight.record.project import load_project, load_stack_config
+from preflight.record.recording import Recording
 
 ROOT = Path(__file__).resolve().parent.parent
 STACKS = ("dev", "staging", "prod")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from preflight.recorder import Recording, Registration
+from preflight.record.recording import Recording, Registration
 from preflight.secrets import is_secret
 
 

@@ -17,7 +17,7 @@ import yaml
 from components import alerts
 from components.backends import ALERT_RULES_SELECTOR, ELASTIC_STACK_VERSION
 from components.identity import BACKEND_NAMESPACE
-from preflight.recorder import Recording, Registration
+from preflight.record.recording import Recording, Registration
 from tests.harness import elk_config, elk_recording, stack_config
 from tests.support import plain, provider_name
 from tests.test_collectors import store_of

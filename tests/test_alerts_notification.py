@@ -21,7 +21,8 @@ from components.backends import (
     LOKI_SINGLE_BINARY_SELECTOR,
 )
 from preflight.analyze import Analyzer, load_policy_config, load_policy_pack, resolve_config
-from preflight.recorder import Recording, Registration, record_program
+from preflight.record.program import record_program
+from preflight.record.recording import Recording, Registration
 from preflight.secrets import is_secret
 from tests.harness import PROJECT, ROOT, elk_recording, example_recording, run, stack_config
 from tests.support import plain, public_strings

@@ -21,7 +21,7 @@ from components.backends import (
     loki_gateway_access_map,
     loki_sizing,
 )
-from preflight.recorder import Recording, Registration
+from preflight.record.recording import Recording, Registration
 from preflight.secrets import is_secret
 from tests.support import below, descendants, plain
 from tests.test_backends_program import config_for, record

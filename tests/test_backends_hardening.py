@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from preflight.recorder import Recording, Registration
+from preflight.record.recording import Recording, Registration
 from tests.harness import stack_config
 from tests.support import plain, provider_name
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from preflight.analyze import Analysis, Analyzer, load_policy_pack, resolve_config
-from preflight.recorder import Recording, Registration
+from preflight.record.recording import Recording, Registration
 from tests.harness import STACKS, run, stack_config
 from tests.support import descendants, plain
 from tests.test_backends_program import config_for

@@ -9,7 +9,8 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
-from preflight.recorder import Recording, record_program
+from preflight.record.program import record_program
+from preflight.record.recording import Recording
 from tests.harness import stack_config
 
 PROGRAM = textwrap.dedent(

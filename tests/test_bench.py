@@ -6,7 +6,7 @@ import pytest
 
 from components.config import parse_config
 from preflight.bench import REPO_ROOT, _floor, _full_preflight, generate_stack, store_count
-from preflight.project import load_project
+from preflight.record.project import load_project
 
 
 @pytest.mark.parametrize("clusters", [1, 10, 50, 200, 500])

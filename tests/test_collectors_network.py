@@ -9,7 +9,7 @@ import kubernetes_validate
 import pytest
 
 from components.identity import COLLECTOR_NAMESPACE
-from preflight.recorder import Recording
+from preflight.record.recording import Recording
 from tests.harness import STACKS, example_recording
 from tests.support import below, descendants, plain
 from tests.test_collectors import BEAT, RELEASE, any_example, collectors, manifest, workload

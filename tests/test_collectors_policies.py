@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from preflight.analyze import Analysis, Analyzer, load_policy_pack, resolve_config
-from preflight.recorder import Recording
+from preflight.record.recording import Recording
 from tests.harness import ROOT, elk_recording, stack_config
 from tests.support import descendants
 

@@ -8,7 +8,8 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
-from preflight.recorder import Recording, record_program
+from preflight.record.program import record_program
+from preflight.record.recording import Recording
 
 CA_PEM = "-----BEGIN CERTIFICATE-----\nMIIBlogmesh-test-ca\n-----END CERTIFICATE-----\n"
 PASSWORD_PREFIX = "pw-do-not-leak-"

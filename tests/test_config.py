@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 
 from components.config import ConfigError, parse_config
-from preflight.recorder import Recording, record_program
+from preflight.record.program import record_program
+from preflight.record.recording import Recording
 from tests.harness import PROJECT, run, stack_config
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from preflight.analyze import Analysis, Analyzer, load_policy_config, load_policy_pack, resolve_config
-from preflight.recorder import Recording
+from preflight.record.recording import Recording
 from tests.harness import ROOT, STACKS, elk_recording
 
 PACK = load_policy_pack(ROOT / "policies")

@@ -15,7 +15,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from components.config import ConfigError
-from preflight.project import InputError, Project, load_stack_config
+from preflight.errors import InputError
+from preflight.record.project import Project, load_stack_config
 from tests.harness import PROJECT, STACKS, run, stack_config
 
 KEY_PATH = re.compile(r'^logmesh:([a-z_]+|\["(?:[^"\\]|\\.)*"\])(\[\d+\]|\.[A-Za-z_][A-Za-z0-9_-]*|\["(?:[^"\\]|\\.)*"\])*: \S')

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from components.identity import backend_service_account
-from preflight.recorder import Recording
+from preflight.record.recording import Recording
 from tests.harness import stack_config
 from tests.test_storage_support import (
     as_list,

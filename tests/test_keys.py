@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from preflight.recorder import Recording
+from preflight.record.recording import Recording
 from tests.harness import stack_config
 from tests.test_storage_support import (
     ACCEPTED_FINDINGS,

@@ -10,7 +10,7 @@ import pytest
 
 from components import mesh
 from components.config import ConfigError
-from preflight.recorder import Recording
+from preflight.record.recording import Recording
 from tests.harness import run, stack_config
 from tests.support import provider_name
 from tests.test_collectors_program import record

@@ -15,10 +15,11 @@ from hypothesis import strategies as st
 from preflight.analyze import Analysis, Analyzer, load_policy_config, load_policy_pack, resolve_config
 from preflight.cli import main as preflight_main
 from preflight.cli import render
-from preflight.recorder import Recording, record_program
+from preflight.record.program import record_program
+from preflight.record.recording import Recording
+from preflight.record.state import load_state
 from preflight.report import build_evidence
 from preflight.secrets import SECRET_SIG, SIG_KEY
-from preflight.state import load_state
 from tests.harness import PROJECT, ROOT, STACKS, stack_config
 from tests.support import public_strings
 

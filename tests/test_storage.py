@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from preflight.mocks import RealisticMocks
-from preflight.recorder import Recording, Registration
+from preflight.record.mocks import RealisticMocks
+from preflight.record.recording import Recording, Registration
 from tests.harness import run_stack, stack_config
 from tests.test_storage_support import (
     EXAMPLE_STORES,

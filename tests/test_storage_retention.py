@@ -24,7 +24,7 @@ from typing import Any
 
 import pytest
 
-from preflight.recorder import Recording, Registration
+from preflight.record.recording import Recording, Registration
 from tests.harness import run, stack_config
 from tests.test_storage_support import as_list, child, children
 

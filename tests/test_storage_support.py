@@ -11,9 +11,9 @@ import pulumi
 import pytest
 from parliament import analyze_policy_string
 
-from preflight.mocks import RealisticMocks
-from preflight.project import load_stack_config
-from preflight.recorder import Recording, Registration
+from preflight.record.mocks import RealisticMocks
+from preflight.record.project import load_stack_config
+from preflight.record.recording import Recording, Registration
 from tests.harness import PROJECT, STACKS
 
 STORE_TYPES = {"aws": "logmesh:storage:AwsLogStore", "gcp": "logmesh:storage:GcpLogStore"}

@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 
 from preflight.analyze import Analysis, Analyzer, PolicyPackSpec, load_policy_pack, resolve_config
-from preflight.recorder import Recording, record_program
+from preflight.record.program import record_program
+from preflight.record.recording import Recording
 
 ROOT = Path(__file__).resolve().parents[2]
 PROGRAMS = Path(__file__).resolve().parent / "programs"

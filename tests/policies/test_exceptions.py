@@ -13,7 +13,7 @@ import pytest
 
 from policies import exceptions
 from preflight.analyze import Analysis, PolicyPackSpec, resolve_config
-from preflight.project import InputError
+from preflight.errors import InputError
 from tests.policies.conftest import flagged, recording
 
 

@@ -12,7 +12,7 @@ import pytest
 from google.protobuf import empty_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
-from preflight.recorder import struct
+from preflight.record.program import struct
 from tests.policies.conftest import ROOT, recording
 
 

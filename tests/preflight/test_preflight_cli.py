@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from preflight import cli as preflight_cli
-from preflight.recorder import record_program
+from preflight.record.program import record_program
 from tests.harness import PROJECT, stack_config
 from tests.preflight.conftest import ROOT, write_pack, write_project
 

@@ -15,7 +15,7 @@ from pulumi_policy import policy as policy_module
 from pulumi_policy.policy import _PolicyAnalyzerServicer
 
 from preflight.analyze import Analyzer, load_policy_pack, resolve_config
-from preflight.recorder import record_program
+from preflight.record.program import record_program
 from preflight.secrets import RESOURCE_SIG, SECRET_SIG, SIG_KEY, UNKNOWN
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from preflight.recorder import record_program
+from preflight.record.program import record_program
 from preflight.secrets import REDACTED, SECRET_SIG, SIG_KEY, Scrubber, redact, secret_strings
 from tests.preflight.conftest import SECRET_TAG, write_project
 

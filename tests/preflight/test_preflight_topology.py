@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from preflight.recorder import record_program
+from preflight.record.program import record_program
 from preflight.topology import build_topology, mermaid
 from tests.preflight.conftest import S3_PROGRAM, write_project
 

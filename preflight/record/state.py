@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
-from preflight.project import SECRET_PLACEHOLDER, InputError
-from preflight.recorder import STACK_TYPE, Recording, Registration
+from preflight.errors import InputError
+from preflight.record.project import SECRET_PLACEHOLDER
+from preflight.record.recording import STACK_TYPE, Recording, Registration
 from preflight.secrets import SECRET_SIG, SIG_KEY
 
 SUPPORTED_VERSION = 3

@@ -5,7 +5,8 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from preflight.recorder import Registration, in_stable_order
+from preflight.record.program import in_stable_order
+from preflight.record.recording import Registration
 
 
 def _registration(urn: str, parent: str = "") -> Registration:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from preflight.recorder import record_program
+from preflight.record.program import record_program
 
 PROGRAM = """
 import pulumi

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
+from preflight.record.state import load_state
 from preflight.secrets import SECRET_SIG, SIG_KEY
-from preflight.state import load_state
 
 FIXTURE = Path(__file__).parent / "fixtures" / "outside-dev.export.json"
 FORMATS = ("text", "markdown", "json", "sarif")

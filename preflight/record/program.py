@@ -1,8 +1,4 @@
-"""Record stage: run a Pulumi Python program under the SDK's mocks and keep every registration.
-
-The result is plain data (`Recording`), which the analyze and report stages take without knowing
-whether it came from a program run or from a state export.
-"""
+"""Record stage: run a Pulumi Python program under the SDK's mocks and keep every registration."""
 
 from __future__ import annotations
 
@@ -12,7 +8,6 @@ import runpy
 import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
@@ -24,48 +19,9 @@ from pulumi.runtime import settings as pulumi_settings
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
-from preflight.mocks import RealisticMocks
+from preflight.record.mocks import RealisticMocks
+from preflight.record.recording import STACK_TYPE, Recording, Registration
 from preflight.secrets import is_secret, secret
-
-STACK_TYPE = "pulumi:pulumi:Stack"
-
-
-@dataclass
-class Registration:
-    """One resource as the engine would receive it: wire (camelCase) inputs, secrets still marked."""
-
-    urn: str
-    type: str
-    name: str
-    custom: bool
-    parent: str
-    inputs: dict[str, Any]
-    outputs: dict[str, Any] = field(default_factory=dict)
-    id: str = ""
-    provider: str = ""
-    dependencies: list[str] = field(default_factory=list)
-    property_dependencies: dict[str, list[str]] = field(default_factory=dict)
-    protect: bool = False
-    retain_on_delete: bool = False
-    additional_secret_outputs: list[str] = field(default_factory=list)
-    ignore_changes: list[str] = field(default_factory=list)
-    source_file: str = ""
-    source_line: int = 0
-
-
-@dataclass
-class Recording:
-    project: str
-    stack: str
-    mode: str  # "program" or "state"
-    resources: list[Registration]
-    stack_outputs: dict[str, Any] = field(default_factory=dict)
-
-    def by_urn(self) -> dict[str, Registration]:
-        return {r.urn: r for r in self.resources}
-
-    def of_type(self, type_: str) -> list[Registration]:
-        return [r for r in self.resources if r.type == type_]
 
 
 def _is_library(path: str) -> bool:

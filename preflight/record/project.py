@@ -8,10 +8,7 @@ from typing import Any
 
 import yaml
 
-
-class InputError(Exception):
-    """Bad input to preflight (flags, project, stack file, state file, policy config): exit code 2."""
-
+from preflight.errors import InputError
 
 # Stack files keep secrets encrypted (`{secure: <ciphertext>}`); offline there is no key to decrypt them,
 # so the program sees this stand-in, marked secret, and reports can prove it never leaks.

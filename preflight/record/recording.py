@@ -1,0 +1,47 @@
+"""The record stage's result: plain data, which the analyze and report stages take without knowing whether it came
+from a program run or from a state export."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+STACK_TYPE = "pulumi:pulumi:Stack"
+
+
+@dataclass
+class Registration:
+    """One resource as the engine would receive it: wire (camelCase) inputs, secrets still marked."""
+
+    urn: str
+    type: str
+    name: str
+    custom: bool
+    parent: str
+    inputs: dict[str, Any]
+    outputs: dict[str, Any] = field(default_factory=dict)
+    id: str = ""
+    provider: str = ""
+    dependencies: list[str] = field(default_factory=list)
+    property_dependencies: dict[str, list[str]] = field(default_factory=dict)
+    protect: bool = False
+    retain_on_delete: bool = False
+    additional_secret_outputs: list[str] = field(default_factory=list)
+    ignore_changes: list[str] = field(default_factory=list)
+    source_file: str = ""
+    source_line: int = 0
+
+
+@dataclass
+class Recording:
+    project: str
+    stack: str
+    mode: str  # "program" or "state"
+    resources: list[Registration]
+    stack_outputs: dict[str, Any] = field(default_factory=dict)
+
+    def by_urn(self) -> dict[str, Registration]:
+        return {r.urn: r for r in self.resources}
+
+    def of_type(self, type_: str) -> list[Registration]:
+        return [r for r in self.resources if r.type == type_]
