@@ -26,7 +26,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from preflight.analyze import Analyzer, load_policy_config, load_policy_pack, resolve_config
+from preflight.analyze.config import load_policy_config, resolve_config
+from preflight.analyze.pack import load_policy_pack
+from preflight.analyze.servicer import Analyzer
 from preflight.cli import render
 from preflight.record.mocks import RealisticMocks
 from preflight.record.program import config_to_strings, record_program

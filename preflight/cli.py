@@ -23,7 +23,10 @@ import pulumi
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from preflight.analyze import Analysis, Analyzer, load_policy_config, load_policy_pack, resolve_config
+from preflight.analyze.config import load_policy_config, resolve_config
+from preflight.analyze.findings import Analysis
+from preflight.analyze.pack import load_policy_pack
+from preflight.analyze.servicer import Analyzer
 from preflight.errors import InputError
 from preflight.markdown import render_markdown
 from preflight.record.program import record_program

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from preflight.analyze import Analysis, Diagnostic, PolicySummary
+from preflight.analyze.findings import Analysis, Diagnostic, PolicySummary
 from preflight.record.recording import Recording, Registration
 from preflight.secrets import Scrubber, redact, secret_strings
 

@@ -20,7 +20,9 @@ from components.backends import (
     LOKI_RULER_SELECTOR,
     LOKI_SINGLE_BINARY_SELECTOR,
 )
-from preflight.analyze import Analyzer, load_policy_config, load_policy_pack, resolve_config
+from preflight.analyze.config import load_policy_config, resolve_config
+from preflight.analyze.pack import load_policy_pack
+from preflight.analyze.servicer import Analyzer
 from preflight.record.program import record_program
 from preflight.record.recording import Recording, Registration
 from preflight.secrets import is_secret

@@ -10,7 +10,10 @@ from typing import Any
 
 import pytest
 
-from preflight.analyze import Analysis, Analyzer, load_policy_pack, resolve_config
+from preflight.analyze.config import resolve_config
+from preflight.analyze.findings import Analysis
+from preflight.analyze.pack import load_policy_pack
+from preflight.analyze.servicer import Analyzer
 from preflight.record.recording import Recording, Registration
 from tests.harness import STACKS, run, stack_config
 from tests.support import descendants, plain

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from preflight.analyze import Analysis, Analyzer, load_policy_config, load_policy_pack, resolve_config
+from preflight.analyze.config import load_policy_config, resolve_config
+from preflight.analyze.findings import Analysis
+from preflight.analyze.pack import load_policy_pack
+from preflight.analyze.servicer import Analyzer
 from preflight.record.recording import Recording
 from tests.harness import ROOT, STACKS, elk_recording
 

@@ -12,7 +12,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from preflight.analyze import Analysis, Analyzer, load_policy_config, load_policy_pack, resolve_config
+from preflight.analyze.config import load_policy_config, resolve_config
+from preflight.analyze.findings import Analysis
+from preflight.analyze.pack import load_policy_pack
+from preflight.analyze.servicer import Analyzer
 from preflight.cli import main as preflight_main
 from preflight.cli import render
 from preflight.record.program import record_program

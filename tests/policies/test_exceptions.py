@@ -12,7 +12,9 @@ import jsonschema
 import pytest
 
 from policies import exceptions
-from preflight.analyze import Analysis, PolicyPackSpec, resolve_config
+from preflight.analyze.config import resolve_config
+from preflight.analyze.findings import Analysis
+from preflight.analyze.pack import PolicyPackSpec
 from preflight.errors import InputError
 from tests.policies.conftest import flagged, recording
 

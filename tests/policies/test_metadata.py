@@ -12,7 +12,10 @@ from pulumi_policy import EnforcementLevel, Severity, StackValidationPolicy
 
 from policies.matrix import control_matrix, embedded_matrix
 from policies.registry import ALL_POLICIES
-from preflight.analyze import SOC2_CRITERION, PolicyPackSpec, criteria_of, load_policy_config, plugin_info, resolve_config
+from preflight.analyze.config import load_policy_config, resolve_config
+from preflight.analyze.findings import SOC2_CRITERION, criteria_of
+from preflight.analyze.pack import PolicyPackSpec
+from preflight.analyze.servicer import plugin_info
 from tests.policies.conftest import ROOT
 
 DOMAINS = {"storage", "keys", "identity", "kubernetes", "stack"}

@@ -6,7 +6,8 @@ from collections.abc import Callable
 
 import pytest
 
-from preflight.analyze import Analysis, PolicyPackSpec
+from preflight.analyze.findings import Analysis
+from preflight.analyze.pack import PolicyPackSpec
 from tests.policies.conftest import flagged
 
 # policy -> (compliant program, flawed program, resources it must flag there: nothing else)

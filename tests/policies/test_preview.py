@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import pytest
 
-from preflight.analyze import Analysis
+from preflight.analyze.findings import Analysis
 from tests.policies.conftest import flagged
 
 PROGRAMS = ("aws_good", "aws_bad", "gcp_good", "gcp_bad", "k8s_good", "k8s_bad", "edge_bad", "k8s_preview_join")

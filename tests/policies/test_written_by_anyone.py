@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import pytest
 
-from preflight.analyze import Analysis
+from preflight.analyze.findings import Analysis
 from tests.policies.conftest import flagged
 
 EXPECTED: dict[str, set[str]] = {

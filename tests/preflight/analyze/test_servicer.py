@@ -14,13 +14,15 @@ from pulumi.runtime.proto import analyzer_pb2
 from pulumi_policy import policy as policy_module
 from pulumi_policy.policy import _PolicyAnalyzerServicer
 
-from preflight.analyze import Analyzer, load_policy_pack, resolve_config
+from preflight.analyze.config import resolve_config
+from preflight.analyze.pack import load_policy_pack
+from preflight.analyze.servicer import Analyzer
 from preflight.record.program import record_program
 from preflight.secrets import RESOURCE_SIG, SECRET_SIG, SIG_KEY, UNKNOWN
 
 
 def test_pinned_version() -> None:
-    requirements = Path(__file__).resolve().parents[2] / "requirements.txt"
+    requirements = Path(__file__).resolve().parents[3] / "requirements.txt"
     lines = requirements.read_text(encoding="utf-8").splitlines()
     pinned = next(line.split("==")[1].strip() for line in lines if line.startswith("pulumi-policy=="))
     assert version("pulumi-policy") == pinned

@@ -1,0 +1,179 @@
+"""The analyze stage's result: the findings of a run, the pack's policies as reports describe them, and the approved
+exceptions the pack reports through its `approved-exceptions` policy."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi_policy
+from pulumi_policy import EnforcementLevel, Policy
+
+from preflight.analyze.pack import PolicyPackSpec
+
+SOC2_CRITERION = re.compile(r"^(CC|A|C|PI|P)[0-9]+\.[0-9]+$")
+
+
+def criteria_of(policy: Policy) -> list[str]:
+    """SOC 2 criteria a policy names: `framework.reference` ("CC6.1, CC6.7") plus criteria in its tags."""
+    found: list[str] = []
+    reference = policy.framework.reference if policy.framework is not None else None
+    for word in re.split(r"[,\s]+", reference or "") + list(policy.tags or []):
+        if SOC2_CRITERION.match(word) and word not in found:
+            found.append(word)
+    return found
+
+
+@dataclass
+class Diagnostic:
+    """One finding of one policy: a violation, or (in the report stage) an approved exception."""
+
+    policy: str
+    enforcement: str
+    severity: str
+    urn: str
+    resource_type: str
+    message: str
+    soc2: list[str]
+    remediation: str
+
+
+@dataclass
+class ApprovedException(Diagnostic):
+    """A violation the policy config excuses: the original policy's metadata plus who approved it, why, until when."""
+
+    reason: str = ""
+    approved_by: str = ""
+    expires: str = ""
+
+
+@dataclass
+class PolicySummary:
+    """A policy as reports describe it: SARIF rules, the summary count, remediation text."""
+
+    name: str
+    description: str
+    enforcement: str  # as configured: mandatory, advisory or disabled
+    severity: str
+    soc2: list[str]
+    remediation: str
+    url: str
+    stack_policy: bool
+
+
+@dataclass
+class Analysis:
+    """`violations` holds every diagnostic the servicer returned, in order; `findings` and `exceptions` split off the
+    approved exceptions the pack reports through its `approved-exceptions` policy."""
+
+    pack: PolicyPackSpec
+    config: dict[str, dict[str, Any]]
+    violations: list[Diagnostic] = field(default_factory=list)
+
+    @property
+    def mandatory(self) -> list[Diagnostic]:
+        return [v for v in self.violations if v.enforcement == "mandatory"]
+
+    @property
+    def advisory(self) -> list[Diagnostic]:
+        return [v for v in self.violations if v.enforcement == "advisory"]
+
+    def split(self) -> tuple[list[Diagnostic], list[ApprovedException]]:
+        """(violations that stand, approved exceptions), each in the servicer's order."""
+        findings: list[Diagnostic] = []
+        exceptions: list[ApprovedException] = []
+        by_name = {p.name: p for p in self.pack.policies}
+        for diagnostic in self.violations:
+            excused = (
+                parse_exception(diagnostic, by_name, self.config, self.pack.enforcement_level)
+                if diagnostic.policy == EXCEPTIONS_POLICY
+                else None
+            )
+            if excused is None:
+                findings.append(diagnostic)
+            else:
+                exceptions.append(excused)
+        return findings, exceptions
+
+    @property
+    def findings(self) -> list[Diagnostic]:
+        return self.split()[0]
+
+    @property
+    def exceptions(self) -> list[ApprovedException]:
+        return self.split()[1]
+
+    def policies(self) -> list[PolicySummary]:
+        return [policy_summary(p, self.config.get(p.name), self.pack.enforcement_level) for p in self.pack.policies]
+
+
+# The pack reports each approved exception as an advisory diagnostic of this policy whose message is
+# EXCEPTION_PREFIX + json.dumps({"policy", "urn", "reason", "approved_by", "expires", "message"}, sort_keys=True).
+EXCEPTIONS_POLICY = "approved-exceptions"
+EXCEPTION_PREFIX = "exception: "
+_EXCEPTION_KEYS = {"policy", "urn", "reason", "approved_by", "expires", "message"}
+
+
+def severity_name(policy: Policy | None) -> str:
+    severity = getattr(policy, "severity", None)
+    return str(severity.value) if severity is not None else "unspecified"
+
+
+def _level_name(level: EnforcementLevel | None) -> str:
+    return level.value if level is not None else "advisory"
+
+
+def policy_summary(policy: Policy, configured: Mapping[str, Any] | None, pack_level: EnforcementLevel) -> PolicySummary:
+    level = configured["enforcementLevel"] if configured else (policy.enforcement_level or pack_level)
+    return PolicySummary(
+        name=policy.name,
+        description=policy.description,
+        enforcement="mandatory" if level == EnforcementLevel.REMEDIATE else _level_name(level),
+        severity=severity_name(policy),
+        soc2=criteria_of(policy),
+        remediation=policy.remediation_steps or "",
+        url=policy.url or "",
+        stack_policy=isinstance(policy, pulumi_policy.StackValidationPolicy),
+    )
+
+
+def type_of_urn(urn: str) -> str:
+    """The resource type a URN names (`urn:pulumi:<stack>::<project>::<parent types$>type::<name>`)."""
+    parts = urn.split("::")
+    return parts[2].rsplit("$", 1)[-1] if len(parts) >= 4 else ""
+
+
+def parse_exception(
+    diagnostic: Diagnostic,
+    policies: Mapping[str, Policy],
+    config: Mapping[str, Mapping[str, Any]],
+    pack_level: EnforcementLevel = EnforcementLevel.MANDATORY,
+) -> ApprovedException | None:
+    """The approved exception an `approved-exceptions` diagnostic carries, or None when its message is not one."""
+    if not diagnostic.message.startswith(EXCEPTION_PREFIX):
+        return None
+    try:
+        record = json.loads(diagnostic.message.removeprefix(EXCEPTION_PREFIX))
+    except json.JSONDecodeError:
+        return None
+    if not isinstance(record, dict) or not set(record) >= _EXCEPTION_KEYS:
+        return None
+    policy = policies.get(str(record["policy"]))
+    configured = config.get(str(record["policy"]))
+    summary = policy_summary(policy, configured, pack_level) if policy is not None else None
+    return ApprovedException(
+        policy=str(record["policy"]),
+        enforcement=summary.enforcement if summary is not None else diagnostic.enforcement,
+        severity=summary.severity if summary is not None else diagnostic.severity,
+        urn=str(record["urn"]),
+        resource_type=type_of_urn(str(record["urn"])) or diagnostic.resource_type,
+        message=str(record["message"]),
+        soc2=summary.soc2 if summary is not None else [],
+        remediation=summary.remediation if summary is not None else "",
+        reason=str(record["reason"]),
+        approved_by=str(record["approved_by"]),
+        expires=str(record["expires"]),
+    )
