@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from preflight.report import Evidence, Finding
+from preflight.analyze.findings import Finding, approval_of
+from preflight.report import Evidence
 from preflight.topology import build_topology, mermaid
 
 # Short titles of the AICPA Trust Services Criteria (2017, points of focus 2022) that logmesh's policies cite.
@@ -106,10 +107,12 @@ def _exceptions(exceptions: list[Finding]) -> list[str]:
     if not exceptions:
         return [*out, "None.", ""]
     out += ["| policy | SOC 2 | resource | reason | approved by | expires |", "| --- | --- | --- | --- | --- | --- |"]
-    out += [
-        f"| `{e.policy}` | {', '.join(e.soc2) or '-'} | {_resource(e.urn)} | {_cell(e.reason)} | {_cell(e.approved_by)} | {e.expires} |"
-        for e in exceptions[:MAX_EXCEPTION_ROWS]
-    ]
+    for e in exceptions[:MAX_EXCEPTION_ROWS]:
+        approval = approval_of(e)
+        out.append(
+            f"| `{e.policy}` | {', '.join(e.soc2) or '-'} | {_resource(e.urn)} | {_cell(approval.reason)} "
+            f"| {_cell(approval.approved_by)} | {approval.expires} |"
+        )
     if len(exceptions) > MAX_EXCEPTION_ROWS:
         out.append(f"\n{len(exceptions) - MAX_EXCEPTION_ROWS} more exceptions: see the JSON or SARIF report.")
     return [*out, ""]

@@ -8,11 +8,11 @@ Everything here is linear in the number of resources and diagnostics.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from preflight.analyze.findings import Analysis, Diagnostic, PolicySummary
+from preflight.analyze.findings import Analysis, Finding, PolicySummary
 from preflight.record.recording import Recording, Registration
 from preflight.secrets import Scrubber, redact, secret_strings
 
@@ -29,18 +29,6 @@ class ResourceEntry:
     custom: bool
     source_file: str
     source_line: int
-
-
-@dataclass
-class Finding(Diagnostic):
-    """A diagnostic as reports show it (message scrubbed, where the resource is declared): a violation, or (with
-    reason, approved_by and expires set) an approved exception."""
-
-    source_file: str = ""
-    source_line: int = 0
-    reason: str = ""
-    approved_by: str = ""
-    expires: str = ""
 
 
 @dataclass
@@ -111,22 +99,17 @@ def cloud_of(type_: str) -> str:
     return "other"
 
 
-def _finding(diagnostic: Diagnostic, sources: dict[str, Registration], scrub: Scrubber) -> Finding:
-    declared = sources.get(diagnostic.urn)
-    return Finding(
-        policy=diagnostic.policy,
-        enforcement=diagnostic.enforcement,
-        severity=diagnostic.severity,
-        urn=diagnostic.urn,
-        resource_type=diagnostic.resource_type,
-        message=scrub(diagnostic.message),
-        soc2=list(diagnostic.soc2),
-        remediation=diagnostic.remediation,
+def _finding(finding: Finding, sources: dict[str, Registration], scrub: Scrubber) -> Finding:
+    """The finding as reports show it: message and approval reason scrubbed, where the resource is declared."""
+    declared = sources.get(finding.urn)
+    approval = finding.approval
+    return replace(
+        finding,
+        message=scrub(finding.message),
+        soc2=list(finding.soc2),
+        approval=replace(approval, reason=scrub(approval.reason)) if approval is not None else None,
         source_file=declared.source_file if declared is not None else "",
         source_line=declared.source_line if declared is not None else 0,
-        reason=scrub(getattr(diagnostic, "reason", "")),
-        approved_by=getattr(diagnostic, "approved_by", ""),
-        expires=getattr(diagnostic, "expires", ""),
     )
 
 
@@ -160,8 +143,14 @@ def build_evidence(recording: Recording, analysis: Analysis, project_dir: Path |
     )
 
 
-_VIOLATION_KEYS = ("policy", "enforcement", "severity", "urn", "resource_type", "message", "soc2", "remediation")
-_EXCEPTION_KEYS = (*_VIOLATION_KEYS, "reason", "approved_by", "expires")
+_FINDING_KEYS = ("policy", "enforcement", "severity", "urn", "resource_type", "message", "soc2", "remediation")
+
+
+def _finding_json(finding: Finding) -> dict[str, Any]:
+    entry = {k: getattr(finding, k) for k in _FINDING_KEYS}
+    if finding.approval is not None:
+        entry.update(reason=finding.approval.reason, approved_by=finding.approval.approved_by, expires=finding.approval.expires)
+    return entry
 
 
 def to_json(evidence: Evidence) -> dict[str, Any]:
@@ -173,7 +162,7 @@ def to_json(evidence: Evidence) -> dict[str, Any]:
         "resources": [
             {"urn": r.urn, "type": r.type, "name": r.name, "parent": r.parent, "inputs": r.inputs} for r in evidence.resources
         ],
-        "violations": [{k: getattr(v, k) for k in _VIOLATION_KEYS} for v in evidence.violations],
-        "exceptions": [{k: getattr(e, k) for k in _EXCEPTION_KEYS} for e in evidence.exceptions],
+        "violations": [_finding_json(v) for v in evidence.violations],
+        "exceptions": [_finding_json(e) for e in evidence.exceptions],
         "summary": evidence.summary(),
     }

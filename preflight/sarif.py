@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from preflight import __version__
-from preflight.report import Evidence, Finding
+from preflight.analyze.findings import Finding, approval_of
+from preflight.report import Evidence
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 _LEVELS = {"mandatory": "error", "advisory": "warning", "disabled": "none"}
@@ -87,11 +88,12 @@ def render_sarif(evidence: Evidence, fallback_artifact: str = "Pulumi.yaml") -> 
         if finding.policy in index:
             entry["ruleIndex"] = index[finding.policy]
         if excused:
+            approval = approval_of(finding)
             entry["suppressions"] = [
                 {
                     "kind": "external",
                     "status": "accepted",
-                    "justification": f"{finding.reason} (approved by {finding.approved_by}, expires {finding.expires})",
+                    "justification": f"{approval.reason} (approved by {approval.approved_by}, expires {approval.expires})",
                 }
             ]
         return entry

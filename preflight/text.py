@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from preflight.analyze.findings import approval_of
 from preflight.report import Evidence
 
 
@@ -47,8 +48,10 @@ def render_text(evidence: Evidence, stream: TextIO, width: int | None = None) ->
         for column in ("policy", "resource", "SOC 2", "reason", "approved by", "expires"):
             table.add_column(column, overflow="fold")
         for e in evidence.exceptions:
+            approval = approval_of(e)
             table.add_row(
-                escape(e.policy), escape(e.urn.rsplit("::", 1)[-1]), ", ".join(e.soc2), escape(e.reason), escape(e.approved_by), e.expires
+                escape(e.policy), escape(e.urn.rsplit("::", 1)[-1]), ", ".join(e.soc2), escape(approval.reason),
+                escape(approval.approved_by), approval.expires,
             )
         console.print(table)
 

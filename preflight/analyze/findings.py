@@ -28,8 +28,18 @@ def criteria_of(policy: Policy) -> list[str]:
 
 
 @dataclass
-class Diagnostic:
-    """One finding of one policy: a violation, or (in the report stage) an approved exception."""
+class Approval:
+    """Who excused a violation in the policy config, why, and until when."""
+
+    reason: str
+    approved_by: str
+    expires: str
+
+
+@dataclass
+class Finding:
+    """One finding of one policy: a violation, or, with `approval`, an approved exception (the original policy's
+    metadata plus its approval). The report stage adds where the resource is declared."""
 
     policy: str
     enforcement: str
@@ -39,15 +49,16 @@ class Diagnostic:
     message: str
     soc2: list[str]
     remediation: str
+    approval: Approval | None = None
+    source_file: str = ""
+    source_line: int = 0
 
 
-@dataclass
-class ApprovedException(Diagnostic):
-    """A violation the policy config excuses: the original policy's metadata plus who approved it, why, until when."""
-
-    reason: str = ""
-    approved_by: str = ""
-    expires: str = ""
+def approval_of(exception: Finding) -> Approval:
+    """The approval of an approved exception (an entry of `Analysis.exceptions`, which always has one)."""
+    if exception.approval is None:
+        raise ValueError(f"{exception.policy} on {exception.urn or 'the stack'} is a violation, not an approved exception")
+    return exception.approval
 
 
 @dataclass
@@ -71,20 +82,20 @@ class Analysis:
 
     pack: PolicyPackSpec
     config: dict[str, dict[str, Any]]
-    violations: list[Diagnostic] = field(default_factory=list)
+    violations: list[Finding] = field(default_factory=list)
 
     @property
-    def mandatory(self) -> list[Diagnostic]:
+    def mandatory(self) -> list[Finding]:
         return [v for v in self.violations if v.enforcement == "mandatory"]
 
     @property
-    def advisory(self) -> list[Diagnostic]:
+    def advisory(self) -> list[Finding]:
         return [v for v in self.violations if v.enforcement == "advisory"]
 
-    def split(self) -> tuple[list[Diagnostic], list[ApprovedException]]:
+    def split(self) -> tuple[list[Finding], list[Finding]]:
         """(violations that stand, approved exceptions), each in the servicer's order."""
-        findings: list[Diagnostic] = []
-        exceptions: list[ApprovedException] = []
+        findings: list[Finding] = []
+        exceptions: list[Finding] = []
         by_name = {p.name: p for p in self.pack.policies}
         for diagnostic in self.violations:
             excused = (
@@ -99,11 +110,11 @@ class Analysis:
         return findings, exceptions
 
     @property
-    def findings(self) -> list[Diagnostic]:
+    def findings(self) -> list[Finding]:
         return self.split()[0]
 
     @property
-    def exceptions(self) -> list[ApprovedException]:
+    def exceptions(self) -> list[Finding]:
         return self.split()[1]
 
     def policies(self) -> list[PolicySummary]:
@@ -147,11 +158,11 @@ def type_of_urn(urn: str) -> str:
 
 
 def parse_exception(
-    diagnostic: Diagnostic,
+    diagnostic: Finding,
     policies: Mapping[str, Policy],
     config: Mapping[str, Mapping[str, Any]],
     pack_level: EnforcementLevel = EnforcementLevel.MANDATORY,
-) -> ApprovedException | None:
+) -> Finding | None:
     """The approved exception an `approved-exceptions` diagnostic carries, or None when its message is not one."""
     if not diagnostic.message.startswith(EXCEPTION_PREFIX):
         return None
@@ -164,7 +175,7 @@ def parse_exception(
     policy = policies.get(str(record["policy"]))
     configured = config.get(str(record["policy"]))
     summary = policy_summary(policy, configured, pack_level) if policy is not None else None
-    return ApprovedException(
+    return Finding(
         policy=str(record["policy"]),
         enforcement=summary.enforcement if summary is not None else diagnostic.enforcement,
         severity=summary.severity if summary is not None else diagnostic.severity,
@@ -173,7 +184,5 @@ def parse_exception(
         message=str(record["message"]),
         soc2=summary.soc2 if summary is not None else [],
         remediation=summary.remediation if summary is not None else "",
-        reason=str(record["reason"]),
-        approved_by=str(record["approved_by"]),
-        expires=str(record["expires"]),
+        approval=Approval(reason=str(record["reason"]), approved_by=str(record["approved_by"]), expires=str(record["expires"])),
     )

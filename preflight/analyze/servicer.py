@@ -16,7 +16,7 @@ from pulumi.runtime.proto import analyzer_pb2
 from pulumi_policy import EnforcementLevel
 from pulumi_policy.policy import _PolicyAnalyzerServicer
 
-from preflight.analyze.findings import Analysis, Diagnostic, criteria_of, severity_name, type_of_urn
+from preflight.analyze.findings import Analysis, Finding, criteria_of, severity_name, type_of_urn
 from preflight.analyze.memo import converting_each_struct_once, memoize_resource_views
 from preflight.analyze.pack import PolicyPackSpec
 from preflight.record.recording import Recording, Registration
@@ -57,14 +57,14 @@ class Analyzer:
         memoize_resource_views(self.servicer)
         self._by_name = {p.name: p for p in pack.policies}
 
-    def _diagnostic(self, raw: Any, resource: Registration | None, types: Mapping[str, str]) -> Diagnostic | None:
+    def _finding(self, raw: Any, resource: Registration | None, types: Mapping[str, str]) -> Finding | None:
         if raw.enforcementLevel not in _LEVEL_NAMES:
             return None
         policy = self._by_name.get(raw.policyName)
         urn = raw.urn or (resource.urn if resource is not None else "")
         description = raw.description
         message = raw.message.removeprefix(description).strip() if description and raw.message.startswith(description) else raw.message
-        return Diagnostic(
+        return Finding(
             policy=raw.policyName,
             enforcement=_LEVEL_NAMES[raw.enforcementLevel],
             severity=_SEVERITY_NAMES.get(raw.severity) or severity_name(policy),
@@ -85,14 +85,14 @@ class Analyzer:
         providers = _provider_index(recording.resources)
         for resource in recording.resources:
             response = self.servicer.Analyze(_analyze_request(resource, providers), None)  # type: ignore[no-untyped-call]
-            analysis.violations += [d for d in (self._diagnostic(x, resource, types) for x in response.diagnostics) if d]
+            analysis.violations += [d for d in (self._finding(x, resource, types) for x in response.diagnostics) if d]
             if progress is not None:
                 progress()
         stack_request = analyzer_pb2.AnalyzeStackRequest(
             resources=[_stack_resource(r, providers) for r in recording.resources]
         )
         response = self.servicer.AnalyzeStack(stack_request, None)  # type: ignore[no-untyped-call]
-        analysis.violations += [d for d in (self._diagnostic(x, None, types) for x in response.diagnostics) if d]
+        analysis.violations += [d for d in (self._finding(x, None, types) for x in response.diagnostics) if d]
         return analysis
 
 
