@@ -33,7 +33,7 @@ from preflight.cli import render
 from preflight.record.mocks import RealisticMocks
 from preflight.record.program import config_to_strings, record_program
 from preflight.record.project import Project, load_project
-from preflight.report import build_evidence
+from preflight.report.evidence import build_evidence
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 FORMATS = ("text", "markdown", "json", "sarif")

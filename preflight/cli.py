@@ -28,14 +28,15 @@ from preflight.analyze.findings import Analysis
 from preflight.analyze.pack import load_policy_pack
 from preflight.analyze.servicer import Analyzer
 from preflight.errors import InputError
-from preflight.markdown import render_markdown
 from preflight.record.program import record_program
 from preflight.record.project import load_project, load_stack_config
 from preflight.record.recording import Recording
 from preflight.record.state import load_state
-from preflight.report import Evidence, build_evidence, to_json
-from preflight.sarif import render_sarif
-from preflight.text import render_text
+from preflight.report.evidence import Evidence, build_evidence
+from preflight.report.json import to_json
+from preflight.report.markdown import render_markdown
+from preflight.report.sarif import render_sarif
+from preflight.report.text import render_text
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_STACK = "dev"

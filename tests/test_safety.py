@@ -21,7 +21,7 @@ from preflight.cli import render
 from preflight.record.program import record_program
 from preflight.record.recording import Recording
 from preflight.record.state import load_state
-from preflight.report import build_evidence
+from preflight.report.evidence import build_evidence
 from preflight.secrets import SECRET_SIG, SIG_KEY
 from tests.harness import PROJECT, ROOT, STACKS, stack_config
 from tests.support import public_strings

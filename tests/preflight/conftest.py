@@ -119,6 +119,8 @@ policy = aws.s3.BucketPolicy("plain-policy", bucket=plain.id, policy=plain.arn.a
 pulumi.export("bucket", plain.bucket)
 '''
 PLAIN_BUCKET_LINE = 6
+PLAIN_URN = "urn:pulumi:dev::outside::aws:s3/bucket:Bucket::plain"
+SITE_URN = "urn:pulumi:dev::outside::aws:s3/bucket:Bucket::site"
 SECRET_TAG = "tok-7f3a9c1e5b"
 
 

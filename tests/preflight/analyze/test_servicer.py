@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import inspect
 from importlib.metadata import version
-from pathlib import Path
 
 import pulumi_policy
 from google.protobuf import json_format
@@ -19,10 +18,11 @@ from preflight.analyze.pack import load_policy_pack
 from preflight.analyze.servicer import Analyzer
 from preflight.record.program import record_program
 from preflight.secrets import RESOURCE_SIG, SECRET_SIG, SIG_KEY, UNKNOWN
+from tests.preflight.conftest import ROOT
 
 
 def test_pinned_version() -> None:
-    requirements = Path(__file__).resolve().parents[3] / "requirements.txt"
+    requirements = ROOT / "requirements.txt"
     lines = requirements.read_text(encoding="utf-8").splitlines()
     pinned = next(line.split("==")[1].strip() for line in lines if line.startswith("pulumi-policy=="))
     assert version("pulumi-policy") == pinned

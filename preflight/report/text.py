@@ -11,7 +11,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from preflight.analyze.findings import approval_of
-from preflight.report import Evidence
+from preflight.report.evidence import Evidence
 
 
 def render_text(evidence: Evidence, stream: TextIO, width: int | None = None) -> None:

@@ -1,7 +1,7 @@
-"""Report stage, part one: the evidence every format renders, built once from a Recording and an Analysis.
+"""Report stage: the evidence every format renders, built once from a Recording and an Analysis.
 
 `Evidence` is plain data: resources with secrets redacted, the violations that stand, the approved exceptions, the
-pack's policies and the counts. Renderers (json here; text, markdown, sarif in their modules) only format it.
+pack's policies and the counts. Renderers (json, text, markdown, sarif: one module each) only format it.
 Everything here is linear in the number of resources and diagnostics.
 """
 
@@ -141,28 +141,3 @@ def build_evidence(recording: Recording, analysis: Analysis, project_dir: Path |
         policies=analysis.policies(),
         recording=recording,
     )
-
-
-_FINDING_KEYS = ("policy", "enforcement", "severity", "urn", "resource_type", "message", "soc2", "remediation")
-
-
-def _finding_json(finding: Finding) -> dict[str, Any]:
-    entry = {k: getattr(finding, k) for k in _FINDING_KEYS}
-    if finding.approval is not None:
-        entry.update(reason=finding.approval.reason, approved_by=finding.approval.approved_by, expires=finding.approval.expires)
-    return entry
-
-
-def to_json(evidence: Evidence) -> dict[str, Any]:
-    """The JSON report; its shape is pinned by tests and documented in the README."""
-    return {
-        "project": evidence.project,
-        "stack": evidence.stack,
-        "mode": evidence.mode,
-        "resources": [
-            {"urn": r.urn, "type": r.type, "name": r.name, "parent": r.parent, "inputs": r.inputs} for r in evidence.resources
-        ],
-        "violations": [_finding_json(v) for v in evidence.violations],
-        "exceptions": [_finding_json(e) for e in evidence.exceptions],
-        "summary": evidence.summary(),
-    }

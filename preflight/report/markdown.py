@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections import defaultdict
 
 from preflight.analyze.findings import Finding, approval_of
-from preflight.report import Evidence
-from preflight.topology import build_topology, mermaid
+from preflight.report.evidence import Evidence
+from preflight.report.topology import build_topology, mermaid
 
 # Short titles of the AICPA Trust Services Criteria (2017, points of focus 2022) that logmesh's policies cite.
 CRITERIA_TITLES = {

@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 from preflight.record.program import record_program
-from preflight.topology import build_topology, mermaid
+from preflight.report.topology import build_topology, mermaid
 from tests.preflight.conftest import S3_PROGRAM, write_project
 
 # Shaped like logmesh: a platform with a store (bucket + key), a backend on cluster a, collectors on a and b,

@@ -9,7 +9,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from tests.preflight.conftest import PLAIN_BUCKET_LINE
+from tests.preflight.conftest import PLAIN_BUCKET_LINE, ROOT
 
 
 @pytest.fixture(scope="module")
@@ -71,4 +71,4 @@ def test_repository_sarif_is_valid_and_relative(cli, pack_dir: Path, validator: 
     for result in sarif["runs"][0]["results"]:
         uri = result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
         assert not uri.startswith(("/", "file:")), uri  # relative to the repository, as code scanning needs
-        assert (Path(__file__).resolve().parents[2] / uri).is_file()
+        assert (ROOT / uri).is_file()

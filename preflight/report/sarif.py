@@ -12,7 +12,7 @@ from typing import Any
 
 from preflight import __version__
 from preflight.analyze.findings import Finding, approval_of
-from preflight.report import Evidence
+from preflight.report.evidence import Evidence
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 _LEVELS = {"mandatory": "error", "advisory": "warning", "disabled": "none"}
