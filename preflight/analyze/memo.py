@@ -1,6 +1,7 @@
 """Memo patches of pulumi_policy internals, which make one analyze() convert each resource's properties once.
 
-What they patch, all private to pulumi-policy (pinned; tests/preflight/analyze/test_servicer.py guards the names):
+What they patch, all private to pulumi-policy (pinned; tests/preflight/analyze/test_servicer.py checks that they change
+no finding and that the module is restored):
 - two methods of one `_PolicyAnalyzerServicer` instance, `_get_resource_options` and `_get_provider_resource`, for the
   servicer's lifetime (`memoize_resource_views`);
 - three names in the `pulumi_policy.policy` module, `json_format`, `deserialize_properties` and

@@ -16,7 +16,7 @@ def test_recording_keeps_secrets_marked_on_the_wire(s3_project: Path) -> None:
     recording = record_program(s3_project, "outside", "dev", {})
     plain = next(r for r in recording.resources if r.name == "plain")
     assert plain.inputs["tags"]["owner-token"] == {SIG_KEY: SECRET_SIG, "value": SECRET_TAG}
-    # RandomPassword.result is an additional secret output: the engine marks it, and so does the recorder,
+    # RandomPassword.result is an additional secret output: the engine marks it, and so does the record stage,
     # so the bucket that uses it receives a secret, not a plain string.
     token = next(r for r in recording.resources if r.name == "token")
     password = token.outputs["result"]
