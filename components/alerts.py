@@ -27,17 +27,19 @@ import pulumi
 import pulumi_kubernetes as k8s
 import yaml
 
-from components.backends import (
-    ALERT_HISTORY_DATA_STREAM,
-    ALERT_NAMES,
-    KIBANA_ALERT_HISTORY_CONNECTOR,
-    BackendEndpoint,
-    alert_rules_configmap,
-    loki_rule_file,
-)
-from components.collectors import data_stream
+from components.backends import ALERT_NAMES, BackendEndpoint, alert_rules_configmap, loki_rule_file
 from components.config import ClusterConfig, PlatformConfig
-from components.identity import BACKEND_NAMESPACE, COLLECTOR_NAMESPACE
+from components.names import (
+    ALERT_HISTORY_DATA_STREAM,
+    ALERT_RULES_LABELS,
+    BACKEND_NAMESPACE,
+    CLUSTER_LABEL,
+    COLLECTOR_NAMESPACE,
+    KIBANA_ALERT_HISTORY_CONNECTOR,
+    STORE_LABEL,
+    data_stream,
+)
+from components.pins import KIBANA_CLIENT_IMAGE
 
 # The names live with the backends: the Loki ruler mounts one file per alert and cluster.
 ALERTS = ALERT_NAMES
@@ -58,10 +60,6 @@ COLLECTOR_ERROR_PATTERNS = (
     "dropping",  # Fluent Bit / Filebeat when a buffer overflows
 )
 RULE_LABEL = "logmesh.io/alert"
-CLUSTER_LABEL = "logmesh.io/cluster"
-KIBANA_CLIENT_IMAGE = "curlimages/curl:8.16.0"
-# The backend's network policy lets pods with these labels reach Kibana (components/backends.py ALERT_RULES_SELECTOR).
-JOB_LABELS = {"app.kubernetes.io/part-of": "logmesh", "app.kubernetes.io/component": "alert-rules"}
 
 
 @dataclass(frozen=True)
@@ -269,13 +267,7 @@ class AlertRules(pulumi.ComponentResource):
         return alert_rules_configmap(alert, cluster.name)
 
     def _rule_configmap(self, name: str, args: AlertRulesArgs, cluster: ClusterConfig, alert: str) -> k8s.core.v1.ConfigMap:
-        labels = {
-            "app.kubernetes.io/part-of": "logmesh",
-            "app.kubernetes.io/component": "alert-rules",
-            RULE_LABEL: alert,
-            CLUSTER_LABEL: cluster.name,
-            "logmesh.io/store": args.endpoint.store,
-        }
+        labels = {**ALERT_RULES_LABELS, RULE_LABEL: alert, CLUSTER_LABEL: cluster.name, STORE_LABEL: args.endpoint.store}
         annotations: dict[str, str] = {"logmesh.io/description": _description(alert, cluster.name)}
         if args.endpoint.kind == "loki":
             labels["loki_rule"] = "1"
@@ -345,7 +337,7 @@ class AlertRules(pulumi.ComponentResource):
             "backoff_limit": 6,
             "template": {
                 "metadata": {
-                    "labels": JOB_LABELS,
+                    "labels": ALERT_RULES_LABELS,
                     "annotations": {"logmesh.io/rules-hash": rules_hash},
                 },
                 "spec": pod,
@@ -353,7 +345,7 @@ class AlertRules(pulumi.ComponentResource):
         }
         k8s.batch.v1.Job(
             f"{name}-kibana-rules",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name="logmesh-kibana-alert-rules", namespace=BACKEND_NAMESPACE, labels=JOB_LABELS),
+            metadata=k8s.meta.v1.ObjectMetaArgs(name="logmesh-kibana-alert-rules", namespace=BACKEND_NAMESPACE, labels=ALERT_RULES_LABELS),
             spec=spec,
             # A changed rule set changes the Job spec: replace it, so the rules are applied again.
             opts=pulumi.ResourceOptions(

@@ -27,7 +27,34 @@ import pulumi_random as random
 import pulumi_tls as tls
 
 from components.config import AlertingConfig, ClusterConfig, PlatformConfig, StoreConfig
-from components.identity import BACKEND_NAMESPACE, COLLECTOR_NAMESPACE, backend_service_account
+from components.identity import backend_service_account
+from components.kubernetes import Chart, eck_operator_values, restricted_namespace
+from components.names import (
+    ALERT_HISTORY_DATA_STREAM,
+    ALERT_RULES_LABELS,
+    ALERTMANAGER_CREDENTIALS_SECRET,
+    BACKEND_NAMESPACE,
+    COLLECTOR_NAMESPACE,
+    ECK_OPERATOR_NAMESPACE,
+    ELASTICSEARCH_COLLECTOR_SECRET,
+    ELASTICSEARCH_HTTP_TLS_SECRET,
+    ELASTICSEARCH_ROLES_SECRET,
+    ES_ELASTIC_USER_SECRET,
+    ES_HTTP_SERVICE,
+    ES_INDEX_PREFIX,
+    ES_NAME,
+    GRAFANA_ADMIN_SECRET,
+    GRAFANA_DATASOURCE_SECRET,
+    KIBANA_ALERT_HISTORY_CONNECTOR,
+    KIBANA_CA_SECRET,
+    KIBANA_HTTP_SERVICE,
+    KIBANA_NAME,
+    LOKI_COLLECTOR_SECRET,
+    LOKI_GATEWAY_HTPASSWD_SECRET,
+    LOKI_GATEWAY_TLS_SECRET,
+    MANAGED_BY_LABELS,
+)
+from components.pins import ECK_OPERATOR_CHART, ELASTIC_STACK_VERSION, ES_SETUP_IMAGE, GRAFANA_CHART, LOKI_CHART
 
 
 @dataclass(frozen=True)
@@ -76,79 +103,14 @@ class BackendArgs:
     provider: k8s.Provider
 
 
-@dataclass(frozen=True)
-class Chart:
-    name: str
-    version: str
-    repo: str
-
-    def release(
-        self, resource_name: str, namespace: str, values: Mapping[str, Any], opts: pulumi.ResourceOptions
-    ) -> k8s.helm.v3.Release:
-        """This chart as a Helm release named after it; a failed install or upgrade rolls back and cleans up."""
-        return k8s.helm.v3.Release(
-            resource_name,
-            name=self.name,
-            chart=self.name,
-            version=self.version,
-            repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=self.repo),
-            namespace=namespace,
-            create_namespace=False,
-            values=dict(values),
-            atomic=True,
-            cleanup_on_fail=True,
-            opts=opts,
-        )
-
-
-def restricted_pod_security() -> dict[str, Any]:
-    return {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}}
-
-
-def restricted_namespace(resource_name: str, namespace: str, opts: pulumi.ResourceOptions) -> k8s.core.v1.Namespace:
-    """A namespace that enforces, audits and warns at the restricted Pod Security Standard."""
-    levels = {
-        f"pod-security.kubernetes.io/{mode}{suffix}": value
-        for mode in ("enforce", "audit", "warn")
-        for suffix, value in (("", POD_SECURITY_LEVEL), ("-version", POD_SECURITY_VERSION))
-    }
-    return k8s.core.v1.Namespace(
-        resource_name,
-        metadata=k8s.meta.v1.ObjectMetaArgs(
-            name=namespace, labels={"app.kubernetes.io/managed-by": "logmesh", "kubernetes.io/metadata.name": namespace, **levels}
-        ),
-        opts=opts,
-    )
-
-
-# Pinned charts (../shared/reference/log-stack.md). Loki and Grafana moved to grafana-community in March 2026;
-# the chart left in grafana/loki is Grafana Enterprise Logs. ECK 3.5.0 is the only 3.5 release tagged upstream.
-# Loki 3.7.6 (this chart's appVersion) sends a checksum with every PutObject, which an S3 bucket with Object Lock
-# requires; 3.6.0-3.7.1 do not (grafana/loki issue 20088, fixed in 3.7.2): never pin an older Loki image.
-LOKI_CHART = Chart("loki", "18.11.0", "https://grafana-community.github.io/helm-charts")
-GRAFANA_CHART = Chart("grafana", "12.11.1", "https://grafana-community.github.io/helm-charts")
-ECK_OPERATOR_CHART = Chart("eck-operator", "3.5.0", "https://helm.elastic.co")
-ELASTIC_STACK_VERSION = "9.4.3"  # the version ECK 3.5.0's own samples deploy
-SETUP_IMAGE = "curlimages/curl:8.11.1"
-
-ECK_OPERATOR_NAMESPACE = "elastic-system"
-# Pod Security Standards level every namespace here enforces, pinned to the Kubernetes version the tests validate.
-POD_SECURITY_LEVEL = "restricted"
-POD_SECURITY_VERSION = "v1.33"
-
 LOKI_PUSH_PATH = "/loki/api/v1/push"
 LOKI_GATEWAY_SERVICE = "loki-gateway"
 LOKI_GATEWAY_CONTAINER_PORT = 8080
 HTTPS_PORT = 443
-ES_NAME = "logmesh"
-ES_HTTP_SERVICE = f"{ES_NAME}-es-http"  # ECK names the HTTP service <name>-es-http
 ES_HTTP_PORT = 9200
 ES_TRANSPORT_PORT = 9300
-KIBANA_NAME = "logmesh"
 KIBANA_PORT = 5601
-ES_INDEX_PREFIX = "logs-logmesh-"
 
-GRAFANA_DATASOURCE_SECRET = "grafana-datasource-loki"
 COLLECTOR_USER = "collector"
 GRAFANA_READER_USER = "grafana"
 TENANT_HEADER = "X-Scope-OrgID"
@@ -163,16 +125,7 @@ ECK_OPERATOR_SELECTOR = {"control-plane": "elastic-operator"}
 # The pods that run the Loki ruler: its own StatefulSet when distributed, the single binary otherwise.
 LOKI_RULER_SELECTOR = {**LOKI_SELECTOR, "app.kubernetes.io/component": "ruler"}
 LOKI_SINGLE_BINARY_SELECTOR = {**LOKI_SELECTOR, "app.kubernetes.io/component": "single-binary"}
-# The Secret with the Alertmanager credential (bearer token, or base64 of user:password) the ruler reads as a file.
-ALERTMANAGER_CREDENTIALS_SECRET = "loki-alertmanager-credentials"
 ALERTMANAGER_CREDENTIALS_DIR = "/etc/loki/alertmanager"
-# Kibana's preconfigured Index connector (free in the Basic tier): every Kibana rule records its fired and recovered
-# alerts in this data stream, which the `logs-logmesh-*` template gives ILM (deleted after hot_days) and SLM
-# (archived to the store bucket).
-KIBANA_ALERT_HISTORY_CONNECTOR = "logmesh-alert-history"
-ALERT_HISTORY_DATA_STREAM = "logs-logmesh-alerts.fired"  # cluster names are DNS labels: no cluster's stream has a dot
-# Pods of the Job components/alerts.py runs against Kibana's API.
-ALERT_RULES_SELECTOR = {"app.kubernetes.io/part-of": "logmesh", "app.kubernetes.io/component": "alert-rules"}
 # The alerts components/alerts.py defines for every cluster. Each is one ConfigMap (alert_rules_configmap); on Loki its
 # key `<alert>.yaml` is the rule file the ruler reads from its local rule storage as `<LOKI_RULES_DIR>/<tenant>/<file>`.
 ALERT_NAMES = ("ingestion-gap", "mesh-auth-spike", "mesh-5xx-spike", "collector-output-errors")
@@ -277,7 +230,7 @@ def _secret(value: pulumi.Input[str]) -> pulumi.Output[str]:
 
 
 def _meta(name: str, namespace: str = BACKEND_NAMESPACE, **labels: str) -> k8s.meta.v1.ObjectMetaArgs:
-    return k8s.meta.v1.ObjectMetaArgs(name=name, namespace=namespace, labels={"app.kubernetes.io/managed-by": "logmesh", **labels})
+    return k8s.meta.v1.ObjectMetaArgs(name=name, namespace=namespace, labels={**MANAGED_BY_LABELS, **labels})
 
 
 def _peer(
@@ -328,7 +281,7 @@ class LogBackend(pulumi.ComponentResource):
             metadata=k8s.meta.v1.ObjectMetaArgs(
                 name=self.service_account_ref.name,
                 namespace=self.service_account_ref.namespace,
-                labels={"app.kubernetes.io/managed-by": "logmesh"},
+                labels=dict(MANAGED_BY_LABELS),
                 annotations=args.store.identity_annotations,
             ),
             # Pods that need the Kubernetes API say so themselves; the cloud identity needs no API token.
@@ -524,7 +477,7 @@ class LokiBackend(LogBackend):
         self.sizing = loki_sizing(platform.environment, platform.daily_volume_gb)
 
         service_dns = [f"{LOKI_GATEWAY_SERVICE}.{BACKEND_NAMESPACE}.svc", f"{LOKI_GATEWAY_SERVICE}.{BACKEND_NAMESPACE}.svc.cluster.local"]
-        ca_pem, tls_secret = self.ingest_tls(service_dns, "loki-gateway-tls")
+        ca_pem, tls_secret = self.ingest_tls(service_dns, LOKI_GATEWAY_TLS_SECRET)
         self.ca_pem = ca_pem
 
         writer = self.password("collector")
@@ -533,12 +486,12 @@ class LokiBackend(LogBackend):
         self.reader_password = _secret(reader.result)
         htpasswd_secret = k8s.core.v1.Secret(
             f"{name}-gateway-htpasswd",
-            metadata=_meta("loki-gateway-htpasswd"),
+            metadata=_meta(LOKI_GATEWAY_HTPASSWD_SECRET),
             type="Opaque",
             string_data={".htpasswd": htpasswd([(COLLECTOR_USER, writer.bcrypt_hash), (GRAFANA_READER_USER, reader.bcrypt_hash)])},
             opts=self.in_namespace,
         )
-        collector_secret = self.basic_auth_secret("loki-collector-credentials", "collector-credentials", COLLECTOR_USER, writer.result)
+        collector_secret = self.basic_auth_secret(LOKI_COLLECTOR_SECRET, "collector-credentials", COLLECTOR_USER, writer.result)
         alerting = platform.alerting
         alertmanager_secret = self._alertmanager_credentials(alerting) if alerting and alerting.has_credentials else None
 
@@ -554,7 +507,7 @@ class LokiBackend(LogBackend):
         admin = self.password("grafana-admin")
         admin_secret = k8s.core.v1.Secret(
             f"{name}-grafana-admin",
-            metadata=_meta("grafana-admin"),
+            metadata=_meta(GRAFANA_ADMIN_SECRET),
             type="Opaque",
             string_data={"admin-user": "admin", "admin-password": _secret(admin.result)},
             opts=self.in_namespace,
@@ -573,7 +526,7 @@ class LokiBackend(LogBackend):
             username=COLLECTOR_USER,
             password=self.writer_password,
             tenants=self.tenants,
-            credentials_secret="loki-collector-credentials",
+            credentials_secret=LOKI_COLLECTOR_SECRET,
         )
         self.register_outputs(
             {
@@ -767,8 +720,8 @@ class LokiBackend(LogBackend):
                     "port": HTTPS_PORT,
                     "annotations": self.load_balancer_annotations(),
                 },
-                "basicAuth": {"enabled": True, "existingSecret": "loki-gateway-htpasswd"},
-                "extraVolumes": [{"name": "ingest-tls", "secret": {"secretName": "loki-gateway-tls"}}],
+                "basicAuth": {"enabled": True, "existingSecret": LOKI_GATEWAY_HTPASSWD_SECRET},
+                "extraVolumes": [{"name": "ingest-tls", "secret": {"secretName": LOKI_GATEWAY_TLS_SECRET}}],
                 "extraVolumeMounts": [{"name": "ingest-tls", "mountPath": "/etc/nginx/tls", "readOnly": True}],
                 "readinessProbe": {
                     "httpGet": {"path": "/", "port": "http", "scheme": "HTTPS"},
@@ -830,7 +783,7 @@ class LokiBackend(LogBackend):
 
     def grafana_values(self) -> dict[str, Any]:
         return {
-            "admin": {"existingSecret": "grafana-admin", "userKey": "admin-user", "passwordKey": "admin-password"},
+            "admin": {"existingSecret": GRAFANA_ADMIN_SECRET, "userKey": "admin-user", "passwordKey": "admin-password"},
             "securityContext": {
                 "runAsNonRoot": True,
                 "runAsUser": 472,
@@ -947,26 +900,22 @@ class ElkBackend(LogBackend):
             "eck-operator",
             ECK_OPERATOR_CHART,
             ECK_OPERATOR_NAMESPACE,
-            {
-                "installCRDs": True,
-                # The collectors namespace too: a Filebeat collector on this cluster is an ECK Beat there.
-                "managedNamespaces": [BACKEND_NAMESPACE, COLLECTOR_NAMESPACE],
-                "podSecurityContext": restricted_pod_security(),
-            },
+            # The collectors namespace too: a Filebeat collector on this cluster is an ECK Beat there.
+            eck_operator_values([BACKEND_NAMESPACE, COLLECTOR_NAMESPACE]),
             [operator_namespace],
         )
 
         service_dns = [f"{ES_HTTP_SERVICE}.{BACKEND_NAMESPACE}.svc", f"{ES_HTTP_SERVICE}.{BACKEND_NAMESPACE}.svc.cluster.local"]
-        ca_pem, tls_secret = self.ingest_tls(service_dns, "elasticsearch-http-tls")
+        ca_pem, tls_secret = self.ingest_tls(service_dns, ELASTICSEARCH_HTTP_TLS_SECRET)
         self.ca_pem = ca_pem
         writer = self.password("collector")
         self.writer_password = _secret(writer.result)
         collector_secret = self.basic_auth_secret(
-            "elasticsearch-collector", "collector-credentials", COLLECTOR_USER, writer.result, roles="logmesh_writer"
+            ELASTICSEARCH_COLLECTOR_SECRET, "collector-credentials", COLLECTOR_USER, writer.result, roles="logmesh_writer"
         )
         roles_secret = k8s.core.v1.Secret(
             f"{name}-es-roles",
-            metadata=_meta("elasticsearch-roles"),
+            metadata=_meta(ELASTICSEARCH_ROLES_SECRET),
             type="Opaque",
             string_data={
                 "roles.yml": json.dumps(
@@ -1017,9 +966,9 @@ class ElkBackend(LogBackend):
         )
         self.setup_job = self._setup_job()
         # What components/alerts.py needs to reach Kibana's API.
-        self.kibana_url = f"https://{KIBANA_NAME}-kb-http.{BACKEND_NAMESPACE}.svc:{KIBANA_PORT}"
-        self.kibana_ca_secret = f"{KIBANA_NAME}-kb-http-certs-public"
-        self.elastic_user_secret = f"{ES_NAME}-es-elastic-user"
+        self.kibana_url = f"https://{KIBANA_HTTP_SERVICE}.{BACKEND_NAMESPACE}.svc:{KIBANA_PORT}"
+        self.kibana_ca_secret = KIBANA_CA_SECRET
+        self.elastic_user_secret = ES_ELASTIC_USER_SECRET
 
         self.endpoint = BackendEndpoint(
             store=store.name,
@@ -1032,7 +981,7 @@ class ElkBackend(LogBackend):
             password=self.writer_password,
             tenants=tuple(c.name for c in platform.clusters_of(store)),
             index_prefix=ES_INDEX_PREFIX,
-            credentials_secret="elasticsearch-collector",
+            credentials_secret=ELASTICSEARCH_COLLECTOR_SECRET,
         )
         self.register_outputs(
             {"host": self.endpoint.host, "port": self.endpoint.port, "ca_pem": ca_pem, "retention_days": self.retention_days}
@@ -1065,11 +1014,11 @@ class ElkBackend(LogBackend):
                 KIBANA_SELECTOR,
                 ingress=[
                     _Rule(
-                        _ports(KIBANA_PORT), [_peer(ALERT_RULES_SELECTOR), _peer(ECK_OPERATOR_SELECTOR, namespace=ECK_OPERATOR_NAMESPACE)]
+                        _ports(KIBANA_PORT), [_peer(ALERT_RULES_LABELS), _peer(ECK_OPERATOR_SELECTOR, namespace=ECK_OPERATOR_NAMESPACE)]
                     )
                 ],
             ),
-            _Policy("alert-rules-egress", ALERT_RULES_SELECTOR, egress=[_Rule(_ports(KIBANA_PORT), [_peer(KIBANA_SELECTOR)])]),
+            _Policy("alert-rules-egress", ALERT_RULES_LABELS, egress=[_Rule(_ports(KIBANA_PORT), [_peer(KIBANA_SELECTOR)])]),
             _Policy("es-setup-egress", ES_SETUP_SELECTOR, egress=[_Rule(http, [_peer(ES_SELECTOR)])]),
         ]
 
@@ -1122,15 +1071,15 @@ class ElkBackend(LogBackend):
             "version": ELASTIC_STACK_VERSION,
             "http": {
                 # HTTP TLS with the store's ingest certificate (ECK keeps TLS on unless told otherwise; it is not).
-                "tls": {"certificate": {"secretName": "elasticsearch-http-tls"}},
+                "tls": {"certificate": {"secretName": ELASTICSEARCH_HTTP_TLS_SECRET}},
                 "service": {
                     "metadata": {"annotations": self.load_balancer_annotations()},
                     "spec": {"type": "LoadBalancer" if self.exposed else "ClusterIP"},
                 },
             },
             "auth": {
-                "roles": [{"secretName": "elasticsearch-roles"}],
-                "fileRealm": [{"secretName": "elasticsearch-collector"}],
+                "roles": [{"secretName": ELASTICSEARCH_ROLES_SECRET}],
+                "fileRealm": [{"secretName": ELASTICSEARCH_COLLECTOR_SECRET}],
             },
             "nodeSets": [
                 {
@@ -1171,7 +1120,7 @@ class ElkBackend(LogBackend):
         which replaces the Job, which runs again."""
         config = k8s.core.v1.ConfigMap(
             f"{self.name}-es-setup",
-            metadata=k8s.meta.v1.ObjectMetaArgs(namespace=BACKEND_NAMESPACE, labels={"app.kubernetes.io/managed-by": "logmesh"}),
+            metadata=k8s.meta.v1.ObjectMetaArgs(namespace=BACKEND_NAMESPACE, labels=dict(MANAGED_BY_LABELS)),
             data=self.setup_documents(),
             opts=self.in_namespace,
         )
@@ -1180,13 +1129,13 @@ class ElkBackend(LogBackend):
             k8s.core.v1.VolumeArgs(
                 name="es-user",
                 secret=k8s.core.v1.SecretVolumeSourceArgs(
-                    secret_name=f"{ES_NAME}-es-elastic-user", items=[k8s.core.v1.KeyToPathArgs(key="elastic", path="elastic")]
+                    secret_name=ES_ELASTIC_USER_SECRET, items=[k8s.core.v1.KeyToPathArgs(key="elastic", path="elastic")]
                 ),
             ),
             k8s.core.v1.VolumeArgs(
                 name="es-tls",
                 secret=k8s.core.v1.SecretVolumeSourceArgs(
-                    secret_name="elasticsearch-http-tls", items=[k8s.core.v1.KeyToPathArgs(key="ca.crt", path="ca.crt")]
+                    secret_name=ELASTICSEARCH_HTTP_TLS_SECRET, items=[k8s.core.v1.KeyToPathArgs(key="ca.crt", path="ca.crt")]
                 ),
             ),
             k8s.core.v1.VolumeArgs(name="tmp", empty_dir=k8s.core.v1.EmptyDirVolumeSourceArgs(size_limit="16Mi")),
@@ -1200,7 +1149,7 @@ class ElkBackend(LogBackend):
         return k8s.batch.v1.Job(
             f"{self.name}-es-setup",
             metadata=k8s.meta.v1.ObjectMetaArgs(
-                namespace=BACKEND_NAMESPACE, labels={"app.kubernetes.io/managed-by": "logmesh", **ES_SETUP_SELECTOR}
+                namespace=BACKEND_NAMESPACE, labels={**MANAGED_BY_LABELS, **ES_SETUP_SELECTOR}
             ),
             spec=k8s.batch.v1.JobSpecArgs(
                 backoff_limit=6,
@@ -1218,7 +1167,7 @@ class ElkBackend(LogBackend):
                         containers=[
                             k8s.core.v1.ContainerArgs(
                                 name="setup",
-                                image=SETUP_IMAGE,
+                                image=ES_SETUP_IMAGE,
                                 command=["/bin/sh", "/etc/logmesh/setup.sh"],
                                 volume_mounts=mounts,
                                 resources=k8s.core.v1.ResourceRequirementsArgs(

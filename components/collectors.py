@@ -18,24 +18,12 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.backends import (
-    ECK_OPERATOR_CHART,
-    ECK_OPERATOR_NAMESPACE,
-    ELASTIC_STACK_VERSION,
-    ES_INDEX_PREFIX,
-    BackendEndpoint,
-    Chart,
-    restricted_namespace,
-    restricted_pod_security,
-)
+from components.backends import BackendEndpoint
 from components.config import ClusterConfig, PlatformConfig
-from components.identity import COLLECTOR_NAMESPACE
+from components.kubernetes import Chart, eck_operator_values, restricted_namespace
 from components.mesh import ACCESS_LOG_FORMATS, CANONICAL_FIELDS, AccessLogFormat, onigmo, re2, rules_as_data
-
-FLUENT_BIT_CHART = Chart("fluent-bit", "0.58.1", "https://fluent.github.io/helm-charts")
-ALLOY_CHART = Chart("alloy", "1.11.1", "https://grafana.github.io/helm-charts")
-# ECK deploys Filebeat at the backend's Elastic Stack version.
-FILEBEAT_VERSION = ELASTIC_STACK_VERSION
+from components.names import CLUSTER_LABEL, COLLECTOR_NAMESPACE, ECK_OPERATOR_NAMESPACE, STORE_LABEL, data_stream, tenant
+from components.pins import ALLOY_CHART, ECK_OPERATOR_CHART, FILEBEAT_VERSION, FLUENT_BIT_CHART
 
 SERVICE_ACCOUNT = "logmesh-collector"
 CREDENTIALS_SECRET = "logmesh-output-credentials"
@@ -72,16 +60,6 @@ def helm_literal(text: str) -> str:
     return re.sub(r"\{\{|\}\}", lambda m: '{{"' + m.group() + '"}}', text)
 
 
-def tenant(cluster: ClusterConfig) -> str:
-    """Loki tenant (X-Scope-OrgID) of a cluster's logs: one tenant per cluster."""
-    return cluster.name
-
-
-def data_stream(cluster: ClusterConfig, prefix: str = ES_INDEX_PREFIX) -> str:
-    """Elasticsearch data stream of a cluster's logs: `logs-<dataset>-<namespace>` with the cluster as namespace."""
-    return f"{prefix or ES_INDEX_PREFIX}{cluster.name}"
-
-
 def static_labels(platform: PlatformConfig, cluster: ClusterConfig) -> dict[str, str]:
     """The low-cardinality labels of every log line besides its Kubernetes namespace."""
     return {"cloud": cluster.cloud, "cluster": cluster.name, "environment": platform.environment}
@@ -108,7 +86,7 @@ class Collector(pulumi.ComponentResource):
         super().__init__(f"logmesh:collectors:{self.kind}Collector", name, None, opts)
         self.args = args
         self._child = pulumi.ResourceOptions(parent=self, provider=args.provider)
-        self.labels = {**COLLECTOR_LABELS, "logmesh.io/cluster": args.cluster.name, "logmesh.io/store": args.endpoint.store}
+        self.labels = {**COLLECTOR_LABELS, CLUSTER_LABEL: args.cluster.name, STORE_LABEL: args.endpoint.store}
         self.ns = self._namespace(name)
         self._depends = pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=[self.ns])
         self.service_account = self._rbac(name)
@@ -712,11 +690,7 @@ class FilebeatCollector(Collector):
         """The ECK operator that runs the Beat on a cluster without a backend (on a backend's cluster, the backend's
         operator also manages the `collectors` namespace). Without it the cluster has no Beat CRD at all."""
         namespace = restricted_namespace(f"{name}-eck-operator-namespace", ECK_OPERATOR_NAMESPACE, self._child)
-        values = {
-            "installCRDs": True,
-            "managedNamespaces": [COLLECTOR_NAMESPACE],
-            "podSecurityContext": restricted_pod_security(),
-        }
+        values = eck_operator_values([COLLECTOR_NAMESPACE])
         opts = pulumi.ResourceOptions(parent=self, provider=self.args.provider, depends_on=[namespace])
         return ECK_OPERATOR_CHART.release(f"{name}-eck-operator", ECK_OPERATOR_NAMESPACE, values, opts)
 

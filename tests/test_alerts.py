@@ -15,8 +15,8 @@ import pytest
 import yaml
 
 from components import alerts
-from components.backends import ALERT_RULES_SELECTOR, ELASTIC_STACK_VERSION
-from components.identity import BACKEND_NAMESPACE
+from components.names import ALERT_RULES_LABELS, BACKEND_NAMESPACE
+from components.pins import ELASTIC_STACK_VERSION
 from preflight.recorder import Recording, Registration
 from tests.harness import elk_config, elk_recording, stack_config
 from tests.support import plain, provider_name
@@ -169,7 +169,7 @@ def test_kibana_job_applies_every_rule_with_the_elastic_password_from_a_secret(e
         store = next(s for s in config["logmesh:stores"] if provider_name(job) == f"{s['cluster']}-k8s")
         clusters = [c["name"] for c in config["logmesh:clusters"] if store_of(config, c) == store["name"]]
         pod = job.inputs["spec"]["template"]
-        assert pod["metadata"]["labels"] == ALERT_RULES_SELECTOR  # the backend's network policy lets it reach Kibana
+        assert pod["metadata"]["labels"] == ALERT_RULES_LABELS  # the backend's network policy lets it reach Kibana
         spec = pod["spec"]
         [container] = spec["containers"]
         env = {e["name"]: e for e in container["env"]}

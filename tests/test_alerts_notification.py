@@ -12,14 +12,8 @@ import kubernetes_validate
 import pytest
 
 from components import alerts
-from components.backends import (
-    ALERT_HISTORY_DATA_STREAM,
-    ALERTMANAGER_CREDENTIALS_DIR,
-    ALERTMANAGER_CREDENTIALS_SECRET,
-    KIBANA_ALERT_HISTORY_CONNECTOR,
-    LOKI_RULER_SELECTOR,
-    LOKI_SINGLE_BINARY_SELECTOR,
-)
+from components.backends import ALERTMANAGER_CREDENTIALS_DIR, LOKI_RULER_SELECTOR, LOKI_SINGLE_BINARY_SELECTOR
+from components.names import ALERT_HISTORY_DATA_STREAM, ALERTMANAGER_CREDENTIALS_SECRET, KIBANA_ALERT_HISTORY_CONNECTOR
 from preflight.analyze import Analyzer, load_policy_config, load_policy_pack, resolve_config
 from preflight.recorder import Recording, Registration, record_program
 from preflight.secrets import is_secret

@@ -12,15 +12,9 @@ from typing import Any
 import kubernetes_validate
 import pytest
 
-from components.backends import (
-    ECK_OPERATOR_CHART,
-    GRAFANA_CHART,
-    LOKI_CHART,
-    POD_SECURITY_VERSION,
-    RetentionError,
-    loki_gateway_access_map,
-    loki_sizing,
-)
+from components.backends import RetentionError, loki_gateway_access_map, loki_sizing
+from components.kubernetes import POD_SECURITY_VERSION
+from components.pins import ECK_OPERATOR_CHART, GRAFANA_CHART, LOKI_CHART
 from preflight.recorder import Recording, Registration
 from preflight.secrets import is_secret
 from tests.support import below, descendants, plain

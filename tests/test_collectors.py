@@ -13,7 +13,7 @@ import yaml
 
 from components.collectors import BUFFER_HOST_PATH, CA_DIR, CA_FILE, CREDENTIALS_SECRET, SERVICE_ACCOUNT
 from components.config import ConfigError
-from components.identity import COLLECTOR_NAMESPACE
+from components.names import COLLECTOR_NAMESPACE
 from preflight.recorder import Recording, Registration
 from preflight.secrets import is_secret
 from tests.harness import elk_config, elk_recording, run, stack_config

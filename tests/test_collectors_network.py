@@ -8,7 +8,7 @@ from typing import Any
 import kubernetes_validate
 import pytest
 
-from components.identity import COLLECTOR_NAMESPACE
+from components.names import COLLECTOR_NAMESPACE
 from preflight.recorder import Recording
 from tests.harness import STACKS, example_recording
 from tests.support import below, descendants, plain
