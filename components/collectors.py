@@ -18,7 +18,7 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.backends import BackendEndpoint
+from components.backends.interface import BackendEndpoint
 from components.config import ClusterConfig, PlatformConfig
 from components.kubernetes import Chart, eck_operator_values, restricted_namespace
 from components.mesh import ACCESS_LOG_FORMATS, CANONICAL_FIELDS, AccessLogFormat, onigmo, re2, rules_as_data

@@ -9,8 +9,11 @@ import pulumi_aws as aws
 import pulumi_gcp as gcp
 import pulumi_kubernetes as k8s
 
-from components.alerts import AlertRules, AlertRulesArgs
-from components.backends import BackendArgs, ElkBackend, LogBackend, LokiBackend
+from components.alerts.component import AlertRules, AlertRulesArgs
+from components.backends.base import LogBackend
+from components.backends.elk import ElkBackend
+from components.backends.interface import BackendArgs
+from components.backends.loki import LokiBackend
 from components.collectors import Collector, CollectorArgs, collector_for
 from components.config import ClusterConfig, PlatformConfig, StoreConfig
 from components.identity import backend_service_account
@@ -67,8 +70,8 @@ class LogPlatform(pulumi.ComponentResource):
     """Stores, backends and collectors of one environment.
 
     Built in stages, each from the one before: stores (components/storage.py), the backend on each
-    store's cluster (components/backends.py), then the collector and mesh access logs in every cluster
-    (components/collectors.py, components/mesh.py) and alert rules (components/alerts.py)."""
+    store's cluster (components/backends/), then the collector and mesh access logs in every cluster
+    (components/collectors.py, components/mesh.py) and alert rules (components/alerts/)."""
 
     summary: pulumi.Output[dict[str, Any]]
 

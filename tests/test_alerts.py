@@ -14,8 +14,9 @@ from typing import Any
 import pytest
 import yaml
 
-from components import alerts
-from components.names import ALERT_RULES_LABELS, BACKEND_NAMESPACE
+from components.alerts import catalog
+from components.alerts.component import APPLY_SCRIPT
+from components.names import ALERT_RULES_LABELS, BACKEND_NAMESPACE, CLUSTER_LABEL
 from components.pins import ELASTIC_STACK_VERSION
 from preflight.recorder import Recording, Registration
 from tests.harness import elk_config, elk_recording, stack_config
@@ -27,14 +28,14 @@ RELEASE = "kubernetes:helm.sh/v3:Release"
 
 
 def rule_objects(recording: Recording) -> list[Registration]:
-    return [r for r in recording.of_type(CONFIGMAP) if alerts.RULE_LABEL in r.inputs["metadata"].get("labels", {})]
+    return [r for r in recording.of_type(CONFIGMAP) if catalog.RULE_LABEL in r.inputs["metadata"].get("labels", {})]
 
 
 def by_cluster_and_alert(recording: Recording) -> dict[tuple[str, str], Registration]:
     found: dict[tuple[str, str], Registration] = {}
     for r in rule_objects(recording):
         labels = r.inputs["metadata"]["labels"]
-        key = (labels[alerts.CLUSTER_LABEL], labels[alerts.RULE_LABEL])
+        key = (labels[CLUSTER_LABEL], labels[catalog.RULE_LABEL])
         assert key not in found, key
         found[key] = r
     return found
@@ -48,9 +49,9 @@ def backend_cluster(config: dict[str, Any], cluster: dict[str, Any]) -> str:
 def test_every_cluster_has_every_alert_in_its_store_backend(example: Recording) -> None:
     config = stack_config(example.stack)
     found = by_cluster_and_alert(example)
-    assert set(found) == {(c["name"], a) for c in config["logmesh:clusters"] for a in alerts.ALERTS}
+    assert set(found) == {(c["name"], a) for c in config["logmesh:clusters"] for a in catalog.ALERT_NAMES}
     for cluster in config["logmesh:clusters"]:
-        for alert in alerts.ALERTS:
+        for alert in catalog.ALERT_NAMES:
             rule = found[(cluster["name"], alert)]
             meta = rule.inputs["metadata"]
             assert meta["namespace"] == BACKEND_NAMESPACE
@@ -71,7 +72,7 @@ def ruler_files(values: dict[str, Any]) -> dict[tuple[str, str], str]:
         volume = volumes[mount["name"]]
         for source in volume.get("projected", {}).get("sources", []):
             config_map = source["configMap"]
-            assert config_map["optional"] is True  # the ruler starts before components/alerts.py creates them
+            assert config_map["optional"] is True  # the ruler starts before components/alerts/component.py creates them
             for item in config_map["items"]:
                 assert (config_map["name"], item["key"]) not in files
                 files[(config_map["name"], item["key"])] = f"{mount['mountPath']}/{item['path']}"
@@ -114,8 +115,8 @@ def test_ingestion_gap_fires_when_a_tenant_is_silent(example: Recording) -> None
     for (cluster, alert), registration in by_cluster_and_alert(example).items():
         rule = loki_rule(registration)
         assert rule["labels"]["cluster"] == cluster
-        if alert == alerts.INGESTION_GAP:
-            assert rule["expr"] == f'absent_over_time({{cluster="{cluster}"}}[{alerts.INGESTION_GAP_MINUTES}m])'
+        if alert == catalog.INGESTION_GAP:
+            assert rule["expr"] == f'absent_over_time({{cluster="{cluster}"}}[{catalog.INGESTION_GAP_MINUTES}m])'
             assert rule["labels"]["severity"] == "critical"
 
 
@@ -127,11 +128,11 @@ def test_logql_selects_only_low_cardinality_labels_and_filters_on_parsed_fields(
             labels = {part.split("=")[0].strip() for part in selector.split(",")}
             assert labels <= {"cloud", "cluster", "environment", "namespace"}, expr
             assert f'cluster="{cluster}"' in selector
-        if alert == alerts.MESH_AUTH_SPIKE:
-            assert '| status=~"401|403"' in expr and f"> {alerts.SPIKE_MIN_REQUESTS}" in expr
-        if alert == alerts.MESH_5XX_SPIKE:
+        if alert == catalog.MESH_AUTH_SPIKE:
+            assert '| status=~"401|403"' in expr and f"> {catalog.SPIKE_MIN_REQUESTS}" in expr
+        if alert == catalog.MESH_5XX_SPIKE:
             assert '| status=~"5.."' in expr
-        if alert == alerts.COLLECTOR_OUTPUT_ERRORS:
+        if alert == catalog.COLLECTOR_OUTPUT_ERRORS:
             assert 'namespace="collectors"' in expr and "failed to flush chunk" in expr and "error sending batch" in expr
 
 
@@ -145,7 +146,7 @@ def elk_prod() -> Recording:
 def test_kibana_rules_cover_every_cluster_and_alert(elk_prod: Recording) -> None:
     config = elk_config("prod")
     found = by_cluster_and_alert(elk_prod)
-    assert set(found) == {(c["name"], a) for c in config["logmesh:clusters"] for a in alerts.ALERTS}
+    assert set(found) == {(c["name"], a) for c in config["logmesh:clusters"] for a in catalog.ALERT_NAMES}
     for (cluster, alert), registration in found.items():
         data = plain(registration.inputs["data"])
         create, update = json.loads(data["create.json"]), json.loads(data["update.json"])
@@ -154,9 +155,9 @@ def test_kibana_rules_cover_every_cluster_and_alert(elk_prod: Recording) -> None
         params = create["params"]
         assert params["index"] == [f"logs-logmesh-{cluster}"]
         assert f"logmesh:{alert}" in create["tags"]
-        if alert == alerts.INGESTION_GAP:
+        if alert == catalog.INGESTION_GAP:
             assert (params["thresholdComparator"], params["threshold"]) == ("<", [1])
-            assert (params["timeWindowSize"], params["timeWindowUnit"]) == (alerts.INGESTION_GAP_MINUTES, "m")
+            assert (params["timeWindowSize"], params["timeWindowUnit"]) == (catalog.INGESTION_GAP_MINUTES, "m")
         json.loads(params["esQuery"])
 
 
@@ -177,7 +178,7 @@ def test_kibana_job_applies_every_rule_with_the_elastic_password_from_a_secret(e
         assert env["KIBANA_URL"]["value"].startswith("https://logmesh-kb-http.logging.svc")
         projected = next(v for v in spec["volumes"] if v["name"] == "rules")["projected"]["sources"]
         mapped = {s["configMap"]["name"] for s in projected}
-        assert mapped == {f"logmesh-{a}-{c}" for c in clusters for a in alerts.ALERTS}
+        assert mapped == {f"logmesh-{a}-{c}" for c in clusters for a in catalog.ALERT_NAMES}
         # Each rule's folder is its Kibana id: a UUID v4 (Kibana refuses other ids), stable and unique per rule.
         folders = {item["path"].split("/")[0] for s in projected for item in s["configMap"]["items"]}
         assert len(folders) == len(mapped)
@@ -202,7 +203,7 @@ def test_apply_script_never_puts_the_elastic_password_on_a_command_line(tmp_path
     stub.chmod(0o755)
     work = tmp_path / "work"
     work.mkdir()
-    script = alerts.APPLY_SCRIPT.replace("/tmp/", f"{work}/")
+    script = APPLY_SCRIPT.replace("/tmp/", f"{work}/")
     env = {
         "PATH": f"{stub.parent}:/usr/bin:/bin",
         "KIBANA_URL": "https://logmesh-kb-http.logging.svc:5601",
@@ -220,7 +221,7 @@ def test_apply_script_never_puts_the_elastic_password_on_a_command_line(tmp_path
 
 
 def test_apply_script_updates_existing_rules_and_fails_on_errors() -> None:
-    script = alerts.APPLY_SCRIPT
+    script = APPLY_SCRIPT
     assert "-X POST" in script and "-X PUT" in script and '"$code" = 409' in script and "exit 1" in script
     assert "--cacert /kibana-ca/ca.crt" in script
     assert ELASTIC_STACK_VERSION.startswith("9.")

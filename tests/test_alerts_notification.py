@@ -11,8 +11,9 @@ from typing import Any
 import kubernetes_validate
 import pytest
 
-from components import alerts
-from components.backends import ALERTMANAGER_CREDENTIALS_DIR, LOKI_RULER_SELECTOR, LOKI_SINGLE_BINARY_SELECTOR
+from components.alerts.rules import KIBANA_FIRED_GROUP, KIBANA_RECOVERED_GROUP
+from components.backends.loki_values import ALERTMANAGER_CREDENTIALS_DIR
+from components.backends.network import LOKI_RULER_SELECTOR, LOKI_SINGLE_BINARY_SELECTOR
 from components.names import ALERT_HISTORY_DATA_STREAM, ALERTMANAGER_CREDENTIALS_SECRET, KIBANA_ALERT_HISTORY_CONNECTOR
 from preflight.analyze import Analyzer, load_policy_config, load_policy_pack, resolve_config
 from preflight.recorder import Recording, Registration, record_program
@@ -204,8 +205,8 @@ def test_every_kibana_rule_records_when_it_fires_and_when_it_recovers() -> None:
         create, update = json.loads(data["create.json"]), json.loads(data["update.json"])
         assert create["actions"] == update["actions"]
         by_group = {a["group"]: a for a in create["actions"]}
-        assert set(by_group) == {alerts.KIBANA_FIRED_GROUP, alerts.KIBANA_RECOVERED_GROUP}
-        for group, status in ((alerts.KIBANA_FIRED_GROUP, "firing"), (alerts.KIBANA_RECOVERED_GROUP, "resolved")):
+        assert set(by_group) == {KIBANA_FIRED_GROUP, KIBANA_RECOVERED_GROUP}
+        for group, status in ((KIBANA_FIRED_GROUP, "firing"), (KIBANA_RECOVERED_GROUP, "resolved")):
             action = by_group[group]
             assert action["id"] == KIBANA_ALERT_HISTORY_CONNECTOR
             assert action["frequency"] == {"summary": False, "notify_when": "onActionGroupChange", "throttle": None}

@@ -12,7 +12,9 @@ from typing import Any
 import kubernetes_validate
 import pytest
 
-from components.backends import RetentionError, loki_gateway_access_map, loki_sizing
+from components.backends.base import RetentionError
+from components.backends.gateway import loki_gateway_access_map
+from components.backends.loki_sizing import loki_sizing
 from components.kubernetes import POD_SECURITY_VERSION
 from components.pins import ECK_OPERATOR_CHART, GRAFANA_CHART, LOKI_CHART
 from preflight.recorder import Recording, Registration

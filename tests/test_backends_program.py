@@ -17,7 +17,9 @@ PROGRAM = textwrap.dedent(
     import pulumi
     import pulumi_kubernetes as k8s
 
-    from components.backends import BackendArgs, ElkBackend, LokiBackend
+    from components.backends.elk import ElkBackend
+    from components.backends.interface import BackendArgs
+    from components.backends.loki import LokiBackend
     from components.config import load_config
     from components.identity import backend_service_account
 

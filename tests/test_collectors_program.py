@@ -18,8 +18,8 @@ PROGRAM = textwrap.dedent(
     import pulumi
     import pulumi_kubernetes as k8s
 
-    from components.alerts import AlertRules, AlertRulesArgs
-    from components.backends import BackendEndpoint
+    from components.alerts.component import AlertRules, AlertRulesArgs
+    from components.backends.interface import BackendEndpoint
     from components.collectors import CollectorArgs, collector_for
     from components.config import load_config
     from components.mesh import MeshAccessLogs, MeshAccessLogsArgs
