@@ -14,7 +14,9 @@ from components.backends.base import LogBackend
 from components.backends.elk import ElkBackend
 from components.backends.interface import BackendArgs
 from components.backends.loki import LokiBackend
-from components.collectors import Collector, CollectorArgs, collector_for
+from components.collectors.base import Collector
+from components.collectors.interface import CollectorArgs
+from components.collectors.registry import collector_for
 from components.config import ClusterConfig, PlatformConfig, StoreConfig
 from components.identity import backend_service_account
 from components.mesh import MeshAccessLogs, MeshAccessLogsArgs
@@ -71,7 +73,7 @@ class LogPlatform(pulumi.ComponentResource):
 
     Built in stages, each from the one before: stores (components/storage.py), the backend on each
     store's cluster (components/backends/), then the collector and mesh access logs in every cluster
-    (components/collectors.py, components/mesh.py) and alert rules (components/alerts/)."""
+    (components/collectors/, components/mesh.py) and alert rules (components/alerts/)."""
 
     summary: pulumi.Output[dict[str, Any]]
 

@@ -11,7 +11,7 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from components.collectors import BUFFER_HOST_PATH, CA_DIR, CA_FILE, CREDENTIALS_SECRET, SERVICE_ACCOUNT
+from components.collectors.interface import BUFFER_HOST_PATH, CA_DIR, CA_FILE, CREDENTIALS_SECRET, SERVICE_ACCOUNT
 from components.config import ConfigError
 from components.names import COLLECTOR_NAMESPACE
 from preflight.recorder import Recording, Registration

@@ -20,7 +20,8 @@ PROGRAM = textwrap.dedent(
 
     from components.alerts.component import AlertRules, AlertRulesArgs
     from components.backends.interface import BackendEndpoint
-    from components.collectors import CollectorArgs, collector_for
+    from components.collectors.interface import CollectorArgs
+    from components.collectors.registry import collector_for
     from components.config import load_config
     from components.mesh import MeshAccessLogs, MeshAccessLogsArgs
 

@@ -15,7 +15,10 @@ import pytest
 import re2
 from lupa import LuaRuntime
 
-from components import collectors, mesh
+from components import mesh
+from components.collectors import fluent_bit_config
+from components.collectors.alloy_config import alloy_mesh_stages
+from components.collectors.filebeat_config import filebeat_script
 from components.config import parse_config
 from tests.harness import stack_config
 
@@ -74,7 +77,7 @@ def onigmo_groups(pattern: str, text: str) -> dict[str, str] | None:
 
 def fluent_bit_parsers() -> dict[str, str]:
     parsers: dict[str, str] = {}
-    for block in collectors.fluent_bit_parsers().split("[PARSER]")[1:]:
+    for block in fluent_bit_config.fluent_bit_parsers().split("[PARSER]")[1:]:
         keys = dict(line.strip().split(None, 1) for line in block.strip().splitlines())
         parsers[keys["Name"]] = keys.get("Regex", "")
     return parsers
@@ -83,7 +86,7 @@ def fluent_bit_parsers() -> dict[str, str]:
 def fluent_bit_filters(container: str) -> list[dict[str, Any]]:
     """The parser filters of the rendered configuration that apply to a proxy container's records."""
     filters = []
-    for block in collectors.fluent_bit_filters(mesh_platform(), mesh_cluster(), "loki").split("[FILTER]")[1:]:
+    for block in fluent_bit_config.fluent_bit_filters(mesh_platform(), mesh_cluster(), "loki").split("[FILTER]")[1:]:
         lines = [line.strip().split(None, 1) for line in block.strip().splitlines()]
         if dict(lines)["Name"] == "parser" and container in dict(lines)["Match"]:
             filters.append({"key": dict(lines)["Key_Name"], "parsers": [v for k, v in lines if k == "Parser"]})
@@ -119,7 +122,7 @@ def run_fluent_bit(line: str, container: str) -> dict[str, Any]:
                 record.update(groups)
                 break
     lua = LuaRuntime(unpack_returned_tuples=True)
-    lua.execute(collectors.fluent_bit_lua())
+    lua.execute(fluent_bit_config.fluent_bit_lua())
     table = lua.table_from(record)
     code, _, result = lua.globals().normalize_access_log("kube.test", 0, table)
     assert code == 2
@@ -133,7 +136,7 @@ def test_fluent_bit_configuration_parses_every_field(fixture: dict[str, Any]) ->
 
 def test_fluent_bit_lua_leaves_other_records_alone() -> None:
     lua = LuaRuntime(unpack_returned_tuples=True)
-    lua.execute(collectors.fluent_bit_lua())
+    lua.execute(fluent_bit_config.fluent_bit_lua())
     code, _, _ = lua.globals().normalize_access_log("kube.test", 0, lua.table_from({"log": NOT_ACCESS_LOGS[0]}))
     assert code == 0
 
@@ -142,7 +145,7 @@ def test_fluent_bit_lua_leaves_other_records_alone() -> None:
 
 
 def test_alloy_regexes_compile_in_re2_and_name_canonical_fields() -> None:
-    config = collectors.alloy_mesh_stages()
+    config = alloy_mesh_stages()
     expressions = [json.loads(m) for m in re.findall(r'expression = ("(?:[^"\\]|\\.)*")', config)]
     assert len(expressions) == 3  # the Envoy text line, traceparent -> trace_id, Linkerd uri -> path
     for expression in expressions:
@@ -156,7 +159,7 @@ def test_alloy_regexes_compile_in_re2_and_name_canonical_fields() -> None:
 
 
 def test_alloy_json_expressions_cover_every_rule() -> None:
-    config = collectors.alloy_mesh_stages()
+    config = alloy_mesh_stages()
     assert '"status" = "response_code"' in config
     assert '"source_identity" = "\\"client.id\\""' in config  # JMESPath quoted identifier
     assert "mulf .total_ns 1e-06" in config
@@ -178,7 +181,7 @@ out;
 
 def run_filebeat(line: str, container: str) -> dict[str, Any]:
     result: dict[str, Any] = dukpy.evaljs(
-        [collectors.filebeat_script(), HARNESS], line=line, container=container, names=list(mesh.CANONICAL_FIELDS)
+        [filebeat_script(), HARNESS], line=line, container=container, names=list(mesh.CANONICAL_FIELDS)
     )
     return result
 
