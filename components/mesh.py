@@ -19,7 +19,7 @@ from typing import Any, Literal
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.config import ClusterConfig
+from components.config.schema import ClusterConfig
 from components.names import MANAGED_BY_LABELS
 
 # The fields every mesh access log is parsed into, whatever the mesh and encoding. Trace and request ids go to

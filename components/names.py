@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from components.config import ClusterConfig
+    from components.config.schema import ClusterConfig
 
 # --- namespaces ------------------------------------------------------------------------------------------------
 

@@ -17,7 +17,7 @@ from components.backends.loki import LokiBackend
 from components.collectors.base import Collector
 from components.collectors.interface import CollectorArgs
 from components.collectors.registry import collector_for
-from components.config import ClusterConfig, PlatformConfig, StoreConfig
+from components.config.schema import ClusterConfig, PlatformConfig, StoreConfig
 from components.identity import backend_service_account
 from components.mesh import MeshAccessLogs, MeshAccessLogsArgs
 from components.storage.aws import AwsLogStore

@@ -20,7 +20,7 @@ PROGRAM = textwrap.dedent(
     from components.backends.elk import ElkBackend
     from components.backends.interface import BackendArgs
     from components.backends.loki import LokiBackend
-    from components.config import load_config
+    from components.config.loading import load_config
     from components.identity import backend_service_account
 
 

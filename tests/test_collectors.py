@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from components.collectors.interface import BUFFER_HOST_PATH, CA_DIR, CA_FILE, CREDENTIALS_SECRET, SERVICE_ACCOUNT
-from components.config import ConfigError
+from components.config.schema import ConfigError
 from components.names import COLLECTOR_NAMESPACE
 from preflight.recorder import Recording, Registration
 from preflight.secrets import is_secret

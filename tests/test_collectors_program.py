@@ -22,7 +22,7 @@ PROGRAM = textwrap.dedent(
     from components.backends.interface import BackendEndpoint
     from components.collectors.interface import CollectorArgs
     from components.collectors.registry import collector_for
-    from components.config import load_config
+    from components.config.loading import load_config
     from components.mesh import MeshAccessLogs, MeshAccessLogsArgs
 
     config = load_config()

@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from components.config import ConfigError, parse_config
+from components.config.loading import parse_config
+from components.config.schema import ConfigError
 from preflight.recorder import Recording, record_program
 from tests.harness import PROJECT, run, stack_config
 
@@ -273,7 +274,7 @@ def test_daily_volume_gb_is_bounded(value: Any, expected: str) -> None:
 
 
 def test_new_backend_keys_have_defaults() -> None:
-    from components.config import parse_config
+    from components.config.loading import parse_config
 
     raw = {k.removeprefix("logmesh:"): v for k, v in stack_config("dev").items()}
     parsed = parse_config(raw)
@@ -374,7 +375,7 @@ def test_prod_with_loki_requires_alerting_and_elk_does_not() -> None:
         "logmesh:alerting: required key is missing in prod (SOC 2 CC7.3: fired alerts must reach responders); "
         f"set alertmanager_url, such as {ALERTMANAGER}"
     ]
-    from components.config import parse_config
+    from components.config.loading import parse_config
 
     raw = {k.removeprefix("logmesh:"): v for k, v in config.items()}
     assert parse_config({**raw, "backend": "elk", "clusters": [{**c, "collector": "fluent-bit"} for c in raw["clusters"]]}).alerting is None
@@ -382,7 +383,7 @@ def test_prod_with_loki_requires_alerting_and_elk_does_not() -> None:
 
 
 def test_alerting_parses_and_names_the_in_cluster_namespace() -> None:
-    from components.config import parse_config
+    from components.config.loading import parse_config
 
     raw = {k.removeprefix("logmesh:"): v for k, v in stack_config("prod").items()}
     alerting = parse_config(raw).alerting

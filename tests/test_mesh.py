@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from components import mesh
-from components.config import ConfigError
+from components.config.schema import ConfigError
 from preflight.recorder import Recording
 from tests.harness import run, stack_config
 from tests.support import provider_name

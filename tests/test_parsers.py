@@ -19,7 +19,7 @@ from components import mesh
 from components.collectors import fluent_bit_config
 from components.collectors.alloy_config import alloy_mesh_stages
 from components.collectors.filebeat_config import filebeat_script
-from components.config import parse_config
+from components.config.loading import parse_config
 from tests.harness import stack_config
 
 FIXTURES = Path(__file__).parent / "fixtures"

@@ -29,7 +29,7 @@ import yaml
 from components.alerts.catalog import ALERT_NAMES, RULE_LABEL, alert_rules_configmap, description, loki_rule_file
 from components.alerts.rules import kibana_rule, kibana_rule_id, loki_rule_group
 from components.backends.interface import BackendEndpoint
-from components.config import ClusterConfig, PlatformConfig
+from components.config.schema import ClusterConfig, PlatformConfig
 from components.names import (
     ALERT_HISTORY_DATA_STREAM,
     ALERT_RULES_LABELS,

@@ -20,7 +20,7 @@ from components.alerts.catalog import (
     description,
     severity,
 )
-from components.config import ClusterConfig
+from components.config.schema import ClusterConfig
 from components.names import COLLECTOR_NAMESPACE, KIBANA_ALERT_HISTORY_CONNECTOR, data_stream
 
 # --- Loki ---------------------------------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from typing import Literal, Protocol
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.config import ClusterConfig, PlatformConfig, StoreConfig
+from components.config.schema import ClusterConfig, PlatformConfig, StoreConfig
 
 # The user collectors authenticate as on either backend.
 COLLECTOR_USER = "collector"

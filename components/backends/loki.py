@@ -14,7 +14,7 @@ from components.backends.interface import COLLECTOR_USER, BackendArgs, BackendEn
 from components.backends.loki_sizing import loki_sizing
 from components.backends.loki_values import LokiValuesInputs, loki_values
 from components.backends.network import HTTPS_PORT, LOKI_RULER_SELECTOR, LOKI_SINGLE_BINARY_SELECTOR, loki_policies
-from components.config import AlertingConfig
+from components.config.schema import AlertingConfig
 from components.names import (
     ALERTMANAGER_CREDENTIALS_SECRET,
     BACKEND_NAMESPACE,

@@ -15,7 +15,7 @@ import pulumi
 from components.alerts.catalog import ALERT_NAMES, LOKI_RULES_DIR, alert_rules_configmap, loki_rule_file
 from components.backends.gateway import gateway_values
 from components.backends.loki_sizing import LokiSizing
-from components.config import AlertingConfig
+from components.config.schema import AlertingConfig
 from components.names import ALERTMANAGER_CREDENTIALS_SECRET
 
 ALERTMANAGER_CREDENTIALS_DIR = "/etc/loki/alertmanager"

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import pulumi_kubernetes as k8s
 
-from components.config import AlertingConfig
+from components.config.schema import AlertingConfig
 from components.names import ALERT_RULES_LABELS, COLLECTOR_NAMESPACE, ECK_OPERATOR_NAMESPACE, ES_NAME, KIBANA_NAME
 
 LOKI_GATEWAY_CONTAINER_PORT = 8080

@@ -18,7 +18,7 @@ from components.collectors.interface import (
     SERVICE_ACCOUNT,
     secret_env,
 )
-from components.config import ClusterConfig, PlatformConfig
+from components.config.schema import ClusterConfig, PlatformConfig
 from components.pins import ALLOY_CHART
 
 ALLOY_DATA = "/var/lib/alloy/data"

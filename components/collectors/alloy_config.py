@@ -9,7 +9,7 @@ import pulumi
 
 from components.backends.interface import BackendEndpoint
 from components.collectors.interface import CA_FILE, PASSWORD_ENV, USERNAME_ENV, helm_literal, static_labels
-from components.config import ClusterConfig, PlatformConfig
+from components.config.schema import ClusterConfig, PlatformConfig
 from components.mesh import ACCESS_LOG_FORMATS, CANONICAL_FIELDS, re2
 from components.names import tenant
 

@@ -11,7 +11,7 @@ import pulumi
 
 from components.backends.interface import BackendEndpoint
 from components.collectors.interface import CA_FILE, PASSWORD_ENV, USERNAME_ENV, static_labels
-from components.config import ClusterConfig, PlatformConfig
+from components.config.schema import ClusterConfig, PlatformConfig
 from components.mesh import ACCESS_LOG_FORMATS, rules_as_data
 from components.names import data_stream
 

@@ -28,7 +28,7 @@ from components.collectors.interface import (
     helm_literal,
     secret_env,
 )
-from components.config import ClusterConfig, PlatformConfig
+from components.config.schema import ClusterConfig, PlatformConfig
 from components.pins import FLUENT_BIT_CHART
 
 

@@ -10,7 +10,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.backends.interface import BackendEndpoint
-from components.config import ClusterConfig, PlatformConfig
+from components.config.schema import ClusterConfig, PlatformConfig
 
 SERVICE_ACCOUNT = "logmesh-collector"
 CREDENTIALS_SECRET = "logmesh-output-credentials"

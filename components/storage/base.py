@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import pulumi
 
-from components.config import PlatformConfig, StoreConfig
+from components.config.schema import PlatformConfig, StoreConfig
 from components.identity import BackendPrincipal
 from components.storage.interface import LogStore, LogStoreArgs
 from components.storage.retention import RetentionPlan

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import pulumi
 
-from components.config import ClusterConfig, PlatformConfig, StoreConfig
+from components.config.schema import ClusterConfig, PlatformConfig, StoreConfig
 from components.identity import ServiceAccountRef
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from components.config import PlatformConfig
+from components.config.schema import PlatformConfig
 
 ABORT_INCOMPLETE_UPLOAD_DAYS = 7
 SOFT_DELETE_DAYS = 7
