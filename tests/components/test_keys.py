@@ -6,7 +6,7 @@ import pytest
 
 from preflight.recorder import Recording
 from tests.harness import stack_config
-from tests.test_storage_support import (
+from tests.helpers.store_lookups import (
     ACCEPTED_FINDINGS,
     as_list,
     child,

@@ -10,11 +10,9 @@ import pytest
 
 from components.names import COLLECTOR_NAMESPACE
 from preflight.recorder import Recording
+from tests.components.collectors.test_base import BEAT, RELEASE, collectors, manifest, workload
 from tests.harness import STACKS, example_recording
 from tests.support import below, descendants, plain
-from tests.test_collectors import BEAT, RELEASE, any_example, collectors, manifest, workload
-
-__all__ = ["any_example"]  # the fixture, shared with tests/test_collectors.py
 
 NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
 

@@ -18,10 +18,10 @@ from components.names import ALERT_HISTORY_DATA_STREAM, ALERTMANAGER_CREDENTIALS
 from preflight.analyze import Analyzer, load_policy_config, load_policy_pack, resolve_config
 from preflight.recorder import Recording, Registration, record_program
 from preflight.secrets import is_secret
+from tests.components.alerts.test_component import by_cluster_and_alert
+from tests.components.backends.test_base import manifest
 from tests.harness import PROJECT, ROOT, elk_recording, example_recording, run, stack_config
 from tests.support import plain, public_strings
-from tests.test_alerts import by_cluster_and_alert
-from tests.test_backends import manifest
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
 SECRET = "kubernetes:core/v1:Secret"

@@ -26,7 +26,7 @@ import pytest
 
 from preflight.recorder import Recording, Registration
 from tests.harness import run, stack_config
-from tests.test_storage_support import as_list, child, children
+from tests.helpers.store_lookups import as_list, child, children
 
 LOCK = "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration"
 LIFECYCLE = "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration"

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 from typing import Any
 
 import dukpy
@@ -20,9 +19,9 @@ from components.collectors import fluent_bit_config
 from components.collectors.alloy_config import alloy_mesh_stages
 from components.collectors.filebeat_config import filebeat_script
 from components.config.loading import parse_config
-from tests.harness import stack_config
+from tests.harness import ROOT, stack_config
 
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = ROOT / "tests" / "fixtures"
 LINES: list[dict[str, Any]] = json.loads((FIXTURES / "mesh_access_logs.json").read_text())
 NOT_ACCESS_LOGS = [line for line in (FIXTURES / "not_access_logs.txt").read_text().splitlines() if line]
 

@@ -10,7 +10,7 @@ import pytest
 from components.identity import backend_service_account
 from preflight.recorder import Recording
 from tests.harness import stack_config
-from tests.test_storage_support import (
+from tests.helpers.store_lookups import (
     as_list,
     child,
     children,

@@ -19,8 +19,8 @@ from components.kubernetes import POD_SECURITY_VERSION
 from components.pins import ECK_OPERATOR_CHART, GRAFANA_CHART, LOKI_CHART
 from preflight.recorder import Recording, Registration
 from preflight.secrets import is_secret
+from tests.helpers.backend_program import config_for, record
 from tests.support import below, descendants, plain
-from tests.test_backends_program import config_for, record
 
 STACKS = ("dev", "staging", "prod")
 VARIANTS = [(stack, backend) for backend in ("loki", "elk") for stack in STACKS]

@@ -16,24 +16,12 @@ from components.config.schema import ConfigError
 from components.names import COLLECTOR_NAMESPACE
 from preflight.recorder import Recording, Registration
 from preflight.secrets import is_secret
-from tests.harness import elk_config, elk_recording, run, stack_config
+from tests.harness import elk_config, run, stack_config
 from tests.support import below, descendants, plain, provider_name
 
 KINDS = {"fluent-bit": "FluentBit", "alloy": "Alloy", "filebeat": "Filebeat"}
 RELEASE = "kubernetes:helm.sh/v3:Release"
 BEAT = "kubernetes:beat.k8s.elastic.co/v1beta1:Beat"
-
-
-@pytest.fixture(params=["staging", "prod"])
-def elk_example(request: pytest.FixtureRequest) -> Recording:
-    return elk_recording(request.param)
-
-
-@pytest.fixture(params=["loki", "elk"])
-def any_example(request: pytest.FixtureRequest, example: Recording) -> tuple[Recording, dict[str, Any]]:
-    if request.param == "loki":
-        return example, stack_config(example.stack)
-    return elk_recording(example.stack), elk_config(example.stack)
 
 
 def collectors(recording: Recording) -> dict[str, Registration]:
@@ -247,16 +235,16 @@ def test_alloy_verifies_tls_labels_and_keeps_a_wal(example: Recording) -> None:
         assert 'sys.env("LOGMESH_OUTPUT_PASSWORD")' in river
 
 
-def test_filebeat_verifies_tls_labels_and_queues_on_disk(elk_example: Recording) -> None:
-    config = elk_config(elk_example.stack)
-    beats = _by_kind(elk_example, "Filebeat")
+def test_filebeat_verifies_tls_labels_and_queues_on_disk(elk_with_filebeat: Recording) -> None:
+    config = elk_config(elk_with_filebeat.stack)
+    beats = _by_kind(elk_with_filebeat, "Filebeat")
     assert len(beats) == sum(1 for c in config["logmesh:clusters"] if c.get("collector") == "filebeat") > 0
     for collector in beats:
         cluster = next(c for c in config["logmesh:clusters"] if c["name"] == collector.name)
-        beat = workload(elk_example, collector)
+        beat = workload(elk_with_filebeat, collector)
         spec = beat["spec"]
         output = spec["config"]["output.elasticsearch"]
-        _ca_configmap(elk_example, collector)
+        _ca_configmap(elk_with_filebeat, collector)
         assert output["ssl"] == {"certificate_authorities": [CA_FILE], "verification_mode": "full"}
         assert output["hosts"][0].startswith("https://")
         assert (output["username"], output["password"]) == ("${LOGMESH_OUTPUT_USERNAME}", "${LOGMESH_OUTPUT_PASSWORD}")
@@ -271,22 +259,24 @@ def test_filebeat_verifies_tls_labels_and_queues_on_disk(elk_example: Recording)
         assert spec["type"] == "filebeat" and beat["apiVersion"] == "beat.k8s.elastic.co/v1beta1"
 
 
-def test_every_filebeat_runs_under_an_eck_operator_that_manages_the_collectors_namespace(elk_example: Recording) -> None:
+def test_every_filebeat_runs_under_an_eck_operator_that_manages_the_collectors_namespace(elk_with_filebeat: Recording) -> None:
     """ECK runs a Beat only in the namespaces its operator manages, and a cluster without the operator has no Beat CRD:
     on a backend's cluster the backend's operator also manages `collectors`; elsewhere the collector brings its own."""
-    config = elk_config(elk_example.stack)
+    config = elk_config(elk_with_filebeat.stack)
     backend_clusters = {s["cluster"]: s["name"] for s in config["logmesh:stores"]}
-    beats = _by_kind(elk_example, "Filebeat")
+    beats = _by_kind(elk_with_filebeat, "Filebeat")
     assert beats
     for collector in beats:
-        [beat] = below(elk_example, collector, BEAT)
-        own = [r for r in below(elk_example, collector, RELEASE) if r.inputs["chart"] == "eck-operator"]
+        [beat] = below(elk_with_filebeat, collector, BEAT)
+        own = [r for r in below(elk_with_filebeat, collector, RELEASE) if r.inputs["chart"] == "eck-operator"]
         if collector.name in backend_clusters:
             assert own == []
             [backend] = [
-                r for r in elk_example.resources if r.type == "logmesh:backends:ElkBackend" and r.name == backend_clusters[collector.name]
+                r
+                for r in elk_with_filebeat.resources
+                if r.type == "logmesh:backends:ElkBackend" and r.name == backend_clusters[collector.name]
             ]
-            [operator] = [r for r in below(elk_example, backend, RELEASE) if r.inputs["chart"] == "eck-operator"]
+            [operator] = [r for r in below(elk_with_filebeat, backend, RELEASE) if r.inputs["chart"] == "eck-operator"]
         else:
             [operator] = own
             assert operator.inputs["version"] == "3.5.0" and operator.inputs["namespace"] == "elastic-system"

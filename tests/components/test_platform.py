@@ -5,18 +5,16 @@ builds, with no SOC 2 finding on a backend resource."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from preflight.analyze import Analysis, Analyzer, load_policy_pack, resolve_config
 from preflight.recorder import Recording, Registration
-from tests.harness import STACKS, run, stack_config
+from tests.harness import ROOT, STACKS, run, stack_config
+from tests.helpers.backend_program import config_for
 from tests.support import descendants, plain
-from tests.test_backends_program import config_for
 
-ROOT = Path(__file__).resolve().parent.parent
 BACKEND_POLICIES = {
     "logging-namespace-network-policy",
     "collector-backend-tls",
@@ -28,7 +26,7 @@ _elk: dict[str, Recording] = {}
 
 
 @pytest.fixture(params=STACKS)
-def elk_example(request: pytest.FixtureRequest) -> Recording:
+def elk_platform(request: pytest.FixtureRequest) -> Recording:
     """Each example stack with `logmesh:backend: elk` (Alloy, Loki only, becomes Fluent Bit), recorded once."""
     if request.param not in _elk:
         _elk[request.param] = run(config_for(request.param, "elk"), request.param)
@@ -105,8 +103,8 @@ def test_loki_backends_sit_on_the_real_stores(example: Recording) -> None:
     check_backends(example, example.stack, "loki")
 
 
-def test_elk_backends_sit_on_the_real_stores(elk_example: Recording) -> None:
-    check_backends(elk_example, elk_example.stack, "elk")
+def test_elk_backends_sit_on_the_real_stores(elk_platform: Recording) -> None:
+    check_backends(elk_platform, elk_platform.stack, "elk")
 
 
 def backend_findings(recording: Recording) -> list[str]:
@@ -129,5 +127,5 @@ def test_loki_backends_pass_the_soc2_rules(example: Recording) -> None:
     assert backend_findings(example) == []
 
 
-def test_elk_backends_pass_the_soc2_rules(elk_example: Recording) -> None:
-    assert backend_findings(elk_example) == []
+def test_elk_backends_pass_the_soc2_rules(elk_platform: Recording) -> None:
+    assert backend_findings(elk_platform) == []

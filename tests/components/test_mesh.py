@@ -12,8 +12,8 @@ from components import mesh
 from components.config.schema import ConfigError
 from preflight.recorder import Recording
 from tests.harness import run, stack_config
+from tests.helpers.collector_program import record
 from tests.support import provider_name
-from tests.test_collectors_program import record
 
 TELEMETRY = "kubernetes:telemetry.istio.io/v1:Telemetry"
 NAMESPACE_PATCH = "kubernetes:core/v1:NamespacePatch"

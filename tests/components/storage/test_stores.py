@@ -11,7 +11,7 @@ import pytest
 from preflight.mocks import RealisticMocks
 from preflight.recorder import Recording, Registration
 from tests.harness import run_stack, stack_config
-from tests.test_storage_support import (
+from tests.helpers.store_lookups import (
     EXAMPLE_STORES,
     as_list,
     child,
