@@ -19,8 +19,8 @@ from preflight.analyze import Analyzer, load_policy_config, load_policy_pack, re
 from preflight.recorder import Recording, Registration, record_program
 from preflight.secrets import is_secret
 from tests.components.alerts.test_component import by_cluster_and_alert
-from tests.components.backends.test_base import manifest
 from tests.harness import PROJECT, ROOT, elk_recording, example_recording, run, stack_config
+from tests.helpers.backend_lookups import manifest
 from tests.support import plain, public_strings
 
 RELEASE = "kubernetes:helm.sh/v3:Release"

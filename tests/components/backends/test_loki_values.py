@@ -8,6 +8,8 @@ from typing import Any
 
 from preflight.recorder import Recording, Registration
 from tests.harness import stack_config
+from tests.helpers import backend_lookups
+from tests.helpers.backend_lookups import backends, loki_backend_recording
 from tests.support import plain, provider_name
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
@@ -90,3 +92,19 @@ def test_loki_and_grafana_send_no_usage_reports(example: Recording) -> None:
     for release in releases(example, "grafana"):
         ini = plain(release.inputs)["values"]["grafana.ini"]
         assert ini["analytics"] == {"reporting_enabled": False, "check_for_updates": False, "check_for_plugin_updates": False}
+
+
+def test_loki_topology_follows_the_environment_and_grafana_tiers() -> None:
+    dev = backend_lookups.release(loki_backend_recording("dev"), backends(loki_backend_recording("dev"))[0], "loki")["values"]
+    assert dev["deploymentMode"] == "Monolithic" and dev["singleBinary"]["replicas"] == 1
+    assert dev["loki"]["commonConfig"]["replication_factor"] == 1
+    prod = backend_lookups.release(loki_backend_recording("prod"), backends(loki_backend_recording("prod"))[0], "loki")["values"]
+    assert prod["deploymentMode"] == "Distributed"
+    assert prod["loki"]["commonConfig"]["replication_factor"] == 3
+    assert prod["loki"]["ingester"]["wal"]["enabled"] is True
+    assert prod["ingester"]["persistence"]["enabled"] is True
+    # The chart's claims list is replaced, not merged, and rendered field by field (loki 18.11.0 _workload.tpl):
+    # the WAL's claim must name its access modes and size itself.
+    assert prod["ingester"]["persistence"]["claims"] == [{"name": "data", "accessModes": ["ReadWriteOnce"], "size": "50Gi"}]
+    assert (prod["ingester"]["replicas"], prod["distributor"]["replicas"], prod["querier"]["replicas"]) == (6, 4, 10)
+    assert prod["singleBinary"]["replicas"] == 0 and prod["write"]["replicas"] == 0
