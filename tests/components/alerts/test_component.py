@@ -19,8 +19,8 @@ from components.alerts.component import APPLY_SCRIPT
 from components.names import ALERT_RULES_LABELS, BACKEND_NAMESPACE, CLUSTER_LABEL
 from components.pins import ELASTIC_STACK_VERSION
 from preflight.recorder import Recording, Registration
-from tests.components.collectors.test_base import store_of
 from tests.harness import elk_config, elk_recording, stack_config
+from tests.helpers.collector_lookups import store_of
 from tests.support import plain, provider_name
 
 CONFIGMAP = "kubernetes:core/v1:ConfigMap"
