@@ -1,4 +1,5 @@
-"""Mesh access logs are turned on where the stack says, in the shape the parsing rules read."""
+"""Mesh access logs are turned on where the stack says, in the shape the parsing rules read; the rules in Python parse
+every real log line of tests/fixtures."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from components.config.schema import ConfigError
 from preflight.recorder import Recording
 from tests.harness import run, stack_config
 from tests.helpers.collector_program import record
+from tests.helpers.mesh_fixtures import LINES, NOT_ACCESS_LOGS, same
 from tests.support import provider_name
 
 TELEMETRY = "kubernetes:telemetry.istio.io/v1:Telemetry"
@@ -87,3 +89,26 @@ def test_rule_regexes_use_one_value_group() -> None:
         for rule in fmt.rules:
             if rule.pattern is not None:
                 assert list(re.compile(rule.pattern).groupindex) == ["value"]
+
+
+def test_fixtures_cover_every_format_and_field() -> None:
+    assert {f["format"] for f in LINES} == {f.name for f in mesh.ACCESS_LOG_FORMATS}
+    assert set().union(*(f["expected"] for f in LINES)) == set(mesh.CANONICAL_FIELDS)
+
+
+@pytest.mark.parametrize("fixture", LINES, ids=[f["name"] for f in LINES])
+def test_python_rules_parse_every_field(fixture: dict[str, Any]) -> None:
+    decoded = mesh.decode(fixture["line"])
+    assert decoded is not None
+    assert decoded[0].name == fixture["format"]
+    same(mesh.apply_rules(*decoded), fixture["expected"])
+
+
+@pytest.mark.parametrize("line", NOT_ACCESS_LOGS)
+def test_other_lines_are_not_access_logs(line: str) -> None:
+    assert mesh.parse_access_log(line) is None
+
+
+def test_trace_id_never_comes_from_a_malformed_traceparent() -> None:
+    fmt = next(f for f in mesh.ACCESS_LOG_FORMATS if f.name == "envoy-json")
+    assert "trace_id" not in mesh.apply_rules(fmt, {"response_code": 200, "traceparent": "00-zz-00f067aa0ba902b7-01"})
