@@ -14,7 +14,7 @@ from parliament import analyze_policy_string
 from preflight.mocks import RealisticMocks
 from preflight.project import load_stack_config
 from preflight.recorder import Recording, Registration
-from tests.harness import PROJECT, STACKS
+from tests.harness import PROJECT, STACKS, stack_config
 
 STORE_TYPES = {"aws": "logmesh:storage:AwsLogStore", "gcp": "logmesh:storage:GcpLogStore"}
 
@@ -123,3 +123,33 @@ def gcs_service_agent(project: str) -> str:
     )
     answer, _failures = RealisticMocks().call(args)
     return f"serviceAccount:{answer['emailAddress']}"
+
+
+S3 = "aws:s3/"
+SSE = S3 + "bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
+LIFECYCLE = S3 + "bucketLifecycleConfiguration:BucketLifecycleConfiguration"
+BUCKET = "aws:s3/bucket:Bucket"
+GCS_BUCKET = "gcp:storage/bucket:Bucket"
+GCS_MEMBER = "gcp:storage/bucketIAMMember:BucketIAMMember"
+
+
+def settings(recording: Recording, store_name: str) -> tuple[dict[str, Any], dict[str, Any], list[str]]:
+    """(stack config, store config, tenant names) as the stack file declares them."""
+    config = stack_config(recording.stack)
+    store = next(s for s in config["logmesh:stores"] if s["name"] == store_name)
+    clouds = {s["cloud"] for s in config["logmesh:stores"]}
+    tenants = []
+    for cluster in config["logmesh:clusters"]:
+        target = cluster.get("store") or next(s["name"] for s in config["logmesh:stores"] if s["cloud"] == cluster["cloud"])
+        if target == store_name:
+            tenants.append(cluster["name"])
+    assert store["cloud"] in clouds
+    return config, store, tenants
+
+
+def bucket_name(config: dict[str, Any], store: dict[str, Any], suffix: str) -> str:
+    return f"{config['logmesh:org']}-{config['logmesh:environment']}-{store['name']}-{suffix}"
+
+
+def attached(recording: Recording, store: Registration, type_: str, bucket: str) -> Registration:
+    return child(recording, store, type_, bucket=bucket)
