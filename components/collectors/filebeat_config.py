@@ -22,11 +22,8 @@ MESH_ACCESS_LOGS_JS = files("components.collectors").joinpath("assets/mesh-acces
 def filebeat_script() -> str:
     """A Filebeat JavaScript processor applying the mesh rules (components/mesh.py) to `message`."""
     data = json.dumps(rules_as_data(), sort_keys=True)
-    return (
-        "// Generated from components/mesh.py ACCESS_LOG_FORMATS; do not edit.\n"
-        f"var FORMATS = {data};\n"
-        + MESH_ACCESS_LOGS_JS
-    )
+    header = "// Generated from components/mesh.py ACCESS_LOG_FORMATS; do not edit.\n"
+    return header + f"var FORMATS = {data};\n" + MESH_ACCESS_LOGS_JS
 
 
 def filebeat_config(platform: PlatformConfig, cluster: ClusterConfig, endpoint: BackendEndpoint) -> pulumi.Output[dict[str, Any]]:
