@@ -20,6 +20,5 @@ ELASTIC_STACK_VERSION = "9.4.3"  # the version ECK 3.5.0's own samples deploy
 # ECK deploys Filebeat at the backend's Elastic Stack version.
 FILEBEAT_VERSION = ELASTIC_STACK_VERSION
 
-# The Jobs that configure Elasticsearch and Kibana through their APIs run curl.
-ES_SETUP_IMAGE = "curlimages/curl:8.11.1"
-KIBANA_CLIENT_IMAGE = "curlimages/curl:8.16.0"
+# Both Jobs that configure Elasticsearch and Kibana through their APIs (the setup Job, the Kibana alert rules) run curl.
+CURL_IMAGE = "curlimages/curl:8.16.0"

@@ -37,7 +37,7 @@ from components.names import (
     CLUSTER_LABEL,
     STORE_LABEL,
 )
-from components.pins import KIBANA_CLIENT_IMAGE
+from components.pins import CURL_IMAGE
 
 # Creates or updates every rule of the mounted folders through Kibana's API; the Job runs it with `sh -c`.
 APPLY_SCRIPT = files("components.alerts").joinpath("assets/apply-kibana-rules.sh").read_text(encoding="utf-8")
@@ -138,7 +138,7 @@ class AlertRules(pulumi.ComponentResource):
             "containers": [
                 {
                     "name": "apply",
-                    "image": KIBANA_CLIENT_IMAGE,
+                    "image": CURL_IMAGE,
                     "command": ["sh", "-c", APPLY_SCRIPT],
                     "env": [
                         {"name": "KIBANA_URL", "value": args.kibana_url},

@@ -12,7 +12,7 @@ import pulumi_kubernetes as k8s
 from components.backends.elk_documents import ilm_policy, index_template, slm_policy, snapshot_repository
 from components.backends.network import ES_HTTP_PORT, ES_SETUP_SELECTOR
 from components.names import BACKEND_NAMESPACE, ELASTICSEARCH_HTTP_TLS_SECRET, ES_ELASTIC_USER_SECRET, ES_HTTP_SERVICE, MANAGED_BY_LABELS
-from components.pins import ES_SETUP_IMAGE
+from components.pins import CURL_IMAGE
 
 
 def setup_script() -> str:
@@ -92,7 +92,7 @@ def es_setup_job(
                     containers=[
                         k8s.core.v1.ContainerArgs(
                             name="setup",
-                            image=ES_SETUP_IMAGE,
+                            image=CURL_IMAGE,
                             command=["/bin/sh", "/etc/logmesh/setup.sh"],
                             volume_mounts=mounts,
                             resources=k8s.core.v1.ResourceRequirementsArgs(
