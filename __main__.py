@@ -2,7 +2,7 @@
 
 import pulumi
 
-from components.config import load_config
+from components.config.loading import load_config
 from components.platform import LogPlatform
 
 config = load_config()

@@ -11,10 +11,8 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_gcp as gcp
 
-from components.config import Backend, ClusterConfig, PlatformConfig, StoreConfig
-
-BACKEND_NAMESPACE = "logging"
-COLLECTOR_NAMESPACE = "collectors"
+from components.config.schema import Backend, ClusterConfig, PlatformConfig, StoreConfig
+from components.names import BACKEND_NAMESPACE
 
 # The Kubernetes service account each backend's pods run as: the store's cloud identity trusts exactly this.
 BACKEND_SERVICE_ACCOUNTS: dict[Backend, str] = {"loki": "loki", "elk": "elasticsearch"}

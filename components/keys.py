@@ -13,7 +13,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_gcp as gcp
 
-from components.config import PlatformConfig, StoreConfig
+from components.config.schema import PlatformConfig, StoreConfig
 
 # AWS allows 7-30 days; the longest window gives the most time to cancel an accidental deletion.
 KMS_DELETION_WINDOW_DAYS = 30

@@ -19,7 +19,8 @@ from typing import Any, Literal
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.config import ClusterConfig
+from components.config.schema import ClusterConfig
+from components.names import MANAGED_BY_LABELS
 
 # The fields every mesh access log is parsed into, whatever the mesh and encoding. Trace and request ids go to
 # Loki structured metadata or Elasticsearch fields, never to labels.
@@ -275,7 +276,7 @@ class MeshAccessLogs(pulumi.ComponentResource):
                 f"{name}-telemetry-{namespace}",
                 api_version="telemetry.istio.io/v1",
                 kind="Telemetry",
-                metadata={"name": "logmesh-access-logs", "namespace": namespace, "labels": {"app.kubernetes.io/managed-by": "logmesh"}},
+                metadata={"name": "logmesh-access-logs", "namespace": namespace, "labels": dict(MANAGED_BY_LABELS)},
                 spec={"accessLogging": [{"providers": [{"name": ISTIO_PROVIDER_NAME}]}]},
                 opts=child,
             )

@@ -9,13 +9,20 @@ import pulumi_aws as aws
 import pulumi_gcp as gcp
 import pulumi_kubernetes as k8s
 
-from components.alerts import AlertRules, AlertRulesArgs
-from components.backends import BackendArgs, ElkBackend, LogBackend, LokiBackend
-from components.collectors import Collector, CollectorArgs, collector_for
-from components.config import ClusterConfig, PlatformConfig, StoreConfig
+from components.alerts.component import AlertRules, AlertRulesArgs
+from components.backends.base import LogBackend
+from components.backends.elk import ElkBackend
+from components.backends.interface import BackendArgs
+from components.backends.loki import LokiBackend
+from components.collectors.base import Collector
+from components.collectors.interface import CollectorArgs
+from components.collectors.registry import collector_for
+from components.config.schema import ClusterConfig, PlatformConfig, StoreConfig
 from components.identity import backend_service_account
 from components.mesh import MeshAccessLogs, MeshAccessLogsArgs
-from components.storage import AwsLogStore, GcpLogStore, LogStore, LogStoreArgs
+from components.storage.aws import AwsLogStore
+from components.storage.gcp import GcpLogStore
+from components.storage.interface import LogStore, LogStoreArgs
 
 
 def common_labels(config: PlatformConfig, **extra: str) -> dict[str, str]:
@@ -26,6 +33,8 @@ def common_labels(config: PlatformConfig, **extra: str) -> dict[str, str]:
 class CloudProviders:
     """One explicit provider per store scope and per cluster: nothing depends on ambient defaults,
     so a store can never land in the wrong account, project or region."""
+
+    # Every component takes its provider as `args.provider`, a required field: none can fall back to opts or a default.
 
     def __init__(self, config: PlatformConfig, parent: pulumi.Resource) -> None:
         self.stores: dict[str, pulumi.ProviderResource] = {}
@@ -66,9 +75,9 @@ class CloudProviders:
 class LogPlatform(pulumi.ComponentResource):
     """Stores, backends and collectors of one environment.
 
-    Built in stages, each from the one before: stores (components/storage.py), the backend on each
-    store's cluster (components/backends.py), then the collector and mesh access logs in every cluster
-    (components/collectors.py, components/mesh.py) and alert rules (components/alerts.py)."""
+    Built in stages, each from the one before: stores (components/storage/), the backend on each
+    store's cluster (components/backends/), then the collector and mesh access logs in every cluster
+    (components/collectors/, components/mesh.py) and alert rules (components/alerts/)."""
 
     summary: pulumi.Output[dict[str, Any]]
 
@@ -92,10 +101,10 @@ class LogPlatform(pulumi.ComponentResource):
                 backend_cluster=self.config.cluster(store.cluster),
                 backend_service_account=backend_service_account(self.config.backend),
                 tenants=tuple(cluster.name for cluster in self.config.clusters_of(store)),
+                provider=self.providers.stores[store.name],
             )
             store_class = AwsLogStore if store.cloud == "aws" else GcpLogStore
-            opts = pulumi.ResourceOptions(parent=self, provider=self.providers.stores[store.name])
-            stores[store.name] = store_class(store.name, args, opts)
+            stores[store.name] = store_class(store.name, args, pulumi.ResourceOptions(parent=self))
         return stores
 
     def _build_backends(self) -> dict[str, LogBackend]:

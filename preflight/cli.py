@@ -91,7 +91,7 @@ def _stage(what: str, roots: list[Path], debug: bool) -> Iterator[None]:
     except (InputError, StageError):
         raise
     except pulumi.RunError as exc:
-        # components.config.ConfigError is a RunError whose message already lists one problem per line;
+        # components.config.schema.ConfigError is a RunError whose message already lists one problem per line;
         # the Pulumi CLI, too, prints a RunError's message alone.
         if debug:
             raise

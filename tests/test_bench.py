@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from components.config import parse_config
+from components.config.loading import parse_config
 from preflight.bench import REPO_ROOT, _floor, _full_preflight, generate_stack, store_count
 from preflight.record.project import load_project
 

@@ -14,7 +14,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from components.config import ConfigError
+from components.config.schema import ConfigError
 from preflight.errors import InputError
 from preflight.record.project import Project, load_stack_config
 from tests.harness import PROJECT, STACKS, run, stack_config

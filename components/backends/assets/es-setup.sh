@@ -1,0 +1,15 @@
+set -eu
+es=https://@ES_HOST@:@ES_PORT@
+umask 077
+# The password goes to curl through a netrc file: never on a command line or in the environment.
+printf 'machine @ES_HOST@ login elastic password %s\n' "$(cat /etc/es-user/elastic)" > /tmp/netrc
+put() {
+  curl --fail-with-body --silent --show-error --retry 60 --retry-all-errors --retry-delay 10 \
+    --cacert /etc/es-tls/ca.crt --netrc-file /tmp/netrc -H 'Content-Type: application/json' \
+    -X PUT "$es/$1" --data "@/etc/logmesh/$2"
+  echo
+}
+put _ilm/policy/logmesh-logs ilm-policy.json
+put _index_template/logmesh-logs index-template.json
+put _snapshot/logmesh-archive snapshot-repository.json
+put _slm/policy/logmesh-nightly slm-policy.json

@@ -1,0 +1,187 @@
+"""What both backends share: namespace, service account, ingest TLS, credentials, network policies, retention."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+import pulumi_random as random
+import pulumi_tls as tls
+
+from components.backends.interface import BackendArgs, BackendEndpoint
+from components.backends.network import Policy, base_policies
+from components.identity import backend_service_account
+from components.kubernetes import Chart, restricted_namespace
+from components.names import BACKEND_NAMESPACE, MANAGED_BY_LABELS
+
+
+class RetentionError(ValueError):
+    """The backend would keep data longer than its bucket keeps objects."""
+
+
+def checked_retention_days(args: BackendArgs) -> int:
+    """Days the backend keeps logs queryable: the store's figure, never longer than the bucket keeps objects."""
+    days = args.store.backend_retention_days
+    archive = args.platform.retention.archive_days
+    if not 1 <= days <= archive:
+        raise RetentionError(
+            f"store {args.store_config.name}: backend retention {days} days must be between 1 and the bucket's "
+            f"{archive} days (logmesh:retention.archive_days); the backend must never outlive its bucket"
+        )
+    return days
+
+
+def secret(value: pulumi.Input[str]) -> pulumi.Output[str]:
+    return pulumi.Output.secret(value)
+
+
+def backend_meta(name: str, namespace: str = BACKEND_NAMESPACE, **labels: str) -> k8s.meta.v1.ObjectMetaArgs:
+    return k8s.meta.v1.ObjectMetaArgs(name=name, namespace=namespace, labels={**MANAGED_BY_LABELS, **labels})
+
+
+class LogBackend(pulumi.ComponentResource):
+    """What both backends share: namespace, service account, ingest TLS, network policies, retention."""
+
+    endpoint: BackendEndpoint
+
+    def __init__(self, type_: str, name: str, args: BackendArgs, opts: pulumi.ResourceOptions | None) -> None:
+        super().__init__(type_, name, None, opts)
+        self.args = args
+        self.name = name
+        self.retention_days = checked_retention_days(args)
+        self.child = pulumi.ResourceOptions(parent=self, provider=args.provider)
+        self.service_account_ref = backend_service_account(args.platform.backend)
+        self.namespace = self._namespace(BACKEND_NAMESPACE, "logging")
+        self.in_namespace = pulumi.ResourceOptions.merge(self.child, pulumi.ResourceOptions(depends_on=[self.namespace]))
+        self.service_account = k8s.core.v1.ServiceAccount(
+            f"{name}-backend-sa",
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=self.service_account_ref.name,
+                namespace=self.service_account_ref.namespace,
+                labels=dict(MANAGED_BY_LABELS),
+                annotations=args.store.identity_annotations,
+            ),
+            # Pods that need the Kubernetes API say so themselves; the cloud identity needs no API token.
+            automount_service_account_token=False,
+            opts=self.in_namespace,
+        )
+
+    # --- shared pieces ---------------------------------------------------------------------------------
+
+    @property
+    def exposed(self) -> bool:
+        """The ingest endpoint is published on an internal load balancer (clusters elsewhere ship to it)."""
+        return self.args.platform.ingest_domain is not None
+
+    def external_host(self) -> str | None:
+        domain = self.args.platform.ingest_domain
+        return f"{self.args.store_config.name}.{domain}" if domain else None
+
+    def load_balancer_annotations(self) -> dict[str, str]:
+        """An internal load balancer whose DNS record external-dns publishes as `<store>.<ingest_domain>`."""
+        host = self.external_host()
+        if host is None:
+            return {}
+        annotations = {"external-dns.alpha.kubernetes.io/hostname": host}
+        if self.args.store_config.cloud == "aws":
+            annotations |= {
+                "service.beta.kubernetes.io/aws-load-balancer-type": "external",
+                "service.beta.kubernetes.io/aws-load-balancer-nlb-target-type": "ip",
+                "service.beta.kubernetes.io/aws-load-balancer-scheme": "internal",
+            }
+        else:
+            annotations |= {"networking.gke.io/load-balancer-type": "Internal"}
+        return annotations
+
+    def _namespace(self, namespace: str, purpose: str) -> k8s.core.v1.Namespace:
+        return restricted_namespace(f"{self.name}-{purpose}-namespace", namespace, self.child)
+
+    def ingest_tls(self, service_dns: Sequence[str], secret_name: str) -> tuple[pulumi.Output[str], k8s.core.v1.Secret]:
+        """A per-store CA and a serving certificate for the ingest endpoint, kept in a kubernetes.io/tls Secret."""
+        name, store = self.name, self.args.store_config.name
+        opts = pulumi.ResourceOptions(parent=self)
+        ca_key = tls.PrivateKey(f"{name}-ingest-ca-key", algorithm="ECDSA", ecdsa_curve="P256", opts=opts)
+        ca = tls.SelfSignedCert(
+            f"{name}-ingest-ca",
+            private_key_pem=ca_key.private_key_pem,
+            is_ca_certificate=True,
+            subject=tls.SelfSignedCertSubjectArgs(common_name=f"logmesh {store} ingest CA", organization="logmesh"),
+            validity_period_hours=5 * 365 * 24,
+            early_renewal_hours=90 * 24,
+            allowed_uses=["cert_signing", "crl_signing", "digital_signature"],
+            opts=opts,
+        )
+        server_key = tls.PrivateKey(f"{name}-ingest-key", algorithm="ECDSA", ecdsa_curve="P256", opts=opts)
+        host = self.external_host()
+        dns_names = [*([host] if host else []), *service_dns]
+        request = tls.CertRequest(
+            f"{name}-ingest-csr",
+            private_key_pem=server_key.private_key_pem,
+            subject=tls.CertRequestSubjectArgs(common_name=dns_names[0], organization="logmesh"),
+            dns_names=dns_names,
+            opts=opts,
+        )
+        # `pulumi up` re-issues the certificate within 30 days of expiry.
+        certificate = tls.LocallySignedCert(
+            f"{name}-ingest-cert",
+            cert_request_pem=request.cert_request_pem,
+            ca_private_key_pem=ca_key.private_key_pem,
+            ca_cert_pem=ca.cert_pem,
+            validity_period_hours=365 * 24,
+            early_renewal_hours=30 * 24,
+            allowed_uses=["digital_signature", "key_encipherment", "server_auth"],
+            opts=opts,
+        )
+        tls_secret = k8s.core.v1.Secret(
+            f"{name}-ingest-tls",
+            metadata=backend_meta(secret_name),
+            type="kubernetes.io/tls",
+            string_data={
+                "tls.crt": certificate.cert_pem,
+                "tls.key": secret(server_key.private_key_pem),
+                "ca.crt": ca.cert_pem,
+            },
+            opts=self.in_namespace,
+        )
+        return ca.cert_pem, tls_secret
+
+    def password(self, purpose: str) -> random.RandomPassword:
+        # Letters and digits only: the value goes into htpasswd files, netrc lines and YAML unquoted.
+        return random.RandomPassword(f"{self.name}-{purpose}-password", length=40, special=False, opts=pulumi.ResourceOptions(parent=self))
+
+    def basic_auth_secret(self, name: str, resource: str, username: str, password: pulumi.Output[str], **extra: str) -> k8s.core.v1.Secret:
+        return k8s.core.v1.Secret(
+            f"{self.name}-{resource}",
+            metadata=backend_meta(name),
+            type="kubernetes.io/basic-auth",
+            string_data={"username": username, "password": secret(password), **extra},
+            opts=self.in_namespace,
+        )
+
+    def network_policies(self, policies: Sequence[Policy]) -> list[k8s.networking.v1.NetworkPolicy]:
+        """The namespace's base policies (network.base_policies), then each explicit allow."""
+        created = []
+        for policy in [*base_policies(), *policies]:
+            created.append(
+                k8s.networking.v1.NetworkPolicy(
+                    f"{self.name}-netpol-{policy.name}",
+                    metadata=backend_meta(policy.name),
+                    spec=k8s.networking.v1.NetworkPolicySpecArgs(
+                        pod_selector=k8s.meta.v1.LabelSelectorArgs(match_labels=dict(policy.pods) or None),
+                        policy_types=policy.types,
+                        ingress=[k8s.networking.v1.NetworkPolicyIngressRuleArgs(ports=r.ports, from_=r.peers) for r in policy.ingress]
+                        or None,
+                        egress=[k8s.networking.v1.NetworkPolicyEgressRuleArgs(ports=r.ports, to=r.peers) for r in policy.egress] or None,
+                    ),
+                    opts=self.in_namespace,
+                )
+            )
+        return created
+
+    def release(
+        self, resource: str, chart: Chart, namespace: str, values: Mapping[str, Any], depends_on: Sequence[pulumi.Resource]
+    ) -> k8s.helm.v3.Release:
+        opts = pulumi.ResourceOptions.merge(self.in_namespace, pulumi.ResourceOptions(depends_on=list(depends_on)))
+        return chart.release(f"{self.name}-{resource}", namespace, values, opts)

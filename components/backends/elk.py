@@ -1,0 +1,219 @@
+"""Elasticsearch and Kibana through the ECK operator, on the store's bucket for snapshots."""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.backends.base import LogBackend, backend_meta, secret
+from components.backends.elk_documents import kibana_preconfigured_connectors
+from components.backends.interface import COLLECTOR_USER, BackendArgs, BackendEndpoint
+from components.backends.network import ES_HTTP_PORT, KIBANA_PORT, elk_policies
+from components.backends.setup_job import es_setup_job, setup_documents
+from components.kubernetes import eck_operator_values
+from components.names import (
+    BACKEND_NAMESPACE,
+    COLLECTOR_NAMESPACE,
+    ECK_OPERATOR_NAMESPACE,
+    ELASTICSEARCH_COLLECTOR_SECRET,
+    ELASTICSEARCH_HTTP_TLS_SECRET,
+    ELASTICSEARCH_ROLES_SECRET,
+    ES_ELASTIC_USER_SECRET,
+    ES_HTTP_SERVICE,
+    ES_INDEX_PREFIX,
+    ES_NAME,
+    KIBANA_CA_SECRET,
+    KIBANA_HTTP_SERVICE,
+    KIBANA_NAME,
+)
+from components.pins import ECK_OPERATOR_CHART, ELASTIC_STACK_VERSION
+
+
+class ElkBackend(LogBackend):
+    """Elasticsearch and Kibana through the ECK operator, with ILM, a snapshot repository on the store's bucket
+    and a file-realm user for collectors."""
+
+    def __init__(self, name: str, args: BackendArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("logmesh:backends:ElkBackend", name, args, opts)
+        platform, store = args.platform, args.store_config
+        self.nodes = 1 if platform.environment == "dev" else 3
+        self.index_replicas = 0 if self.nodes == 1 else 1
+
+        operator_namespace = self._namespace(ECK_OPERATOR_NAMESPACE, "eck-operator")
+        self.operator = self.release(
+            "eck-operator",
+            ECK_OPERATOR_CHART,
+            ECK_OPERATOR_NAMESPACE,
+            # The collectors namespace too: a Filebeat collector on this cluster is an ECK Beat there.
+            eck_operator_values([BACKEND_NAMESPACE, COLLECTOR_NAMESPACE]),
+            [operator_namespace],
+        )
+
+        service_dns = [f"{ES_HTTP_SERVICE}.{BACKEND_NAMESPACE}.svc", f"{ES_HTTP_SERVICE}.{BACKEND_NAMESPACE}.svc.cluster.local"]
+        ca_pem, tls_secret = self.ingest_tls(service_dns, ELASTICSEARCH_HTTP_TLS_SECRET)
+        self.ca_pem = ca_pem
+        writer = self.password("collector")
+        self.writer_password = secret(writer.result)
+        collector_secret = self.basic_auth_secret(
+            ELASTICSEARCH_COLLECTOR_SECRET, "collector-credentials", COLLECTOR_USER, writer.result, roles="logmesh_writer"
+        )
+        roles_secret = k8s.core.v1.Secret(
+            f"{name}-es-roles",
+            metadata=backend_meta(ELASTICSEARCH_ROLES_SECRET),
+            type="Opaque",
+            string_data={
+                "roles.yml": json.dumps(
+                    {
+                        "logmesh_writer": {
+                            "cluster": ["monitor"],
+                            "indices": [{"names": [f"{ES_INDEX_PREFIX}*"], "privileges": ["create_doc", "auto_configure"]}],
+                        }
+                    }
+                )
+            },
+            opts=self.in_namespace,
+        )
+
+        self.network_policies(elk_policies(store.cloud, self.exposed))
+        after_operator = pulumi.ResourceOptions.merge(self.in_namespace, pulumi.ResourceOptions(depends_on=[self.operator]))
+        self.elasticsearch = k8s.apiextensions.CustomResource(
+            f"{name}-elasticsearch",
+            api_version="elasticsearch.k8s.elastic.co/v1",
+            kind="Elasticsearch",
+            metadata=backend_meta(ES_NAME),
+            spec=self.elasticsearch_spec(),
+            opts=pulumi.ResourceOptions.merge(
+                after_operator,
+                pulumi.ResourceOptions(depends_on=[self.operator, self.service_account, tls_secret, collector_secret, roles_secret]),
+            ),
+        )
+        self.kibana = k8s.apiextensions.CustomResource(
+            f"{name}-kibana",
+            api_version="kibana.k8s.elastic.co/v1",
+            kind="Kibana",
+            metadata=backend_meta(KIBANA_NAME),
+            spec={
+                "version": ELASTIC_STACK_VERSION,
+                "count": 2 if platform.is_prod else 1,
+                "elasticsearchRef": {"name": ES_NAME},
+                "config": {"xpack.actions.preconfigured": kibana_preconfigured_connectors()},
+                "podTemplate": {
+                    "spec": {
+                        "automountServiceAccountToken": False,
+                        "containers": [
+                            {"name": "kibana", "resources": {"requests": {"cpu": "500m", "memory": "2Gi"}, "limits": {"memory": "2Gi"}}}
+                        ],
+                    }
+                },
+            },
+            opts=pulumi.ResourceOptions.merge(after_operator, pulumi.ResourceOptions(depends_on=[self.operator, self.elasticsearch])),
+        )
+        self.setup_job = es_setup_job(
+            name,
+            setup_documents(store.cloud, store.name, args.store.bucket_name, self.retention_days, self.index_replicas),
+            self.in_namespace,
+            self.elasticsearch,
+        )
+        # What components/alerts/component.py needs to reach Kibana's API.
+        self.kibana_url = f"https://{KIBANA_HTTP_SERVICE}.{BACKEND_NAMESPACE}.svc:{KIBANA_PORT}"
+        self.kibana_ca_secret = KIBANA_CA_SECRET
+        self.elastic_user_secret = ES_ELASTIC_USER_SECRET
+
+        self.endpoint = BackendEndpoint(
+            store=store.name,
+            kind="elk",
+            host=self.external_host() or service_dns[1],
+            port=ES_HTTP_PORT,
+            path="",
+            ca_pem=ca_pem,
+            username=COLLECTOR_USER,
+            password=self.writer_password,
+            tenants=tuple(c.name for c in platform.clusters_of(store)),
+            index_prefix=ES_INDEX_PREFIX,
+            credentials_secret=ELASTICSEARCH_COLLECTOR_SECRET,
+        )
+        self.register_outputs(
+            {"host": self.endpoint.host, "port": self.endpoint.port, "ca_pem": ca_pem, "retention_days": self.retention_days}
+        )
+
+    def data_volume_gi(self) -> int:
+        """Each node's share of the hot data: daily volume x retention x copies, plus 25% headroom."""
+        total = self.args.platform.daily_volume_gb * self.retention_days * (1 + self.index_replicas) * 1.25
+        return max(10, math.ceil(total / self.nodes))
+
+    def elasticsearch_spec(self) -> dict[str, Any]:
+        args = self.args
+        config: dict[str, Any] = {
+            # Without mmap, Elasticsearch needs no privileged sysctl init container (restricted Pod Security).
+            "node.store.allow_mmap": False,
+        }
+        container: dict[str, Any] = {
+            "name": "elasticsearch",
+            "resources": {"requests": {"cpu": "2", "memory": "8Gi"}, "limits": {"memory": "8Gi"}},
+        }
+        pod_spec: dict[str, Any] = {
+            "serviceAccountName": self.service_account_ref.name,
+            "automountServiceAccountToken": False,
+            "containers": [container],
+        }
+        if args.store_config.cloud == "aws":
+            config["s3.client.default.endpoint"] = f"s3.{args.store.region}.amazonaws.com"
+            # repository-s3 reads the IRSA token only from inside the config directory (its security policy).
+            token_dir = "/usr/share/elasticsearch/config/repository-s3"
+            container["env"] = [
+                {"name": "AWS_WEB_IDENTITY_TOKEN_FILE", "value": f"{token_dir}/aws-web-identity-token-file"},
+                {"name": "AWS_ROLE_ARN", "value": args.store.identity},
+            ]
+            container["volumeMounts"] = [{"name": "aws-iam-token", "mountPath": token_dir, "readOnly": True}]
+            pod_spec["volumes"] = [
+                {
+                    "name": "aws-iam-token",
+                    "projected": {
+                        "sources": [
+                            {
+                                "serviceAccountToken": {
+                                    "audience": "sts.amazonaws.com",
+                                    "expirationSeconds": 86400,
+                                    "path": "aws-web-identity-token-file",
+                                }
+                            }
+                        ]
+                    },
+                }
+            ]
+        return {
+            "version": ELASTIC_STACK_VERSION,
+            "http": {
+                # HTTP TLS with the store's ingest certificate (ECK keeps TLS on unless told otherwise; it is not).
+                "tls": {"certificate": {"secretName": ELASTICSEARCH_HTTP_TLS_SECRET}},
+                "service": {
+                    "metadata": {"annotations": self.load_balancer_annotations()},
+                    "spec": {"type": "LoadBalancer" if self.exposed else "ClusterIP"},
+                },
+            },
+            "auth": {
+                "roles": [{"secretName": ELASTICSEARCH_ROLES_SECRET}],
+                "fileRealm": [{"secretName": ELASTICSEARCH_COLLECTOR_SECRET}],
+            },
+            "nodeSets": [
+                {
+                    "name": "default",
+                    "count": self.nodes,
+                    "config": config,
+                    "podTemplate": {"spec": pod_spec},
+                    "volumeClaimTemplates": [
+                        {
+                            "metadata": {"name": "elasticsearch-data"},
+                            "spec": {
+                                "accessModes": ["ReadWriteOnce"],
+                                "resources": {"requests": {"storage": f"{self.data_volume_gi()}Gi"}},
+                            },
+                        }
+                    ],
+                }
+            ],
+        }

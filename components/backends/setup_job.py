@@ -1,0 +1,117 @@
+"""The Job that applies ILM, the index template, the snapshot repository and SLM through the Elasticsearch API."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from importlib.resources import files
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.backends.elk_documents import ilm_policy, index_template, slm_policy, snapshot_repository
+from components.backends.network import ES_HTTP_PORT, ES_SETUP_SELECTOR
+from components.names import BACKEND_NAMESPACE, ELASTICSEARCH_HTTP_TLS_SECRET, ES_ELASTIC_USER_SECRET, ES_HTTP_SERVICE, MANAGED_BY_LABELS
+from components.pins import CURL_IMAGE
+
+
+def setup_script() -> str:
+    """The Job's shell script (assets/es-setup.sh) with the Elasticsearch service's address filled in."""
+    template = files("components.backends").joinpath("assets/es-setup.sh").read_text(encoding="utf-8")
+    host = f"{ES_HTTP_SERVICE}.{BACKEND_NAMESPACE}.svc"
+    return template.replace("@ES_HOST@", host).replace("@ES_PORT@", str(ES_HTTP_PORT))
+
+
+def setup_documents(
+    cloud: str, store: str, bucket_name: pulumi.Output[str], retention_days: int, index_replicas: int
+) -> dict[str, pulumi.Input[str]]:
+    """The script and the documents it PUTs, as the files of the Job's ConfigMap."""
+    base_path = f"elasticsearch/{store}"
+    return {
+        "setup.sh": setup_script(),
+        "ilm-policy.json": json.dumps(ilm_policy(retention_days), indent=2),
+        "index-template.json": json.dumps(index_template(index_replicas), indent=2),
+        "snapshot-repository.json": bucket_name.apply(lambda bucket: json.dumps(snapshot_repository(cloud, bucket, base_path), indent=2)),
+        "slm-policy.json": json.dumps(slm_policy(retention_days), indent=2),
+    }
+
+
+def es_setup_job(
+    name: str, documents: Mapping[str, pulumi.Input[str]], in_namespace: pulumi.ResourceOptions, elasticsearch: pulumi.Resource
+) -> k8s.batch.v1.Job:
+    """Applies ILM, the index template, the snapshot repository and SLM through the Elasticsearch API.
+
+    Every call is an idempotent PUT. The ConfigMap is auto-named, so a change to any document replaces it,
+    which replaces the Job, which runs again."""
+    config = k8s.core.v1.ConfigMap(
+        f"{name}-es-setup",
+        metadata=k8s.meta.v1.ObjectMetaArgs(namespace=BACKEND_NAMESPACE, labels=dict(MANAGED_BY_LABELS)),
+        data=dict(documents),
+        opts=in_namespace,
+    )
+    volumes = [
+        k8s.core.v1.VolumeArgs(name="setup", config_map=k8s.core.v1.ConfigMapVolumeSourceArgs(name=config.metadata.name)),
+        k8s.core.v1.VolumeArgs(
+            name="es-user",
+            secret=k8s.core.v1.SecretVolumeSourceArgs(
+                secret_name=ES_ELASTIC_USER_SECRET, items=[k8s.core.v1.KeyToPathArgs(key="elastic", path="elastic")]
+            ),
+        ),
+        k8s.core.v1.VolumeArgs(
+            name="es-tls",
+            secret=k8s.core.v1.SecretVolumeSourceArgs(
+                secret_name=ELASTICSEARCH_HTTP_TLS_SECRET, items=[k8s.core.v1.KeyToPathArgs(key="ca.crt", path="ca.crt")]
+            ),
+        ),
+        k8s.core.v1.VolumeArgs(name="tmp", empty_dir=k8s.core.v1.EmptyDirVolumeSourceArgs(size_limit="16Mi")),
+    ]
+    mounts = [
+        k8s.core.v1.VolumeMountArgs(name="setup", mount_path="/etc/logmesh", read_only=True),
+        k8s.core.v1.VolumeMountArgs(name="es-user", mount_path="/etc/es-user", read_only=True),
+        k8s.core.v1.VolumeMountArgs(name="es-tls", mount_path="/etc/es-tls", read_only=True),
+        k8s.core.v1.VolumeMountArgs(name="tmp", mount_path="/tmp"),
+    ]
+    return k8s.batch.v1.Job(
+        f"{name}-es-setup",
+        metadata=k8s.meta.v1.ObjectMetaArgs(
+            namespace=BACKEND_NAMESPACE, labels={**MANAGED_BY_LABELS, **ES_SETUP_SELECTOR}
+        ),
+        spec=k8s.batch.v1.JobSpecArgs(
+            backoff_limit=6,
+            template=k8s.core.v1.PodTemplateSpecArgs(
+                metadata=k8s.meta.v1.ObjectMetaArgs(labels=dict(ES_SETUP_SELECTOR)),
+                spec=k8s.core.v1.PodSpecArgs(
+                    restart_policy="OnFailure",
+                    automount_service_account_token=False,
+                    security_context=k8s.core.v1.PodSecurityContextArgs(
+                        run_as_non_root=True,
+                        run_as_user=100,
+                        run_as_group=101,
+                        seccomp_profile=k8s.core.v1.SeccompProfileArgs(type="RuntimeDefault"),
+                    ),
+                    containers=[
+                        k8s.core.v1.ContainerArgs(
+                            name="setup",
+                            image=CURL_IMAGE,
+                            command=["/bin/sh", "/etc/logmesh/setup.sh"],
+                            volume_mounts=mounts,
+                            resources=k8s.core.v1.ResourceRequirementsArgs(
+                                requests={"cpu": "10m", "memory": "16Mi"}, limits={"memory": "64Mi"}
+                            ),
+                            security_context=k8s.core.v1.SecurityContextArgs(
+                                allow_privilege_escalation=False,
+                                read_only_root_filesystem=True,
+                                run_as_non_root=True,
+                                capabilities=k8s.core.v1.CapabilitiesArgs(drop=["ALL"]),
+                            ),
+                        )
+                    ],
+                    volumes=volumes,
+                ),
+            ),
+        ),
+        opts=pulumi.ResourceOptions.merge(
+            in_namespace,
+            pulumi.ResourceOptions(depends_on=[elasticsearch], custom_timeouts=pulumi.CustomTimeouts(create="20m", update="20m")),
+        ),
+    )

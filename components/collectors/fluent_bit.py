@@ -1,0 +1,75 @@
+"""Fluent Bit (the default collector) as a DaemonSet from the fluent-bit chart."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+
+from components.backends.interface import BackendEndpoint
+from components.collectors.base import Collector
+from components.collectors.fluent_bit_config import (
+    FLUENT_BIT_LUA,
+    FLUENT_BIT_STATE,
+    fluent_bit_filters,
+    fluent_bit_inputs,
+    fluent_bit_lua,
+    fluent_bit_output,
+    fluent_bit_parsers,
+    fluent_bit_service,
+)
+from components.collectors.interface import (
+    BUFFER_HOST_PATH,
+    CA_CONFIGMAP,
+    CA_DIR,
+    COLLECTOR_LABELS,
+    RESOURCES,
+    SERVICE_ACCOUNT,
+    helm_literal,
+    secret_env,
+)
+from components.config.schema import ClusterConfig, PlatformConfig
+from components.pins import FLUENT_BIT_CHART
+
+
+def fluent_bit_values(platform: PlatformConfig, cluster: ClusterConfig, endpoint: BackendEndpoint) -> dict[str, Any]:
+    return {
+        "kind": "DaemonSet",
+        "serviceAccount": {"create": False, "name": SERVICE_ACCOUNT},
+        "rbac": {"create": False},
+        "podSecurityPolicy": {"create": False},
+        "resources": RESOURCES,
+        "env": secret_env(),
+        "labels": COLLECTOR_LABELS,
+        "podLabels": COLLECTOR_LABELS,
+        "luaScripts": {FLUENT_BIT_LUA: helm_literal(fluent_bit_lua())},
+        "daemonSetVolumes": [
+            {"name": "varlog", "hostPath": {"path": "/var/log"}},
+            {"name": "varlibdockercontainers", "hostPath": {"path": "/var/lib/docker/containers"}},
+            {"name": "etcmachineid", "hostPath": {"path": "/etc/machine-id", "type": "File"}},
+            {"name": "buffer", "hostPath": {"path": f"{BUFFER_HOST_PATH}/fluent-bit", "type": "DirectoryOrCreate"}},
+            {"name": "backend-ca", "configMap": {"name": CA_CONFIGMAP}},
+        ],
+        "daemonSetVolumeMounts": [
+            {"name": "varlog", "mountPath": "/var/log", "readOnly": True},
+            {"name": "varlibdockercontainers", "mountPath": "/var/lib/docker/containers", "readOnly": True},
+            {"name": "etcmachineid", "mountPath": "/etc/machine-id", "readOnly": True},
+            {"name": "buffer", "mountPath": FLUENT_BIT_STATE},
+            {"name": "backend-ca", "mountPath": CA_DIR, "readOnly": True},
+        ],
+        "config": {
+            "service": helm_literal(fluent_bit_service()),
+            "inputs": helm_literal(fluent_bit_inputs()),
+            "filters": helm_literal(fluent_bit_filters(platform, cluster, endpoint.kind)),
+            "outputs": fluent_bit_output(platform, cluster, endpoint),
+            "customParsers": helm_literal(fluent_bit_parsers()),
+        },
+    }
+
+
+class FluentBitCollector(Collector):
+    kind = "FluentBit"
+
+    def _workload(self, name: str) -> pulumi.Resource:
+        args = self.args
+        return self._helm_release(name, FLUENT_BIT_CHART, fluent_bit_values(args.platform, args.cluster, args.endpoint))

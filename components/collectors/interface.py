@@ -1,0 +1,59 @@
+"""What a collector takes and what every collector kind shares inside its pods: names, paths, environment, labels."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.backends.interface import BackendEndpoint
+from components.config.schema import ClusterConfig, PlatformConfig
+
+SERVICE_ACCOUNT = "logmesh-collector"
+CREDENTIALS_SECRET = "logmesh-output-credentials"
+DENY_INGRESS_POLICY = "logmesh-collectors-deny-ingress"
+CA_CONFIGMAP = "logmesh-backend-ca"
+CA_DIR = "/etc/logmesh/ca"
+CA_FILE = f"{CA_DIR}/ca.crt"
+USERNAME_ENV = "LOGMESH_OUTPUT_USERNAME"
+PASSWORD_ENV = "LOGMESH_OUTPUT_PASSWORD"
+# Node-local buffer directory (hostPath) and the bound on what the buffers there may hold.
+BUFFER_HOST_PATH = "/var/lib/logmesh-collector"
+BUFFER_LIMIT = "4G"
+# Label every collector object carries, so policies find the collector of each cluster.
+COLLECTOR_LABELS = {"app.kubernetes.io/part-of": "logmesh", "app.kubernetes.io/component": "collector"}
+# The only API access a collector needs to enrich records with pod, namespace and node metadata.
+COLLECTOR_RESOURCES = ["pods", "namespaces", "nodes"]
+COLLECTOR_VERBS = ["get", "list", "watch"]
+RESOURCES = {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"cpu": "1", "memory": "512Mi"}}
+
+
+@dataclass(frozen=True)
+class CollectorArgs:
+    platform: PlatformConfig
+    cluster: ClusterConfig
+    provider: k8s.Provider
+    endpoint: BackendEndpoint
+    # The backend that runs on this cluster, if one does: Filebeat's Beat waits for its ECK operator.
+    backend_here: pulumi.Resource | None = None
+
+
+def helm_literal(text: str) -> str:
+    """`text` as a Helm `tpl` argument that renders to itself: both charts pass their config strings through `tpl`,
+    which would evaluate Alloy's own `{{ }}` templates (stage.template)."""
+    return re.sub(r"\{\{|\}\}", lambda m: '{{"' + m.group() + '"}}', text)
+
+
+def static_labels(platform: PlatformConfig, cluster: ClusterConfig) -> dict[str, str]:
+    """The low-cardinality labels of every log line besides its Kubernetes namespace."""
+    return {"cloud": cluster.cloud, "cluster": cluster.name, "environment": platform.environment}
+
+
+def secret_env() -> list[dict[str, Any]]:
+    return [
+        {"name": env, "valueFrom": {"secretKeyRef": {"name": CREDENTIALS_SECRET, "key": key}}}
+        for env, key in ((USERNAME_ENV, "username"), (PASSWORD_ENV, "password"))
+    ]

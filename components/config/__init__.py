@@ -1,0 +1,1 @@
+"""The stack configuration: its schema, the checks across keys, and loading a stack with both."""

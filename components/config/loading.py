@@ -1,0 +1,105 @@
+"""Reading a stack's configuration: `load_config()` is the only way the program reads it. It either returns a complete
+`PlatformConfig` or raises `ConfigError` listing every problem, one line each, before any resource is registered."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from pydantic import ValidationError
+
+from components.config.checks import check_alerting, check_cloud_fields, copied_entries, resolve
+from components.config.schema import KNOWN_KEYS, NAMESPACE, ConfigError, PlatformConfig, StackShape, key_path
+
+
+def _describe(error: Mapping[str, Any]) -> str:
+    # Pydantic's locations for model validators end in a synthetic part; keep the key path only.
+    loc = [p for p in error["loc"] if not (isinstance(p, str) and p.startswith("function-"))]
+    message = str(error["msg"]).removeprefix("Value error, ")
+    if error["type"] == "extra_forbidden":
+        return f"{key_path(loc)}: unknown key; remove it or check its spelling"
+    if error["type"] == "missing":
+        return f"{key_path(loc)}: required key is missing"
+    if error["type"] == "string_pattern_mismatch":
+        message = "must be a lowercase DNS label (a-z, 0-9 and '-', starting and ending with a letter or digit)"
+        if loc and loc[-1] == "ingest_domain":
+            message = "must be a lowercase DNS domain of two or more labels, such as logs.example.internal"
+    got = error.get("input")
+    shown = "" if isinstance(got, (dict, list)) or error["type"] == "model_type" else f" (got {got!r})"
+    return f"{key_path(loc)}: {message}{shown}"
+
+
+SECRET_KEYS = ("kubeconfigs",)
+
+
+def parse_config(raw: Mapping[str, Any], secret_keys: Iterable[str] = ()) -> PlatformConfig:
+    """Validates the `logmesh:*` keys (without the namespace) given as plain Python values.
+
+    `secret_keys` names the keys the stack stores encrypted; keys in SECRET_KEYS must be among them."""
+    unknown = sorted(set(raw) - set(KNOWN_KEYS))
+    problems = [
+        f"{key_path([key])}: unknown key; the logmesh keys are {', '.join(KNOWN_KEYS)}" for key in unknown
+    ]
+    problems += [
+        f"{key_path([key])}: holds credentials and must be a secret; set it with "
+        f"`pulumi config set --secret --path '{NAMESPACE}:{key}.<name>' <value>`"
+        for key in SECRET_KEYS
+        if raw.get(key) and key not in set(secret_keys)
+    ]
+    try:
+        stack = StackShape.model_validate({k: v for k, v in raw.items() if k in KNOWN_KEYS})
+    except ValidationError as exc:
+        problems += [_describe(e) for e in exc.errors()]
+        raise ConfigError(problems) from None
+    problems += check_cloud_fields(stack)
+    problems += copied_entries(stack)
+    problems += check_alerting(stack.alerting, stack.environment, stack.backend, "alerting" in set(secret_keys))
+    resolve_problems, clusters = resolve(stack)
+    problems += resolve_problems
+    if problems:
+        raise ConfigError(problems)
+    return PlatformConfig(
+        environment=stack.environment,
+        org=stack.org,
+        backend=stack.backend,
+        retention=stack.retention,
+        stores=tuple(stack.stores),
+        clusters=clusters,
+        daily_volume_gb=stack.daily_volume_gb,
+        ingest_domain=stack.ingest_domain,
+        kubeconfigs=dict(stack.kubeconfigs),
+        alerting=stack.alerting,
+    )
+
+
+def _decode(key: str, value: Any) -> Any:
+    """Config values reach the program as strings; structured ones are JSON."""
+    if not isinstance(value, str):
+        return value
+    try:
+        return json.loads(value)
+    except json.JSONDecodeError:
+        if key in ("environment", "org", "backend", "ingest_domain"):
+            return value
+        raise ConfigError([f"{NAMESPACE}:{key}: is not valid YAML/JSON structure (got {value[:60]!r})"]) from None
+
+
+def _raw_stack_config() -> tuple[dict[str, Any], list[str]]:
+    # pulumi.Config can only read keys it is asked for; to reject unknown keys we need them all.
+    # The Python SDK keeps them in the runtime config map (set by the CLI's PULUMI_CONFIG or by mocks).
+    from pulumi.runtime import config as runtime_config
+
+    merged: dict[str, Any] = dict(runtime_config.get_config_env())
+    merged.update(runtime_config.CONFIG.get())
+    prefix = NAMESPACE + ":"
+    values = {k[len(prefix) :]: _decode(k[len(prefix) :], v) for k, v in merged.items() if k.startswith(prefix)}
+    secret = [k for k in values if runtime_config.is_config_secret(prefix + k)]
+    secret += [k[len(prefix) :] for k in runtime_config.get_config_secret_keys_env() if k.startswith(prefix)]
+    return values, secret
+
+
+def load_config() -> PlatformConfig:
+    """Reads and validates the current stack's `logmesh:*` configuration."""
+    values, secret_keys = _raw_stack_config()
+    return parse_config(values, secret_keys)

@@ -1,0 +1,70 @@
+"""Kubernetes builders every component shares: Helm chart releases, restricted namespaces and pod security."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.names import MANAGED_BY_LABELS
+
+# Pod Security Standards level every namespace here enforces, pinned to the Kubernetes version the tests validate.
+POD_SECURITY_LEVEL = "restricted"
+POD_SECURITY_VERSION = "v1.33"
+
+
+@dataclass(frozen=True)
+class Chart:
+    name: str
+    version: str
+    repo: str
+
+    def release(
+        self, resource_name: str, namespace: str, values: Mapping[str, Any], opts: pulumi.ResourceOptions
+    ) -> k8s.helm.v3.Release:
+        """This chart as a Helm release named after it; a failed install or upgrade rolls back and cleans up."""
+        return k8s.helm.v3.Release(
+            resource_name,
+            name=self.name,
+            chart=self.name,
+            version=self.version,
+            repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=self.repo),
+            namespace=namespace,
+            create_namespace=False,
+            values=dict(values),
+            atomic=True,
+            cleanup_on_fail=True,
+            opts=opts,
+        )
+
+
+def restricted_pod_security() -> dict[str, Any]:
+    return {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}}
+
+
+def restricted_namespace(resource_name: str, namespace: str, opts: pulumi.ResourceOptions) -> k8s.core.v1.Namespace:
+    """A namespace that enforces, audits and warns at the restricted Pod Security Standard."""
+    levels = {
+        f"pod-security.kubernetes.io/{mode}{suffix}": value
+        for mode in ("enforce", "audit", "warn")
+        for suffix, value in (("", POD_SECURITY_LEVEL), ("-version", POD_SECURITY_VERSION))
+    }
+    return k8s.core.v1.Namespace(
+        resource_name,
+        metadata=k8s.meta.v1.ObjectMetaArgs(
+            name=namespace, labels={**MANAGED_BY_LABELS, "kubernetes.io/metadata.name": namespace, **levels}
+        ),
+        opts=opts,
+    )
+
+
+def eck_operator_values(managed_namespaces: list[str]) -> dict[str, Any]:
+    """The ECK operator chart's values: its CRDs, the namespaces it manages, restricted pods."""
+    return {
+        "installCRDs": True,
+        "managedNamespaces": managed_namespaces,
+        "podSecurityContext": restricted_pod_security(),
+    }

@@ -1,0 +1,24 @@
+"""Every chart and image version logmesh deploys, in one place.
+
+Loki and Grafana moved to grafana-community in March 2026; the chart left in grafana/loki is Grafana Enterprise
+Logs. ECK 3.5.0 is the only 3.5 release tagged upstream. Loki 3.7.6 (the Loki chart's appVersion) sends a checksum
+with every PutObject, which an S3 bucket with Object Lock requires; 3.6.0-3.7.1 do not (grafana/loki issue 20088,
+fixed in 3.7.2): never pin an older Loki image.
+"""
+
+from __future__ import annotations
+
+from components.kubernetes import Chart
+
+LOKI_CHART = Chart("loki", "18.11.0", "https://grafana-community.github.io/helm-charts")
+GRAFANA_CHART = Chart("grafana", "12.11.1", "https://grafana-community.github.io/helm-charts")
+ECK_OPERATOR_CHART = Chart("eck-operator", "3.5.0", "https://helm.elastic.co")
+FLUENT_BIT_CHART = Chart("fluent-bit", "0.58.1", "https://fluent.github.io/helm-charts")
+ALLOY_CHART = Chart("alloy", "1.11.1", "https://grafana.github.io/helm-charts")
+
+ELASTIC_STACK_VERSION = "9.4.3"  # the version ECK 3.5.0's own samples deploy
+# ECK deploys Filebeat at the backend's Elastic Stack version.
+FILEBEAT_VERSION = ELASTIC_STACK_VERSION
+
+# Both Jobs that configure Elasticsearch and Kibana through their APIs (the setup Job, the Kibana alert rules) run curl.
+CURL_IMAGE = "curlimages/curl:8.16.0"

@@ -1,0 +1,1 @@
+"""Central log stores: one per cloud/region, the same shape on AWS and GCP (see interface.py)."""

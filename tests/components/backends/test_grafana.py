@@ -1,0 +1,53 @@
+"""Grafana reads every tenant of its store through a datasource kept in a Secret."""
+
+from __future__ import annotations
+
+import json
+
+from preflight.record.recording import Recording
+from tests.helpers.backend_lookups import (
+    backends,
+    endpoint,
+    one,
+    release,
+    store_of,
+)
+from tests.support import below, plain
+
+
+def test_grafana_queries_every_tenant_through_a_secret_datasource(loki_recorded: tuple[str, str, Recording]) -> None:
+    _stack, _kind, recording = loki_recorded
+    for backend in backends(recording):
+        ep = endpoint(recording, store_of(backend))
+        datasource = one(recording, backend, "kubernetes:core/v1:Secret", "grafana-datasource-loki")
+        [source] = json.loads(plain(datasource.inputs)["stringData"]["loki.yaml"])["datasources"]
+        reader = next(
+            plain(r.outputs)["result"]
+            for r in below(recording, backend, "random:index/randomPassword:RandomPassword")
+            if r.name.endswith("-grafana-password")
+        )
+        assert source["url"] == "https://loki-gateway.logging.svc.cluster.local"
+        assert source["jsonData"] == {"tlsAuthWithCACert": True, "httpHeaderName1": "X-Scope-OrgID"}
+        assert source["secureJsonData"] == {
+            "basicAuthPassword": reader,
+            "tlsCACert": ep["ca_pem"],
+            "httpHeaderValue1": "|".join(ep["tenants"]),
+        }
+        loki = release(recording, backend, "loki")["values"]["loki"]
+        assert loki["querier"]["multi_tenant_queries_enabled"] is True
+        grafana = release(recording, backend, "grafana")["values"]
+        # Grafana reads its datasource from the Secret mounted as a provisioning file; it has no Kubernetes API
+        # access at all (no sidecar, no Role that could read the namespace's other Secrets, no token).
+        assert grafana["extraSecretMounts"] == [
+            {
+                "name": "datasources",
+                "secretName": "grafana-datasource-loki",
+                "mountPath": "/etc/grafana/provisioning/datasources",
+                "readOnly": True,
+                "defaultMode": 0o440,
+            }
+        ]
+        assert grafana["rbac"]["create"] is False and grafana["automountServiceAccountToken"] is False
+        assert "sidecar" not in grafana
+        assert grafana["admin"]["existingSecret"] == "grafana-admin"
+        assert "datasources" not in grafana

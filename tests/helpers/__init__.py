@@ -1,0 +1,1 @@
+"""Programs and lookups the component tests share (no tests here)."""
