@@ -9,13 +9,9 @@ from policies.lib.values import as_list, get, number, truthy
 
 @stack_policy(
     name="gcs-lifecycle-and-versioning",
-    description="GCS buckets have a lifecycle Delete rule with an age within [min_retention_days, max_retention_days] "
-                "and no shorter than the retention policy, and keep deleted data recoverable: versioning on, or a "
-                "retention policy (GCS allows only one of the two)."
-                " A working bucket without a retention policy passes when a Storage Transfer job copies it into an "
-                "archive bucket that passes (logmesh's GCS archive + working bucket design)."
-                " Such a working bucket needs "
-                "only the upper bound.",
+    description="GCS buckets have a lifecycle Delete rule with an age within [min_retention_days, max_retention_days] and no "
+                "shorter than the retention policy, and keep deleted data recoverable: versioning on, or a retention policy "
+                "(GCS allows only one of the two).",
     criteria=("C1.2", "A1.2"),
     anchors="Prowler cloudstorage_bucket_lifecycle_management_enabled, cloudstorage_bucket_versioning_enabled",
     severity=Severity.MEDIUM,
@@ -24,6 +20,9 @@ from policies.lib.values import as_list, get, number, truthy
     settings={**RETENTION_SETTINGS, "require_locked": bool_setting(True, "The archive bucket's retention policy must be locked.")},
 )
 def gcs_lifecycle_and_versioning(args: StackValidationArgs, report: Report, check: Check) -> None:
+    """A working bucket without a retention policy passes when a Storage Transfer job copies it into an archive
+    bucket that passes (logmesh's GCS archive + working bucket design). Such a working bucket needs only the
+    upper bound."""
     low, high = float(check.settings["min_retention_days"]), float(check.settings["max_retention_days"])
     deferred = Deferred()
     for bucket in gcs_buckets(list(args.resources)):

@@ -9,10 +9,7 @@ from policies.lib.values import get
 
 @stack_policy(
     name="gcs-retention-policy-locked",
-    description="GCS buckets have a retention policy of at least min_retention_days, locked where the environment "
-                "requires it."
-                " A working bucket without a retention policy passes when a Storage Transfer job copies it into an "
-                "archive bucket that passes (logmesh's GCS archive + working bucket design).",
+    description="GCS buckets have a retention policy of at least min_retention_days, locked where the environment requires it.",
     criteria=("CC7.2", "A1.2", "C1.2", "PI1.5"),
     anchors="Prowler cloudstorage_bucket_log_retention_policy_lock, cloudstorage_bucket_sufficient_retention_period",
     severity=Severity.HIGH,
@@ -25,6 +22,8 @@ from policies.lib.values import get
     },
 )
 def gcs_retention_policy_locked(args: StackValidationArgs, report: Report, check: Check) -> None:
+    """A working bucket without a retention policy passes when a Storage Transfer job copies it into an archive
+    bucket that passes (logmesh's GCS archive + working bucket design)."""
     low, locked = float(check.settings["min_retention_days"]), bool(check.settings["require_locked"])
     deferred = Deferred()
     for bucket in gcs_buckets(list(args.resources)):

@@ -42,8 +42,8 @@ def public_statements(document: Mapping[str, Any] | None) -> list[str]:
 
 @resource_policy(
     name="aws-kms-key-policy-not-public",
-    description="AWS KMS key policies grant no `*` principal without a condition that restricts the caller "
-                "(account, organisation, source). The account root and service principals are not public.",
+    description="AWS KMS key policies grant no `*` principal without a condition that restricts the caller (account, "
+                "organisation, source).",
     criteria=("CC6.1", "CC6.3"),
     anchors="Prowler kms_key_not_publicly_accessible",
     severity=Severity.CRITICAL,
@@ -53,6 +53,7 @@ def public_statements(document: Mapping[str, Any] | None) -> list[str]:
     types=(AWS_KEY, AWS_KEY_POLICY),
 )
 def aws_kms_key_policy_not_public(args: ResourceValidationArgs, report: Report, check: Check) -> None:
+    """The account root and service principals are not public."""
     raw = get(args.props, "policy")
     if raw is None:
         return  # AWS applies the default key policy: the account root only.

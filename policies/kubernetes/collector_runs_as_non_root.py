@@ -34,9 +34,7 @@ def _runs_as_root(pod_security: Any, containers: list[Any]) -> str | None:
 
 @resource_policy(
     name="collector-runs-as-non-root",
-    description="Collectors run as non-root and unprivileged. Collectors reading the host's /var/log usually must run "
-                "as root: that needs a documented exception (policy config), not a silent pass. Advisory unless the "
-                "environment's config makes it mandatory. Charts run as root unless their values say otherwise.",
+    description="Advisory unless the environment's config makes it mandatory: collectors run as non-root and unprivileged.",
     criteria=("CC6.8", "CC6.1"),
     anchors="Kubescape C-0013 (non-root containers), C-0057 (privileged)",
     severity=Severity.MEDIUM,
@@ -47,6 +45,8 @@ def _runs_as_root(pod_security: Any, containers: list[Any]) -> str | None:
     enforcement_level=EnforcementLevel.ADVISORY,
 )
 def collector_runs_as_non_root(args: ResourceValidationArgs, report: Report, check: Check) -> None:
+    """Collectors reading the host's /var/log usually must run as root: that needs a documented exception
+    (policy config), not a silent pass. Charts run as root unless their values say otherwise."""
     resource = as_resource(args)
     if not is_collector(resource):
         return

@@ -87,9 +87,8 @@ def _credential_findings(resource: PolicyResource) -> list[_Finding]:
 
 @resource_policy(
     name="no-plaintext-credentials",
-    description="No credentials in plain text in Kubernetes objects or collector/backend configuration: ConfigMaps, "
-                "pod env values, Helm values config strings (Fluent Bit HTTP_Passwd, Alloy password = \"...\"), static "
-                "cloud keys. Credentials belong in Secrets, referenced through env valueFrom or ${VAR}.",
+    description="No credentials in plain text in Kubernetes objects or collector/backend configuration: ConfigMaps, pod env "
+                "values, Helm values config strings (Fluent Bit HTTP_Passwd, Alloy password = \"...\"), static cloud keys.",
     criteria=("CC6.1", "CC6.7"),
     anchors="Kubescape C-0012",
     severity=Severity.CRITICAL,
@@ -99,6 +98,7 @@ def _credential_findings(resource: PolicyResource) -> list[_Finding]:
     types=(CONFIG_MAP, BEAT, *WORKLOAD_TYPES, *HELM_TYPES),
 )
 def no_plaintext_credentials(args: ResourceValidationArgs, report: Report, check: Check) -> None:
+    """Credentials belong in Secrets, referenced through env valueFrom or ${VAR}."""
     resource = as_resource(args)
     for finding in _credential_findings(resource):
         report(f"{finding.where}: {finding.what}")

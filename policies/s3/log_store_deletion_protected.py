@@ -9,9 +9,8 @@ from policies.lib.values import get, truthy
 
 @resource_policy(
     name="log-store-deletion-protected",
-    description="Buckets that hold logs are protected from deletion: the `protect` resource option is set and "
-                "force_destroy is off. (Retain-on-delete is not visible to policy packs: the analyzer's resource "
-                "options carry no such field, so it cannot be checked here.)",
+    description="Buckets that hold logs are protected from deletion: the `protect` resource option is set and force_destroy is "
+                "off.",
     criteria=("A1.2", "C1.1"),
     anchors="Prowler kms_cmk_not_deleted_unintentionally (analogue)",
     severity=Severity.HIGH,
@@ -22,6 +21,8 @@ from policies.lib.values import get, truthy
 
 )
 def log_store_deletion_protected(args: ResourceValidationArgs, report: Report, check: Check) -> None:
+    """Retain-on-delete is not visible to policy packs: the analyzer's resource options carry no such field, so
+    it cannot be checked here."""
     if truthy(get(args.props, "forceDestroy")):
         report("force_destroy is on: deleting the resource would delete every log object")
     if check.settings["require_protect"] and not args.opts.protect:

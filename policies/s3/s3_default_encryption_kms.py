@@ -11,8 +11,7 @@ _KMS_ALGORITHMS: tuple[str, ...] = ("aws:kms", "aws:kms:dsse")
 
 @stack_policy(
     name="s3-default-encryption-kms",
-    description="S3 buckets encrypt by default with SSE-KMS (aws:kms or aws:kms:dsse)."
-                " A bucket that receives S3 server access logs may use SSE-S3 (AES256), as AWS documents for log targets.",
+    description="S3 buckets encrypt by default with SSE-KMS (aws:kms or aws:kms:dsse).",
     criteria=("CC6.1", "PI1.4"),
     anchors="Prowler s3_bucket_kms_encryption; AWS Config S3_DEFAULT_ENCRYPTION_KMS",
     severity=Severity.HIGH,
@@ -20,6 +19,7 @@ _KMS_ALGORITHMS: tuple[str, ...] = ("aws:kms", "aws:kms:dsse")
     domain="storage",
 )
 def s3_default_encryption_kms(args: StackValidationArgs, report: Report, check: Check) -> None:
+    """A bucket that receives S3 server access logs may use SSE-S3 (AES256), as AWS documents for log targets."""
     deferred = Deferred()
     for bucket in S3View(args.resources).buckets:
         with deferred.each():

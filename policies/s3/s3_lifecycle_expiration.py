@@ -8,8 +8,7 @@ from policies.lib.s3 import S3View
 
 @stack_policy(
     name="s3-lifecycle-expiration",
-    description="S3 buckets have an enabled lifecycle rule that expires objects (current or noncurrent versions). "
-                "Rules that only abort incomplete multipart uploads do not count and are never a violation.",
+    description="S3 buckets have an enabled lifecycle rule that expires objects (current or noncurrent versions).",
     criteria=("C1.1", "C1.2"),
     anchors="Steampipe s3_bucket_lifecycle_policy_enabled; AWS Config S3_LIFECYCLE_POLICY_CHECK",
     severity=Severity.MEDIUM,
@@ -18,6 +17,7 @@ from policies.lib.s3 import S3View
     domain="storage",
 )
 def s3_lifecycle_expiration(args: StackValidationArgs, report: Report, check: Check) -> None:
+    """Rules that only abort incomplete multipart uploads do not count and are never a violation."""
     for bucket in S3View(args.resources).buckets:
         if not any(rule.enabled and rule.expires for rule in bucket.lifecycle):
             what = "no enabled lifecycle rule that expires objects" if bucket.has_lifecycle_config else "no lifecycle configuration"

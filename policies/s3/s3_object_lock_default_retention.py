@@ -8,10 +8,7 @@ from policies.lib.s3 import S3View
 
 @stack_policy(
     name="s3-object-lock-default-retention",
-    description=(
-        "S3 buckets holding logs have Object Lock with a default retention in the configured mode. Buckets that receive "
-        "S3 server access logs are exempt: S3 cannot deliver access logs to a bucket with Object Lock."
-    ),
+    description="S3 buckets holding logs have Object Lock with a default retention in the configured mode.",
     criteria=("PI1.5", "C1.1"),
     anchors="Prowler s3_bucket_object_lock; AWS Config S3_BUCKET_DEFAULT_LOCK_ENABLED",
     severity=Severity.HIGH,
@@ -25,6 +22,8 @@ from policies.lib.s3 import S3View
     },
 )
 def s3_object_lock_default_retention(args: StackValidationArgs, report: Report, check: Check) -> None:
+    """Buckets that receive S3 server access logs are exempt: S3 cannot deliver access logs to a bucket with
+    Object Lock."""
     mode, min_days = check.settings["object_lock_mode"], float(check.settings["min_lock_days"])
     for bucket in S3View(args.resources).buckets:
         if bucket.log_target:

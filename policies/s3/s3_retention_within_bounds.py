@@ -8,13 +8,7 @@ from policies.lib.s3 import LifecycleRule, S3Bucket, S3View
 
 @stack_policy(
     name="s3-retention-within-bounds",
-    description="S3 buckets keep every object version at least min_retention_days and at most max_retention_days. "
-                "The minimum holds for each lifecycle expiration of current objects when the expiration is at least "
-                "min_retention_days, or the Object Lock default retention is (the lock keeps every version that long, "
-                "whatever deletes it: a client, the backend or a lifecycle rule), or, in a versioned bucket, the expiration "
-                "plus the noncurrent-version expiration covering its prefix is (an expiration there only adds a delete "
-                "marker; the version stays, noncurrent, that much longer). The longest lifetime, current expiration plus "
-                "noncurrent-version expiration, and the Object Lock default retention are at most max_retention_days.",
+    description="S3 buckets keep every object version at least min_retention_days and at most max_retention_days.",
     criteria=("C1.2", "CC7.2"),
     anchors="Prowler cloudwatch_log_group_retention_policy_specific_days_enabled (min); logmesh (max, object lock)",
     severity=Severity.MEDIUM,
@@ -25,6 +19,12 @@ from policies.lib.s3 import LifecycleRule, S3Bucket, S3View
     settings=RETENTION_SETTINGS,
 )
 def s3_retention_within_bounds(args: StackValidationArgs, report: Report, check: Check) -> None:
+    """The minimum holds for each lifecycle expiration of current objects when the expiration is at least
+    min_retention_days, or the Object Lock default retention is (the lock keeps every version that long,
+    whatever deletes it: a client, the backend or a lifecycle rule), or, in a versioned bucket, the expiration
+    plus the noncurrent-version expiration covering its prefix is (an expiration there only adds a delete
+    marker; the version stays, noncurrent, that much longer). The longest lifetime, current expiration plus
+    noncurrent-version expiration, and the Object Lock default retention are at most max_retention_days."""
     low, high = float(check.settings["min_retention_days"]), float(check.settings["max_retention_days"])
     for bucket in S3View(args.resources).buckets:
         rules = [r for r in bucket.lifecycle if r.enabled and r.expires]

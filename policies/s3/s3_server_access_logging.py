@@ -8,7 +8,7 @@ from policies.lib.s3 import S3View
 
 @stack_policy(
     name="s3-server-access-logging",
-    description="S3 buckets log server access to another bucket. A bucket that receives access logs need not log itself.",
+    description="S3 buckets log server access to another bucket.",
     criteria=("CC7.2", "CC7.3", "A1.2"),
     anchors="Prowler s3_bucket_server_access_logging_enabled; AWS Config S3_BUCKET_LOGGING_ENABLED",
     severity=Severity.MEDIUM,
@@ -16,6 +16,7 @@ from policies.lib.s3 import S3View
     domain="storage",
 )
 def s3_server_access_logging(args: StackValidationArgs, report: Report, check: Check) -> None:
+    """A bucket that receives access logs need not log itself."""
     view = S3View(args.resources)
     for bucket in view.buckets:
         if bucket.log_target:
