@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 _HERE = Path(__file__).resolve().parent
-# The CLI runs this file as a script, which puts policies/ itself first on sys.path; the domain modules are
+# The CLI runs this file as a script, which puts policies/ itself first on sys.path; the policy modules are
 # imported as the `policies` package from its parent instead, so none can shadow a top-level module.
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
 sys.path.insert(0, str(_HERE.parent))

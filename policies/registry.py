@@ -5,13 +5,76 @@ from __future__ import annotations
 
 from pulumi_policy import Policy
 
-from policies import identity, keys, kubernetes, stack, storage
+from policies.audit.approved_exceptions import approved_exceptions
+from policies.audit.cloudtrail_s3_data_events import cloudtrail_s3_data_events
+from policies.audit.gcp_data_access_audit_logs import gcp_data_access_audit_logs
+from policies.gcs.gcs_default_cmek import gcs_default_cmek
+from policies.gcs.gcs_lifecycle_and_versioning import gcs_lifecycle_and_versioning
+from policies.gcs.gcs_public_access_prevention import gcs_public_access_prevention
+from policies.gcs.gcs_retention_policy_locked import gcs_retention_policy_locked
+from policies.gcs.gcs_uniform_bucket_level_access import gcs_uniform_bucket_level_access
+from policies.identity.backend_iam_least_privilege import backend_iam_least_privilege
+from policies.identity.gcp_workload_identity_scoped import gcp_workload_identity_scoped
+from policies.identity.irsa_trust_pinned import irsa_trust_pinned
+from policies.kms.aws_kms_key_deletion_window import aws_kms_key_deletion_window
+from policies.kms.aws_kms_key_policy_not_public import aws_kms_key_policy_not_public
+from policies.kms.aws_kms_key_rotation_enabled import aws_kms_key_rotation_enabled
+from policies.kms.gcp_kms_key_rotation_period import gcp_kms_key_rotation_period
+from policies.kms.kms_separation_of_duties import kms_separation_of_duties
+from policies.kubernetes.collector_backend_tls import collector_backend_tls
+from policies.kubernetes.collector_rbac_read_only import collector_rbac_read_only
+from policies.kubernetes.collector_runs_as_non_root import collector_runs_as_non_root
+from policies.kubernetes.elastic_security_and_tls import elastic_security_and_tls
+from policies.kubernetes.logging_namespace_network_policy import logging_namespace_network_policy
+from policies.kubernetes.loki_auth_enabled import loki_auth_enabled
+from policies.kubernetes.no_plaintext_credentials import no_plaintext_credentials
+from policies.monitoring.collector_and_gap_alert import collector_and_gap_alert
+from policies.s3.log_store_deletion_protected import log_store_deletion_protected
+from policies.s3.s3_acls_disabled import s3_acls_disabled
+from policies.s3.s3_default_encryption_kms import s3_default_encryption_kms
+from policies.s3.s3_lifecycle_expiration import s3_lifecycle_expiration
+from policies.s3.s3_object_lock_default_retention import s3_object_lock_default_retention
+from policies.s3.s3_public_access_block import s3_public_access_block
+from policies.s3.s3_retention_within_bounds import s3_retention_within_bounds
+from policies.s3.s3_secure_transport_only import s3_secure_transport_only
+from policies.s3.s3_server_access_logging import s3_server_access_logging
+from policies.s3.s3_sse_customer_managed_key import s3_sse_customer_managed_key
+from policies.s3.s3_versioning_enabled import s3_versioning_enabled
 
 ALL_POLICIES: list[Policy] = [
-    *storage.POLICIES,
-    *keys.POLICIES,
-    *identity.POLICIES,
-    *kubernetes.POLICIES,
-    *stack.POLICIES,
-    stack.approved_exceptions,
+    s3_default_encryption_kms,
+    s3_sse_customer_managed_key,
+    s3_versioning_enabled,
+    s3_object_lock_default_retention,
+    s3_lifecycle_expiration,
+    s3_retention_within_bounds,
+    s3_public_access_block,
+    s3_secure_transport_only,
+    s3_server_access_logging,
+    s3_acls_disabled,
+    gcs_default_cmek,
+    gcs_retention_policy_locked,
+    gcs_uniform_bucket_level_access,
+    gcs_public_access_prevention,
+    gcs_lifecycle_and_versioning,
+    log_store_deletion_protected,
+    aws_kms_key_rotation_enabled,
+    aws_kms_key_policy_not_public,
+    aws_kms_key_deletion_window,
+    gcp_kms_key_rotation_period,
+    kms_separation_of_duties,
+    backend_iam_least_privilege,
+    irsa_trust_pinned,
+    gcp_workload_identity_scoped,
+    logging_namespace_network_policy,
+    collector_backend_tls,
+    loki_auth_enabled,
+    elastic_security_and_tls,
+    collector_rbac_read_only,
+    no_plaintext_credentials,
+    collector_runs_as_non_root,
+    gcp_data_access_audit_logs,
+    cloudtrail_s3_data_events,
+    collector_and_gap_alert,
+    approved_exceptions,
 ]

@@ -19,6 +19,7 @@ from preflight.record.recording import Recording
 
 ROOT = Path(__file__).resolve().parents[2]
 PROGRAMS = Path(__file__).resolve().parent / "programs"
+UNKNOWN_IN_PREVIEW = "during preview"  # in the analyzer's advisory for a value preview cannot know
 
 _recordings: dict[tuple[str, bool], Recording] = {}
 _analyses: dict[tuple[str, bool], Analysis] = {}

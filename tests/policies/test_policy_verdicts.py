@@ -91,20 +91,3 @@ def test_levels_and_severity_reach_the_report(analyze: Callable[..., Analysis]) 
     assert by_policy["no-plaintext-credentials"].enforcement == "mandatory"
     assert by_policy["no-plaintext-credentials"].severity == "critical"
     assert by_policy["no-plaintext-credentials"].soc2 == ["CC6.1", "CC6.7"]
-
-
-def test_missing_collector_and_missing_gap_alert_are_both_reported(analyze: Callable[..., Analysis]) -> None:
-    messages = sorted(v.message for v in analyze("k8s_bad").violations if v.policy == "collector-and-gap-alert")
-    assert messages == [
-        "cluster cluster-without-collector has no log collector",
-        "no alert fires on an ingestion gap (absent_over_time, conditionAbsent or missing-data alarm)",
-    ]
-
-
-def test_aws_key_policies_separate_duties(analyze: Callable[..., Analysis]) -> None:
-    assert flagged(analyze("aws_good"), "kms-separation-of-duties") == set()
-    assert flagged(analyze("aws_bad"), "kms-separation-of-duties") == {"key-admin-also-uses"}
-
-
-def test_a_kibana_count_rule_is_an_ingestion_gap_alert(analyze: Callable[..., Analysis]) -> None:
-    assert [v.message for v in analyze("k8s_elk_alert").violations if v.policy == "collector-and-gap-alert"] == []

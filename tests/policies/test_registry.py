@@ -1,4 +1,4 @@
-"""The pack as the Pulumi CLI and preflight load it: every policy self-describing, configs valid, docs generated."""
+"""The pack as the Pulumi CLI and preflight load it: every policy self-describing, configs valid."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ import jsonschema
 import pytest
 from pulumi_policy import EnforcementLevel, Severity, StackValidationPolicy
 
-from policies.matrix import control_matrix, embedded_matrix
 from policies.registry import ALL_POLICIES
 from preflight.analyze.config import load_policy_config, resolve_config
 from preflight.analyze.findings import SOC2_CRITERION, criteria_of
@@ -103,15 +102,6 @@ def test_prod_config_is_strictest() -> None:
     assert prod["s3-object-lock-default-retention"]["object_lock_mode"] == "COMPLIANCE"
     assert prod["gcs-retention-policy-locked"]["require_locked"] is True
     assert prod["log-store-deletion-protected"]["require_protect"] is True
-
-
-def test_pack_readme_matrix_is_generated_from_the_metadata() -> None:
-    matrix = control_matrix(ALL_POLICIES)
-    assert embedded_matrix((ROOT / "policies" / "README.md").read_text(encoding="utf-8")) == matrix, \
-        "regenerate with: python -m policies.matrix"
-    project_readme = embedded_matrix((ROOT / "README.md").read_text(encoding="utf-8"))
-    if project_readme is not None:
-        assert project_readme == matrix, "README.md control matrix is stale: python -m policies.matrix"
 
 
 def test_policy_entry_point_only_builds_the_pack() -> None:

@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+from pulumi_policy import PolicyResource, Severity, StackValidationArgs
+
+from policies.framework import Check, Deferred, Report, stack_policy
+from policies.lib.types import AUDIT_CONFIG_TYPES, GCP_CRYPTO_KEY, GCS_BUCKET
+from policies.lib.values import as_list, get, known
+
+
+def _project(resource: PolicyResource) -> str:
+    project = known(resource.props, "project")
+    if not project and resource.provider is not None:
+        project = known(resource.provider.props, "project")
+    return str(project or "")
+
+
+def _audited(configs: list[PolicyResource], project: str, service: str) -> bool:
+    for config in configs:
+        if get(config.props, "service") not in ("allServices", service):
+            continue
+        if config.resource_type.startswith("gcp:projects/"):
+            scope = _project(config)
+            if scope and project and scope != project:
+                continue
+        kinds = {str(get(c, "logType")) for c in as_list(get(config.props, "auditLogConfigs"))}
+        if {"DATA_READ", "DATA_WRITE"} <= kinds:
+            return True
+    return False
+
+
+@stack_policy(
+    name="gcp-data-access-audit-logs",
+    description="Data Access audit logs (DATA_READ and DATA_WRITE) are on for Cloud Storage and Cloud KMS in every "
+                "project holding a log bucket or key (project, folder or organisation IAMAuditConfig, or allServices).",
+    criteria=("CC7.2", "CC7.3", "A1.2"),
+    anchors="Prowler iam_audit_logs_enabled",
+    severity=Severity.MEDIUM,
+    remediation="Add gcp.projects.IAMAuditConfig for storage.googleapis.com and cloudkms.googleapis.com with "
+                "audit_log_configs DATA_READ and DATA_WRITE.",
+    domain="stack",
+)
+def gcp_data_access_audit_logs(args: StackValidationArgs, report: Report, check: Check) -> None:
+    configs = [r for r in args.resources if r.resource_type in AUDIT_CONFIG_TYPES]
+    services = {GCS_BUCKET: "storage.googleapis.com", GCP_CRYPTO_KEY: "cloudkms.googleapis.com"}
+    deferred = Deferred()
+    reported: set[tuple[str, str]] = set()
+    for r in sorted(args.resources, key=lambda r: r.urn):
+        if r.resource_type not in services:
+            continue
+        with deferred.each():
+            project, service = _project(r), services[r.resource_type]
+            if (project, service) not in reported and not _audited(configs, project, service):
+                reported.add((project, service))
+                report(f"project {project or '(provider default)'} has no DATA_READ/DATA_WRITE audit logs for {service}", r.urn)
+    deferred.finish()

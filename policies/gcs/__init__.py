@@ -1,0 +1,1 @@
+"""GCS bucket policies."""

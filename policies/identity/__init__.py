@@ -1,0 +1,1 @@
+"""Workload identity policies: backend IAM, IRSA trust, GKE Workload Identity."""

@@ -1,0 +1,1 @@
+"""Encryption key policies: AWS KMS and Cloud KMS."""

@@ -1,0 +1,1 @@
+"""Kubernetes policies: network policies, TLS, backend auth and security, collector RBAC, credentials, non-root collectors."""

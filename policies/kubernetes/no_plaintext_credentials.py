@@ -1,0 +1,104 @@
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from pulumi_policy import PolicyResource, ResourceValidationArgs, Severity
+
+from policies.framework import Check, Report, resource_policy
+from policies.lib.kubernetes import as_resource, chart_of, string_leaves, values_of
+from policies.lib.types import BEAT, CONFIG_MAP, HELM_TYPES, WORKLOAD_TYPES
+from policies.lib.values import as_list, get
+
+CREDENTIAL_NAME = re.compile(r"(?i)(passw(or)?d|passwd|secret|token|api[_-]?key|access[_-]?key|credential|private[_-]?key)")
+
+
+_LITERAL_PATTERNS = (
+    # Fluent Bit classic: `HTTP_Passwd value` (a ${VAR} reference is fine)
+    re.compile(r"(?im)^\s*(http_passwd|passwd|password|http_api_key|api_key|aws_secret_access_key|cloud_auth|token)\s+(?!\$\{)(\S+)\s*$"),
+    # Alloy / HCL: `password = "value"` (sys.env(...) or remote.kubernetes.secret references are fine)
+    re.compile(r'(?i)\b(password|api_key|bearer_token|secret_access_key|token)\s*=\s*"([^"$][^"]*)"'),
+    # YAML: `password: value` (a ${VAR} reference is fine)
+    re.compile(r"(?im)^\s*([a-z_.]*(?:password|passwd|secret_access_key|api_key))\s*:\s*(?![\"']?\$\{)(?![\"']?\s*$)([^\s#]+)"),
+)
+
+
+AWS_ACCESS_KEY = re.compile(r"\b(AKIA|ASIA)[0-9A-Z]{16}\b")
+PRIVATE_KEY = re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----")
+
+
+def plaintext_credentials(text: str) -> list[str]:
+    found = [m.group(1) for pattern in _LITERAL_PATTERNS for m in pattern.finditer(text)]
+    if AWS_ACCESS_KEY.search(text):
+        found.append("an AWS access key id")
+    if PRIVATE_KEY.search(text):
+        found.append("a private key")
+    return found
+
+
+def _env_literals(env: Any) -> list[str]:
+    return [str(get(e, "name")) for e in as_list(env)
+            if CREDENTIAL_NAME.search(str(get(e, "name") or "")) and get(e, "value") not in (None, "") and get(e, "valueFrom") is None]
+
+
+def _pod_spec_problems(spec: Any) -> list[str]:
+    problems = []
+    for container in as_list(get(spec, "containers")) + as_list(get(spec, "initContainers")):
+        for name in _env_literals(get(container, "env")):
+            problems.append(f"container {get(container, 'name')} sets {name} as a literal env value")
+    return problems
+
+
+@dataclass
+class _Finding:
+    where: str
+    what: str
+
+
+def _credential_findings(resource: PolicyResource) -> list[_Finding]:
+    t, props = resource.resource_type, resource.props
+    found: list[_Finding] = []
+    if t == CONFIG_MAP:
+        for key, text in (get(props, "data") or {}).items():
+            found += [_Finding(f"data.{key}", w) for w in plaintext_credentials(str(text))]
+    elif t in WORKLOAD_TYPES:
+        found += [_Finding("pod spec", p) for p in _pod_spec_problems(get(props, *WORKLOAD_TYPES[t]))]
+    elif t == BEAT:
+        found += [_Finding("podTemplate", p) for p in _pod_spec_problems(get(props, "spec", "daemonSet", "podTemplate", "spec"))]
+        config = get(props, "spec", "config")
+        found += [_Finding("spec.config", w) for _p, text in string_leaves(config) for w in plaintext_credentials(text)]
+        for path, text in string_leaves(get(props, "spec", "config")):
+            if CREDENTIAL_NAME.search(path.rsplit(".", 1)[-1]) and text and not text.startswith("${"):
+                found.append(_Finding(f"spec.config.{path}", "a literal credential"))
+    elif chart_of(resource):
+        values = values_of(resource)
+        for path, text in string_leaves(values):
+            if "\n" in text:
+                found += [_Finding(f"values.{path}", w) for w in plaintext_credentials(text)]
+        for env_path in (("env",), ("extraEnv",), ("alloy", "extraEnv"), ("loki", "extraEnv")):
+            where = "values." + ".".join(env_path)
+            found += [_Finding(where, f"{n} as a literal env value") for n in _env_literals(get(values, *env_path))]
+        for key in ("accessKeyId", "secretAccessKey"):
+            if get(values, "loki", "storage", "s3", key):
+                found.append(_Finding(f"values.loki.storage.s3.{key}", "static AWS credentials (use IRSA)"))
+    return found
+
+
+@resource_policy(
+    name="no-plaintext-credentials",
+    description="No credentials in plain text in Kubernetes objects or collector/backend configuration: ConfigMaps, pod env "
+                "values, Helm values config strings (Fluent Bit HTTP_Passwd, Alloy password = \"...\"), static cloud keys.",
+    criteria=("CC6.1", "CC6.7"),
+    anchors="Kubescape C-0012",
+    severity=Severity.CRITICAL,
+    remediation="Put the credential in a Kubernetes Secret; reference it with env valueFrom.secretKeyRef and ${VAR} "
+                "(Fluent Bit) or sys.env(\"VAR\") (Alloy); use workload identity instead of static cloud keys.",
+    domain="kubernetes",
+    types=(CONFIG_MAP, BEAT, *WORKLOAD_TYPES, *HELM_TYPES),
+)
+def no_plaintext_credentials(args: ResourceValidationArgs, report: Report, check: Check) -> None:
+    """Credentials belong in Secrets, referenced through env valueFrom or ${VAR}."""
+    resource = as_resource(args)
+    for finding in _credential_findings(resource):
+        report(f"{finding.where}: {finding.what}")

@@ -1,0 +1,85 @@
+"""Readers of collector configuration strings: Fluent Bit (classic and YAML formats) and Alloy."""
+
+from __future__ import annotations
+
+import re
+
+import yaml
+
+from policies.lib.values import as_list, falsy, get, truthy
+
+
+def fluent_bit_sections(text: str) -> list[tuple[str, dict[str, str]]]:
+    """Sections of a classic-format Fluent Bit config: [(SECTION, {lower-cased key: value})]."""
+    sections: list[tuple[str, dict[str, str]]] = []
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        header = re.fullmatch(r"\[([A-Za-z_]+)\]", line)
+        if header:
+            sections.append((header.group(1).upper(), {}))
+            continue
+        if sections:
+            # Fluent Bit separates a key from its value by any run of spaces or tabs.
+            key, *value = line.split(None, 1)
+            sections[-1][1][key.lower()] = value[0].strip() if value else ""
+    return sections
+
+
+NETWORK_OUTPUTS = {"loki", "es", "elasticsearch", "opensearch", "http", "forward", "splunk", "datadog", "kafka", "syslog"}
+
+
+def fluent_bit_tls_problems(text: str) -> list[str]:
+    problems = []
+    for section, entries in fluent_bit_sections(text):
+        if section != "OUTPUT":
+            continue
+        plugin = entries.get("name", "").lower()
+        if plugin not in NETWORK_OUTPUTS:
+            continue
+        label = f"output {plugin} ({entries.get('host', 'default host')})"
+        if not truthy(entries.get("tls", "off")):
+            problems.append(f"{label} does not use TLS (tls On)")
+        elif falsy(entries.get("tls.verify", "on")):
+            problems.append(f"{label} turns off certificate verification (tls.verify Off)")
+    return problems
+
+
+def fluent_bit_yaml_tls_problems(text: str) -> list[str]:
+    """The same checks for Fluent Bit's YAML configuration format (`pipeline: outputs: [...]`)."""
+    try:
+        document = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return []
+    outputs = get(document, "pipeline", "outputs") if isinstance(document, dict) else None
+    problems = []
+    for output in as_list(outputs):
+        if not isinstance(output, dict) or str(output.get("name", "")).lower() not in NETWORK_OUTPUTS:
+            continue
+        entries = {str(k).lower(): str(v) for k, v in output.items()}
+        label = f"output {entries['name']} ({entries.get('host', 'default host')})"
+        if not truthy(entries.get("tls", "off")):
+            problems.append(f"{label} does not use TLS (tls: on)")
+        elif falsy(entries.get("tls.verify", "on")):
+            problems.append(f"{label} turns off certificate verification (tls.verify: off)")
+    return problems
+
+
+def collector_config_tls_problems(text: str) -> list[str]:
+    """TLS problems of a collector configuration string in any of the formats logmesh's collectors use."""
+    problems: list[str] = []
+    if "[OUTPUT]" in text.upper():
+        problems += fluent_bit_tls_problems(text)
+    if "pipeline:" in text:
+        problems += fluent_bit_yaml_tls_problems(text)
+    if "loki.write" in text:
+        problems += alloy_tls_problems(text)
+    return problems
+
+
+def alloy_tls_problems(text: str) -> list[str]:
+    problems = [f"Alloy endpoint {url} is not https" for url in re.findall(r'url\s*=\s*"(http://[^"]+)"', text)]
+    if re.search(r"insecure_skip_verify\s*=\s*true", text):
+        problems.append("Alloy tls_config sets insecure_skip_verify = true")
+    return problems

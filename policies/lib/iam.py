@@ -1,0 +1,69 @@
+"""IAM documents and grants: AWS policy statements, principals and conditions; GCP IAM member/binding/policy grants."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from pulumi_policy import PolicyResource
+
+from policies.lib.values import as_list, get, json_document, strings
+
+
+def statements(document: Mapping[str, Any] | None) -> list[dict[str, Any]]:
+    if not document:
+        return []
+    return [s for s in as_list(document.get("Statement")) if isinstance(s, dict)]
+
+
+def principals(statement: Mapping[str, Any]) -> dict[str, list[str]]:
+    """A statement's Principal as {"AWS": [...], "Service": [...], "Federated": [...]}; "*" becomes {"*": ["*"]}."""
+    principal = statement.get("Principal")
+    if principal is None:
+        return {}
+    if isinstance(principal, str):
+        return {"*": [principal]} if principal == "*" else {"AWS": [principal]}
+    if isinstance(principal, Mapping):
+        return {str(k): strings(v) for k, v in principal.items()}
+    return {}
+
+
+def condition_keys(statement: Mapping[str, Any]) -> dict[str, list[str]]:
+    """Condition keys (lower-cased) to their values, across operators."""
+    found: dict[str, list[str]] = {}
+    for _operator, clause in (statement.get("Condition") or {}).items():
+        if isinstance(clause, Mapping):
+            for key, value in clause.items():
+                found.setdefault(str(key).lower(), []).extend(strings(value))
+    return found
+
+
+def condition(statement: Mapping[str, Any], operator_suffix: str, key: str) -> list[str] | None:
+    """Values of `key` under an operator ending in `operator_suffix` (e.g. "Bool", "StringEquals")."""
+    for operator, clause in (statement.get("Condition") or {}).items():
+        if str(operator).endswith(operator_suffix) and isinstance(clause, Mapping):
+            for k, v in clause.items():
+                if str(k).lower() == key.lower():
+                    return strings(v)
+    return None
+
+
+def iam_grants(resource: PolicyResource) -> list[tuple[str, list[str]]]:
+    """(role, members) pairs of a GCP IAM Member, Binding or Policy resource (policyData is a JSON string)."""
+    props = resource.props
+    if resource.resource_type.endswith("IAMPolicy"):
+        document = json_document(get(props, "policyData")) or {}
+        return [(str(b.get("role", "")), strings(b.get("members"))) for b in as_list(document.get("bindings")) if isinstance(b, dict)]
+    role = str(get(props, "role", default=""))
+    if resource.resource_type.endswith("IAMMember"):
+        return [(role, strings(get(props, "member")))]
+    if resource.resource_type.endswith("IAMBinding"):
+        return [(role, strings(get(props, "members")))]
+    return []
+
+
+PUBLIC_MEMBERS = ("allUsers", "allAuthenticatedUsers")
+# Roles that let a member use a Cloud KMS key (encrypt, decrypt or both).
+KMS_KEY_USER_ROLES = (
+    "roles/cloudkms.cryptoKeyEncrypterDecrypter", "roles/cloudkms.cryptoKeyEncrypter", "roles/cloudkms.cryptoKeyDecrypter",
+)

@@ -1,0 +1,1 @@
+"""Monitoring policies: a collector in every cluster and an ingestion-gap alert."""
