@@ -14,10 +14,14 @@ PREFLIGHT_ARGS ?=
 
 .PHONY: preflight test lint format-check format typecheck unit bench clean
 
-# Bootstrap: a plain venv with pip installs the pinned uv into .venv itself, then uv makes .venv match uv.lock
-# exactly. --locked fails when uv.lock is stale instead of rewriting it.
+# Bootstrap: the pinned uv goes into .venv itself (a venv without pip; the pip of $(PYTHON) installs uv into it, or,
+# where $(PYTHON) has no pip, the venv's own ensurepip, which is slower), then uv makes .venv match uv.lock exactly.
+# --locked fails when uv.lock is stale instead of rewriting it.
+PIP_INSTALL := install --quiet --disable-pip-version-check
 $(BIN)/.installed: pyproject.toml uv.lock
-	test -x $(BIN)/uv || { $(PYTHON) -m venv $(VENV) && $(BIN)/python -m pip install --quiet --disable-pip-version-check $(UV_PIN); }
+	test -x $(BIN)/uv || { $(PYTHON) -m venv --without-pip $(VENV) && \
+	  { $(PYTHON) -m pip --python $(BIN)/python $(PIP_INSTALL) $(UV_PIN) 2>/dev/null || \
+	    { $(BIN)/python -m ensurepip --default-pip && $(BIN)/python -m pip $(PIP_INSTALL) $(UV_PIN); }; }; }
 	$(BIN)/uv sync --locked --quiet
 	touch $@
 
