@@ -1,29 +1,43 @@
 # Two entry points for a newcomer: `make preflight STACK=dev` and `make test`.
-# Each creates .venv from the pinned requirement files on first use (and again when they change).
+# Each creates .venv from uv.lock on first use (and syncs it again when pyproject.toml or uv.lock change).
 
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+# The uv that builds .venv: the dev group's pin in pyproject.toml, its only home.
+UV_PIN := $(shell sed -n 's/^ *"\(uv==[^"]*\)".*/\1/p' pyproject.toml)
 STACK ?= dev
 FORMAT ?= text
 # Write the report to a file (the summary line still goes to the terminal), e.g. OUTPUT=preflight-prod.sarif
 OUTPUT ?=
 PREFLIGHT_ARGS ?=
 
-.PHONY: preflight test lint typecheck unit bench clean
+.PHONY: preflight test lint format-check format typecheck unit bench clean
 
-$(BIN)/.installed: requirements.txt requirements-dev.txt constraints.txt policies/requirements.txt
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt -c constraints.txt
+# Bootstrap: the pinned uv goes into .venv itself (a venv without pip; the pip of $(PYTHON) installs uv into it, or,
+# where $(PYTHON) has no pip, the venv's own ensurepip, which is slower), then uv makes .venv match uv.lock exactly.
+# --locked fails when uv.lock is stale instead of rewriting it.
+PIP_INSTALL := install --quiet --disable-pip-version-check
+$(BIN)/.installed: pyproject.toml uv.lock
+	test -x $(BIN)/uv || { $(PYTHON) -m venv --without-pip $(VENV) && \
+	  { $(PYTHON) -m pip --python $(BIN)/python $(PIP_INSTALL) $(UV_PIN) 2>/dev/null || \
+	    { $(BIN)/python -m ensurepip --default-pip && $(BIN)/python -m pip $(PIP_INSTALL) $(UV_PIN); }; }; }
+	$(BIN)/uv sync --locked --quiet
 	touch $@
 
 preflight: $(BIN)/.installed
 	$(BIN)/python -m preflight --stack $(STACK) --format $(FORMAT) $(if $(OUTPUT),--output $(OUTPUT)) $(PREFLIGHT_ARGS)
 
-test: lint typecheck unit
+test: lint format-check typecheck unit
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .
+
+format-check: $(BIN)/.installed
+	$(BIN)/ruff format --check .
+
+format: $(BIN)/.installed
+	$(BIN)/ruff format .
 
 typecheck: $(BIN)/.installed
 	$(BIN)/mypy

@@ -1,9 +1,10 @@
-"""Guards the private pulumi_policy surface preflight drives (pinned in requirements.txt): if an upgrade changes it,
+"""Guards the private pulumi_policy surface preflight drives (pinned in pyproject.toml): if an upgrade changes it,
 this fails before preflight silently stops matching `pulumi preview --policy-pack`."""
 
 from __future__ import annotations
 
 import inspect
+import tomllib
 from importlib.metadata import version
 
 import pulumi_policy
@@ -22,9 +23,9 @@ from tests.preflight.conftest import ROOT
 
 
 def test_pinned_version() -> None:
-    requirements = ROOT / "requirements.txt"
-    lines = requirements.read_text(encoding="utf-8").splitlines()
-    pinned = next(line.split("==")[1].strip() for line in lines if line.startswith("pulumi-policy=="))
+    pyproject = ROOT / "pyproject.toml"
+    dependencies = tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]["dependencies"]
+    pinned = next(dependency.split("==")[1].strip() for dependency in dependencies if dependency.startswith("pulumi-policy=="))
     assert version("pulumi-policy") == pinned
 
 
