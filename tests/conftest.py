@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from preflight.record.recording import Recording
-from tests.harness import STACKS, example_recording
+from tests.helpers.harness import STACKS, example_recording
 
 
 @pytest.fixture(params=STACKS)

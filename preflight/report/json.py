@@ -18,7 +18,7 @@ def _finding_json(finding: Finding) -> dict[str, Any]:
 
 
 def to_json(evidence: Evidence) -> dict[str, Any]:
-    """The JSON report; its shape is pinned by tests and documented in the README."""
+    """The JSON report; its shape is pinned by tests and documented in docs/preflight.md."""
     return {
         "project": evidence.project,
         "stack": evidence.stack,

@@ -9,7 +9,7 @@ import pytest
 
 from components.identity import backend_service_account
 from preflight.record.recording import Recording
-from tests.harness import stack_config
+from tests.helpers.harness import stack_config
 from tests.helpers.store_lookups import (
     as_list,
     child,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from preflight.record.recording import Recording
-from tests.harness import stack_config
+from tests.helpers.harness import stack_config
 from tests.helpers.store_lookups import (
     ACCEPTED_FINDINGS,
     as_list,

@@ -12,10 +12,10 @@ import pytest
 from components import mesh
 from components.config.schema import ConfigError
 from preflight.record.recording import Recording
-from tests.harness import run, stack_config
 from tests.helpers.collector_program import record
+from tests.helpers.harness import run, stack_config
 from tests.helpers.mesh_fixtures import LINES, NOT_ACCESS_LOGS, same
-from tests.support import provider_name
+from tests.helpers.support import provider_name
 
 TELEMETRY = "kubernetes:telemetry.istio.io/v1:Telemetry"
 NAMESPACE_PATCH = "kubernetes:core/v1:NamespacePatch"

@@ -14,9 +14,9 @@ from preflight.analyze.findings import Analysis
 from preflight.analyze.pack import load_policy_pack
 from preflight.analyze.servicer import Analyzer
 from preflight.record.recording import Recording, Registration
-from tests.harness import ROOT, STACKS, run, stack_config
 from tests.helpers.backend_program import config_for
-from tests.support import descendants, plain
+from tests.helpers.harness import ROOT, STACKS, run, stack_config
+from tests.helpers.support import descendants, plain
 
 BACKEND_POLICIES = {
     "logging-namespace-network-policy",

@@ -9,7 +9,7 @@ from typing import Any
 
 from preflight.record.recording import Recording, Registration
 from tests.helpers.backend_program import config_for, record
-from tests.support import below, descendants, plain
+from tests.helpers.support import below, descendants, plain
 
 STACKS = ("dev", "staging", "prod")
 VARIANTS = [(stack, backend) for backend in ("loki", "elk") for stack in STACKS]

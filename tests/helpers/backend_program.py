@@ -11,7 +11,7 @@ from typing import Any
 
 from preflight.record.program import record_program
 from preflight.record.recording import Recording
-from tests.harness import stack_config
+from tests.helpers.harness import stack_config
 
 PROGRAM = textwrap.dedent(
     '''

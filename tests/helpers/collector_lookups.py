@@ -8,7 +8,7 @@ from typing import Any
 
 from components.names import COLLECTOR_NAMESPACE
 from preflight.record.recording import Recording, Registration
-from tests.support import below, descendants, plain
+from tests.helpers.support import below, descendants, plain
 
 KINDS = {"fluent-bit": "FluentBit", "alloy": "Alloy", "filebeat": "Filebeat"}
 RELEASE = "kubernetes:helm.sh/v3:Release"

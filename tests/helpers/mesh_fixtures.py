@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from components import mesh
-from tests.harness import ROOT
+from tests.helpers.harness import ROOT
 
 FIXTURES = ROOT / "tests" / "fixtures"
 LINES: list[dict[str, Any]] = json.loads((FIXTURES / "mesh_access_logs.json").read_text())

@@ -14,7 +14,7 @@ from parliament import analyze_policy_string
 from preflight.record.mocks import RealisticMocks
 from preflight.record.project import load_stack_config
 from preflight.record.recording import Recording, Registration
-from tests.harness import PROJECT, STACKS, stack_config
+from tests.helpers.harness import PROJECT, STACKS, stack_config
 
 STORE_TYPES = {"aws": "logmesh:storage:AwsLogStore", "gcp": "logmesh:storage:GcpLogStore"}
 

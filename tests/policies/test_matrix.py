@@ -17,7 +17,5 @@ def test_the_pack_readme_carries_no_copy_of_the_matrix() -> None:
     assert embedded_matrix((ROOT / "policies" / "README.md").read_text(encoding="utf-8")) is None
 
 
-def test_a_project_readme_copy_is_never_stale() -> None:
-    project_readme = embedded_matrix((ROOT / "README.md").read_text(encoding="utf-8"))
-    if project_readme is not None:
-        assert project_readme == control_matrix(ALL_POLICIES), "README.md control matrix is stale: python -m policies.matrix"
+def test_the_project_readme_carries_no_copy_of_the_matrix() -> None:
+    assert embedded_matrix((ROOT / "README.md").read_text(encoding="utf-8")) is None

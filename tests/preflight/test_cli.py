@@ -13,7 +13,7 @@ import pytest
 
 from preflight import cli as preflight_cli
 from preflight.record.program import record_program
-from tests.harness import PROJECT, stack_config
+from tests.helpers.harness import PROJECT, stack_config
 from tests.preflight.conftest import PLAIN_URN, ROOT, SITE_URN, write_pack, write_project
 
 

@@ -19,9 +19,9 @@ from components.alerts.component import APPLY_SCRIPT
 from components.names import ALERT_RULES_LABELS, BACKEND_NAMESPACE, CLUSTER_LABEL
 from components.pins import ELASTIC_STACK_VERSION
 from preflight.record.recording import Recording, Registration
-from tests.harness import elk_config, elk_recording, stack_config
 from tests.helpers.collector_lookups import store_of
-from tests.support import plain, provider_name
+from tests.helpers.harness import elk_config, elk_recording, stack_config
+from tests.helpers.support import plain, provider_name
 
 CONFIGMAP = "kubernetes:core/v1:ConfigMap"
 RELEASE = "kubernetes:helm.sh/v3:Release"

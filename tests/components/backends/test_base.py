@@ -28,7 +28,7 @@ from tests.helpers.backend_lookups import (
     store_of,
 )
 from tests.helpers.backend_program import config_for, record
-from tests.support import below, plain
+from tests.helpers.support import below, plain
 
 
 def test_backend_service_account_carries_the_store_identity(recorded: tuple[str, str, Recording]) -> None:

@@ -14,7 +14,7 @@ from tests.helpers.backend_lookups import (
     secret_data,
     store_of,
 )
-from tests.support import below, plain
+from tests.helpers.support import below, plain
 
 
 def test_elasticsearch_snapshots_to_the_store_bucket_without_sse_override(elk_recorded: tuple[str, str, Recording]) -> None:

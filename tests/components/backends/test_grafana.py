@@ -12,7 +12,7 @@ from tests.helpers.backend_lookups import (
     release,
     store_of,
 )
-from tests.support import below, plain
+from tests.helpers.support import below, plain
 
 
 def test_grafana_queries_every_tenant_through_a_secret_datasource(loki_recorded: tuple[str, str, Recording]) -> None:

@@ -14,7 +14,7 @@ from tests.helpers.backend_lookups import (
     store_of,
 )
 from tests.helpers.backend_program import config_for
-from tests.support import below, plain
+from tests.helpers.support import below, plain
 
 
 def test_loki_writes_to_the_store_bucket_with_its_key_and_region(loki_recorded: tuple[str, str, Recording]) -> None:

@@ -7,10 +7,10 @@ from __future__ import annotations
 from typing import Any
 
 from preflight.record.recording import Recording, Registration
-from tests.harness import stack_config
 from tests.helpers import backend_lookups
 from tests.helpers.backend_lookups import backends, loki_backend_recording
-from tests.support import plain, provider_name
+from tests.helpers.harness import stack_config
+from tests.helpers.support import plain, provider_name
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
 RBAC_TYPES = (

@@ -6,7 +6,7 @@ from tests.helpers.backend_lookups import (
     backends,
     elk_backend_recording,
 )
-from tests.support import below, plain
+from tests.helpers.support import below, plain
 
 
 def test_es_setup_job_reads_the_elastic_password_from_a_mounted_secret() -> None:

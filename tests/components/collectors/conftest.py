@@ -5,7 +5,7 @@ from typing import Any
 import pytest
 
 from preflight.record.recording import Recording
-from tests.harness import elk_config, elk_recording, stack_config
+from tests.helpers.harness import elk_config, elk_recording, stack_config
 
 
 @pytest.fixture(params=["staging", "prod"])

@@ -6,14 +6,14 @@ import re
 
 from components.collectors.interface import BUFFER_HOST_PATH, CA_FILE
 from preflight.record.recording import Recording
-from tests.harness import STACKS, example_recording, stack_config
 from tests.helpers.collector_lookups import (
     by_kind,
     ca_configmap,
     collectors,
     workload,
 )
-from tests.support import below, plain
+from tests.helpers.harness import STACKS, example_recording, stack_config
+from tests.helpers.support import below, plain
 
 
 def test_alloy_verifies_tls_labels_and_keeps_a_wal(example: Recording) -> None:

@@ -17,7 +17,6 @@ from components.config.schema import ConfigError
 from components.names import COLLECTOR_NAMESPACE
 from preflight.record.recording import Recording, Registration
 from preflight.secrets import is_secret
-from tests.harness import run, stack_config
 from tests.helpers.collector_lookups import (
     BEAT,
     CORE_GROUPS,
@@ -31,7 +30,8 @@ from tests.helpers.collector_lookups import (
     store_of,
     workload,
 )
-from tests.support import below, descendants, plain, provider_name
+from tests.helpers.harness import run, stack_config
+from tests.helpers.support import below, descendants, plain, provider_name
 
 NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from components.collectors.interface import CA_FILE
 from components.names import COLLECTOR_NAMESPACE
 from preflight.record.recording import Recording
-from tests.harness import elk_config
 from tests.helpers.collector_lookups import (
     BEAT,
     RELEASE,
@@ -13,7 +12,8 @@ from tests.helpers.collector_lookups import (
     ca_configmap,
     workload,
 )
-from tests.support import below, plain, provider_name
+from tests.helpers.harness import elk_config
+from tests.helpers.support import below, plain, provider_name
 
 
 def test_filebeat_verifies_tls_labels_and_queues_on_disk(elk_with_filebeat: Recording) -> None:

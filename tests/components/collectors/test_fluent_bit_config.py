@@ -14,7 +14,7 @@ from lupa import LuaRuntime
 from components import mesh
 from components.collectors import fluent_bit_config
 from components.config.loading import parse_config
-from tests.harness import stack_config
+from tests.helpers.harness import stack_config
 from tests.helpers.mesh_fixtures import LINES, NOT_ACCESS_LOGS, container_of, same
 
 

@@ -14,8 +14,8 @@ from preflight.analyze.findings import Analysis
 from preflight.analyze.pack import load_policy_pack
 from preflight.analyze.servicer import Analyzer
 from preflight.record.recording import Recording
-from tests.harness import ROOT, elk_recording, stack_config
-from tests.support import descendants
+from tests.helpers.harness import ROOT, elk_recording, stack_config
+from tests.helpers.support import descendants
 
 RULE_32 = "collector-and-gap-alert"
 COLLECTOR_POLICIES = {"collector-backend-tls", "collector-rbac-read-only", "no-plaintext-credentials", RULE_32}

@@ -10,7 +10,7 @@ from components.config.loading import parse_config
 from components.config.schema import ConfigError
 from preflight.record.program import record_program
 from preflight.record.recording import Recording
-from tests.harness import PROJECT, run, stack_config
+from tests.helpers.harness import PROJECT, run, stack_config
 
 
 def failing(config: dict[str, Any]) -> ConfigError:

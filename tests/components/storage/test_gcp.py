@@ -9,7 +9,7 @@ import pytest
 
 from preflight.record.mocks import RealisticMocks
 from preflight.record.recording import Recording, Registration
-from tests.harness import run_stack
+from tests.helpers.harness import run_stack
 from tests.helpers.store_lookups import (
     GCS_BUCKET,
     GCS_MEMBER,

@@ -25,7 +25,7 @@ from typing import Any
 import pytest
 
 from preflight.record.recording import Recording, Registration
-from tests.harness import run, stack_config
+from tests.helpers.harness import run, stack_config
 from tests.helpers.store_lookups import as_list, child, children
 
 LOCK = "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration"

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from components.config.schema import ConfigError
 from preflight.errors import InputError
 from preflight.record.project import Project, load_stack_config
-from tests.harness import PROJECT, STACKS, run, stack_config
+from tests.helpers.harness import PROJECT, STACKS, run, stack_config
 
 KEY_PATH = re.compile(r'^logmesh:([a-z_]+|\["(?:[^"\\]|\\.)*"\])(\[\d+\]|\.[A-Za-z_][A-Za-z0-9_-]*|\["(?:[^"\\]|\\.)*"\])*: \S')
 FUZZ = settings(

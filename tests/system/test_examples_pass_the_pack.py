@@ -10,7 +10,7 @@ from preflight.analyze.findings import Analysis
 from preflight.analyze.pack import load_policy_pack
 from preflight.analyze.servicer import Analyzer
 from preflight.record.recording import Recording
-from tests.harness import ROOT, STACKS, elk_recording
+from tests.helpers.harness import ROOT, STACKS, elk_recording
 
 PACK = load_policy_pack(ROOT / "policies")
 

@@ -23,8 +23,8 @@ from preflight.record.recording import Recording
 from preflight.record.state import load_state
 from preflight.report.evidence import build_evidence
 from preflight.secrets import SECRET_SIG, SIG_KEY
-from tests.harness import PROJECT, ROOT, STACKS, stack_config
-from tests.support import public_strings
+from tests.helpers.harness import PROJECT, ROOT, STACKS, stack_config
+from tests.helpers.support import public_strings
 
 PACK = load_policy_pack(ROOT / "policies")
 FORMATS = ("text", "markdown", "json", "sarif")

@@ -10,7 +10,7 @@ from preflight.record.program import record_program
 from preflight.record.project import load_project, load_stack_config
 from preflight.record.recording import Recording
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 STACKS = ("dev", "staging", "prod")
 PROJECT = load_project(ROOT)
 
