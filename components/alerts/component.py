@@ -86,7 +86,7 @@ class AlertRules(pulumi.ComponentResource):
                 pulumi.log.warn(
                     f"store {args.endpoint.store}: Kibana calls an Alertmanager only through a Webhook connector, which "
                     f"needs a paid Elastic licence; fired alerts are recorded in the data stream {ALERT_HISTORY_DATA_STREAM} "
-                    f"and logmesh:alerting.alertmanager_url is not called (README, Alert rules)"
+                    f"and logmesh:alerting.alertmanager_url is not called (docs/alerts.md)"
                 )
             return f"elasticsearch:{ALERT_HISTORY_DATA_STREAM}"
         if alerting is None:
