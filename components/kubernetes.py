@@ -22,9 +22,7 @@ class Chart:
     version: str
     repo: str
 
-    def release(
-        self, resource_name: str, namespace: str, values: Mapping[str, Any], opts: pulumi.ResourceOptions
-    ) -> k8s.helm.v3.Release:
+    def release(self, resource_name: str, namespace: str, values: Mapping[str, Any], opts: pulumi.ResourceOptions) -> k8s.helm.v3.Release:
         """This chart as a Helm release named after it; a failed install or upgrade rolls back and cleans up."""
         return k8s.helm.v3.Release(
             resource_name,

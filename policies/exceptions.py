@@ -73,9 +73,7 @@ def parse(policy: str, raw: Any) -> list[ApprovedException]:
         raise PolicyConfigError(
             "invalid policy exceptions (each needs resource, reason, approved_by and expires YYYY-MM-DD):\n  " + "\n  ".join(lines)
         )
-    return [
-        ApprovedException(e["resource"], e["reason"], e["approved_by"], datetime.date.fromisoformat(e["expires"])) for e in entries
-    ]
+    return [ApprovedException(e["resource"], e["reason"], e["approved_by"], datetime.date.fromisoformat(e["expires"])) for e in entries]
 
 
 def today() -> datetime.date:
@@ -94,9 +92,7 @@ def guard(policy: str, config: Mapping[str, Any], report_violation: ReportViolat
             report_violation(message, urn)
             return
         if match.expires < today():
-            report_violation(
-                f"{message} (the exception approved by {match.approved_by} expired on {match.expires.isoformat()})", urn
-            )
+            report_violation(f"{message} (the exception approved by {match.approved_by} expired on {match.expires.isoformat()})", urn)
             return
         entry = {
             "policy": policy,

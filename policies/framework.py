@@ -37,9 +37,7 @@ Report = Callable[..., None]
 
 
 def framework(criteria: Sequence[str], anchors: str) -> PolicyComplianceFramework:
-    return PolicyComplianceFramework(
-        name=FRAMEWORK_NAME, version=FRAMEWORK_VERSION, reference=", ".join(criteria), specification=anchors
-    )
+    return PolicyComplianceFramework(name=FRAMEWORK_NAME, version=FRAMEWORK_VERSION, reference=", ".join(criteria), specification=anchors)
 
 
 def _schema(settings: Mapping[str, Mapping[str, Any]]) -> PolicyConfigSchema:
@@ -66,8 +64,12 @@ _Args = TypeVar("_Args", ResourceValidationArgs, StackValidationArgs)
 
 
 def _run_guarded(
-    name: str, defaults: Mapping[str, Mapping[str, Any]], check: Callable[[_Args, Report, Check], None], args: _Args,
-    report_violation: ReportViolation, default_urn: str | None,
+    name: str,
+    defaults: Mapping[str, Mapping[str, Any]],
+    check: Callable[[_Args, Report, Check], None],
+    args: _Args,
+    report_violation: ReportViolation,
+    default_urn: str | None,
 ) -> None:
     """Runs `check` with the policy's merged settings; its reports go through the exception guard."""
     config = args.get_config()
@@ -76,8 +78,15 @@ def _run_guarded(
 
 
 def _policy_fields(
-    name: str, description: str, criteria: Sequence[str], anchors: str, severity: Severity, remediation: str, domain: str,
-    defaults: Mapping[str, Mapping[str, Any]], enforcement_level: EnforcementLevel | None,
+    name: str,
+    description: str,
+    criteria: Sequence[str],
+    anchors: str,
+    severity: Severity,
+    remediation: str,
+    domain: str,
+    defaults: Mapping[str, Mapping[str, Any]],
+    enforcement_level: EnforcementLevel | None,
 ) -> dict[str, Any]:
     """The pulumi_policy fields every logmesh policy sets, resource or stack."""
     return {

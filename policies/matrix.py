@@ -53,7 +53,7 @@ def embedded_matrix(text: str) -> str | None:
     """The matrix between the markers in a document, or None when it has none."""
     if START not in text or END not in text:
         return None
-    return text[text.index(START): text.index(END) + len(END)]
+    return text[text.index(START) : text.index(END) + len(END)]
 
 
 def rewrite(text: str, matrix: str) -> str:

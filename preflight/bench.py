@@ -72,9 +72,7 @@ def generate_stack(clusters: int) -> dict[str, Any]:
             "store": store["name"],
         }
         if store["cloud"] == "aws":
-            cluster["oidc_provider_arn"] = (
-                f"arn:aws:iam::{AWS_ACCOUNT}:oidc-provider/oidc.eks.{store['region']}.amazonaws.com/id/{i:032X}"
-            )
+            cluster["oidc_provider_arn"] = f"arn:aws:iam::{AWS_ACCOUNT}:oidc-provider/oidc.eks.{store['region']}.amazonaws.com/id/{i:032X}"
         else:
             cluster["project"] = store["project"]
         if not store["cluster"]:
@@ -191,8 +189,7 @@ def main(argv: list[str] | None = None) -> int:
         peak = max(r["peak_rss_mib"] for r in fulls)
         ratio = full_s / floor_s
         print(
-            f"{clusters:>8} {resources:>9} {floor_s:>8.2f} {full_s:>11.2f} {peak:>8.0f} "
-            f"{1000 * full_s / resources:>7.2f} {ratio:>6.2f}",
+            f"{clusters:>8} {resources:>9} {floor_s:>8.2f} {full_s:>11.2f} {peak:>8.0f} {1000 * full_s / resources:>7.2f} {ratio:>6.2f}",
             flush=True,
         )
     print(f"ratio at {args.clusters[-1]} clusters: {ratio:.2f}")

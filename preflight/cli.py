@@ -50,9 +50,7 @@ class StageError(Exception):
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m preflight", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argparse.ArgumentParser(prog="python -m preflight", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--project-dir", type=Path, default=REPO_ROOT, help="the Pulumi project (default: this repository)")
     parser.add_argument("--stack", help=f"stack name (default: {DEFAULT_STACK}; with --state, the export's stack)")
     parser.add_argument("--policy-pack", type=Path, default=REPO_ROOT / "policies", help="policy pack folder (default: policies/)")
@@ -102,8 +100,9 @@ def _stage(what: str, roots: list[Path], debug: bool) -> Iterator[None]:
         raise StageError(f"{what}: {_describe(exc, roots)}") from exc
     except SystemExit as exc:
         # A program that exits early registered only part of its resources: never a passing (0) or failing (1) gate.
-        raise StageError(f"{what}: it called sys.exit({exc.code!r}) before it finished" + (
-            f" (at {_where(exc, roots)})" if _where(exc, roots) else "")) from exc
+        raise StageError(
+            f"{what}: it called sys.exit({exc.code!r}) before it finished" + (f" (at {_where(exc, roots)})" if _where(exc, roots) else "")
+        ) from exc
 
 
 def _record(args: argparse.Namespace, console: Console | None) -> tuple[Recording, str]:
@@ -130,9 +129,7 @@ def _record(args: argparse.Namespace, console: Console | None) -> tuple[Recordin
 def _progress(console: Console | None, total: int) -> Any:
     if console is None or total < PROGRESS_THRESHOLD:
         return nullcontext(None)
-    return Progress(
-        TextColumn("analyzing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console, transient=True
-    )
+    return Progress(TextColumn("analyzing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console, transient=True)
 
 
 def _advancer(progress: Progress | None, total: int) -> Callable[[], None] | None:

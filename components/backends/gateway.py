@@ -76,9 +76,7 @@ def gateway_values(tenants: Sequence[str], replicas: int, exposed: bool, annotat
         "nginxConfig": {
             "ssl": True,
             "serverSnippet": (
-                "ssl_certificate /etc/nginx/tls/tls.crt;\n"
-                "ssl_certificate_key /etc/nginx/tls/tls.key;\n"
-                "ssl_protocols TLSv1.2 TLSv1.3;\n"
+                "ssl_certificate /etc/nginx/tls/tls.crt;\nssl_certificate_key /etc/nginx/tls/tls.key;\nssl_protocols TLSv1.2 TLSv1.3;\n"
             ),
             "httpSnippet": loki_gateway_access_map(tenants),
             "locationSnippet": "if ($logmesh_forbidden) { return 403; }",

@@ -73,9 +73,7 @@ def es_setup_job(
     ]
     return k8s.batch.v1.Job(
         f"{name}-es-setup",
-        metadata=k8s.meta.v1.ObjectMetaArgs(
-            namespace=BACKEND_NAMESPACE, labels={**MANAGED_BY_LABELS, **ES_SETUP_SELECTOR}
-        ),
+        metadata=k8s.meta.v1.ObjectMetaArgs(namespace=BACKEND_NAMESPACE, labels={**MANAGED_BY_LABELS, **ES_SETUP_SELECTOR}),
         spec=k8s.batch.v1.JobSpecArgs(
             backoff_limit=6,
             template=k8s.core.v1.PodTemplateSpecArgs(

@@ -44,8 +44,7 @@ def check_alerting(alerting: AlertingConfig | None, environment: str, backend: s
         problems.append(f"{path}.alertmanager_url: must be an http or https URL of an Alertmanager, {example} (got {url!r})")
     elif parts.username is not None or parts.password is not None:
         problems.append(
-            f"{path}.alertmanager_url: must not carry credentials; set username and password (or bearer_token) "
-            "as secrets instead"
+            f"{path}.alertmanager_url: must not carry credentials; set username and password (or bearer_token) as secrets instead"
         )
     elif parts.query or parts.fragment:
         problems.append(f"{path}.alertmanager_url: must have no query or fragment; the ruler appends /api/v2/alerts (got {url!r})")
@@ -193,8 +192,7 @@ def resolve(stack: StackShape) -> tuple[list[str], tuple[ClusterConfig, ...]]:
             same_cloud = [s.name for s in stack.stores if s.cloud == cluster.cloud]
             if len(same_cloud) != 1:
                 problems.append(
-                    f"{path}.store: required when the stack has {len(same_cloud)} {cluster.cloud} stores; "
-                    f"use one of {store_names}"
+                    f"{path}.store: required when the stack has {len(same_cloud)} {cluster.cloud} stores; use one of {store_names}"
                 )
             else:
                 store_name = same_cloud[0]

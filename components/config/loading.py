@@ -38,9 +38,7 @@ def parse_config(raw: Mapping[str, Any], secret_keys: Iterable[str] = ()) -> Pla
 
     `secret_keys` names the keys the stack stores encrypted; keys in SECRET_KEYS must be among them."""
     unknown = sorted(set(raw) - set(KNOWN_KEYS))
-    problems = [
-        f"{key_path([key])}: unknown key; the logmesh keys are {', '.join(KNOWN_KEYS)}" for key in unknown
-    ]
+    problems = [f"{key_path([key])}: unknown key; the logmesh keys are {', '.join(KNOWN_KEYS)}" for key in unknown]
     problems += [
         f"{key_path([key])}: holds credentials and must be a secret; set it with "
         f"`pulumi config set --secret --path '{NAMESPACE}:{key}.<name>' <value>`"

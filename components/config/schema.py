@@ -50,9 +50,7 @@ class ConfigError(pulumi.RunError):
 
     def __init__(self, problems: list[str]):
         self.problems = problems
-        super().__init__(
-            "invalid stack configuration:\n" + "\n".join(f"  - {p}" for p in problems)
-        )
+        super().__init__("invalid stack configuration:\n" + "\n".join(f"  - {p}" for p in problems))
 
 
 class _Strict(BaseModel):

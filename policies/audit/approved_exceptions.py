@@ -9,7 +9,7 @@ from policies.framework import Check, Report, stack_policy
 @stack_policy(
     name="approved-exceptions",
     description="Advisory: lists every violation that an approved, unexpired exception (policy config `exceptions`) turned into "
-                "an accepted risk, with reason, approver and expiry.",
+    "an accepted risk, with reason, approver and expiry.",
     criteria=("CC3.2", "CC9.1"),
     anchors="logmesh (risk acceptance record)",
     severity=Severity.LOW,

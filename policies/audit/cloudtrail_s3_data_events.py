@@ -58,12 +58,12 @@ def _trail_covers(trail: PolicyResource, bucket_urn: str, names: set[str]) -> bo
 @stack_policy(
     name="cloudtrail-s3-data-events",
     description="A CloudTrail trail of the stack records S3 object-level read and write data events for every bucket "
-                "(except the trail's own destination bucket).",
+    "(except the trail's own destination bucket).",
     criteria=("CC2.1", "CC7.2"),
     anchors="Prowler cloudtrail_s3_dataevents_read_enabled, cloudtrail_s3_dataevents_write_enabled",
     severity=Severity.MEDIUM,
     remediation="Add an aws.cloudtrail.Trail with an event selector (read_write_type All, data resource AWS::S3::Object "
-                "on the bucket ARNs) or an advanced event selector for eventCategory Data, resources.type AWS::S3::Object.",
+    "on the bucket ARNs) or an advanced event selector for eventCategory Data, resources.type AWS::S3::Object.",
     domain="stack",
 )
 def cloudtrail_s3_data_events(args: StackValidationArgs, report: Report, check: Check) -> None:

@@ -31,12 +31,12 @@ def _audited(configs: list[PolicyResource], project: str, service: str) -> bool:
 @stack_policy(
     name="gcp-data-access-audit-logs",
     description="Data Access audit logs (DATA_READ and DATA_WRITE) are on for Cloud Storage and Cloud KMS in every "
-                "project holding a log bucket or key (project, folder or organisation IAMAuditConfig, or allServices).",
+    "project holding a log bucket or key (project, folder or organisation IAMAuditConfig, or allServices).",
     criteria=("CC7.2", "CC7.3", "A1.2"),
     anchors="Prowler iam_audit_logs_enabled",
     severity=Severity.MEDIUM,
     remediation="Add gcp.projects.IAMAuditConfig for storage.googleapis.com and cloudkms.googleapis.com with "
-                "audit_log_configs DATA_READ and DATA_WRITE.",
+    "audit_log_configs DATA_READ and DATA_WRITE.",
     domain="stack",
 )
 def gcp_data_access_audit_logs(args: StackValidationArgs, report: Report, check: Check) -> None:

@@ -13,12 +13,12 @@ from policies.lib.values import deps, get, known
 @stack_policy(
     name="gcs-default-cmek",
     description="GCS buckets encrypt by default with a Cloud KMS key of this stack, and the project's GCS service agent "
-                "holds roles/cloudkms.cryptoKeyEncrypterDecrypter on that key.",
+    "holds roles/cloudkms.cryptoKeyEncrypterDecrypter on that key.",
     criteria=("CC6.1", "C1.1"),
     anchors="logmesh (no public anchor)",
     severity=Severity.HIGH,
     remediation="Set encryption.default_kms_key_name to the store's gcp.kms.CryptoKey and grant "
-                "service-<project-number>@gs-project-accounts.iam.gserviceaccount.com roles/cloudkms.cryptoKeyEncrypterDecrypter on it.",
+    "service-<project-number>@gs-project-accounts.iam.gserviceaccount.com roles/cloudkms.cryptoKeyEncrypterDecrypter on it.",
     domain="storage",
 )
 def gcs_default_cmek(args: StackValidationArgs, report: Report, check: Check) -> None:
@@ -42,14 +42,15 @@ def gcs_default_cmek(args: StackValidationArgs, report: Report, check: Check) ->
             if not any(m.endswith("@gs-project-accounts.iam.gserviceaccount.com") for m in members):
                 if key.urn in unknown_grants:
                     raise unknown_grants[key.urn]
-                report(f"GCS bucket {bucket.name}: the GCS service agent has no roles/cloudkms.cryptoKeyEncrypterDecrypter "
-                       f"on its key {key.name}", bucket.urn)
+                report(
+                    f"GCS bucket {bucket.name}: the GCS service agent has no roles/cloudkms.cryptoKeyEncrypterDecrypter "
+                    f"on its key {key.name}",
+                    bucket.urn,
+                )
     deferred.finish()
 
 
-def _key_grants(
-    resources: list[PolicyResource], keys: list[PolicyResource]
-) -> tuple[dict[str, set[str]], dict[str, UnknownValueError]]:
+def _key_grants(resources: list[PolicyResource], keys: list[PolicyResource]) -> tuple[dict[str, set[str]], dict[str, UnknownValueError]]:
     """Key URN -> members holding an encrypter/decrypter role on it (IAMMember, IAMBinding or IAMPolicy),
     and key URN -> the unknown value that hid a grant's members during a preview."""
     by_name = {str(known(k.props, "name") or k.name): k for k in keys}

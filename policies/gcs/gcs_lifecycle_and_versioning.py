@@ -10,8 +10,8 @@ from policies.lib.values import as_list, get, number, truthy
 @stack_policy(
     name="gcs-lifecycle-and-versioning",
     description="GCS buckets have a lifecycle Delete rule with an age within [min_retention_days, max_retention_days] and no "
-                "shorter than the retention policy, and keep deleted data recoverable: versioning on, or a retention policy "
-                "(GCS allows only one of the two).",
+    "shorter than the retention policy, and keep deleted data recoverable: versioning on, or a retention policy "
+    "(GCS allows only one of the two).",
     criteria=("C1.2", "A1.2"),
     anchors="Prowler cloudstorage_bucket_lifecycle_management_enabled, cloudstorage_bucket_versioning_enabled",
     severity=Severity.MEDIUM,
@@ -27,10 +27,16 @@ def gcs_lifecycle_and_versioning(args: StackValidationArgs, report: Report, chec
     deferred = Deferred()
     for bucket in gcs_buckets(list(args.resources)):
         with deferred.each():
-            working = (get(bucket.props, "retentionPolicy") is None and bucket.archive is not None
-                       and retention_problem(bucket.archive, low, bool(check.settings["require_locked"])) is None)
-            ages = [number(get(rule, "condition", "age")) for rule in as_list(get(bucket.props, "lifecycleRules"))
-                    if get(rule, "action", "type") == "Delete"]
+            working = (
+                get(bucket.props, "retentionPolicy") is None
+                and bucket.archive is not None
+                and retention_problem(bucket.archive, low, bool(check.settings["require_locked"])) is None
+            )
+            ages = [
+                number(get(rule, "condition", "age"))
+                for rule in as_list(get(bucket.props, "lifecycleRules"))
+                if get(rule, "action", "type") == "Delete"
+            ]
             ages_known = [a for a in ages if a is not None]
             if not ages_known:
                 report(f"GCS bucket {bucket.name} has no lifecycle Delete rule with an age", bucket.urn)
@@ -41,8 +47,11 @@ def gcs_lifecycle_and_versioning(args: StackValidationArgs, report: Report, chec
                     report(f"GCS bucket {bucket.name} deletes after {age:g} days, below the minimum {low:g}", bucket.urn)
             retention = retention_days(bucket)
             if retention is not None and ages_known and max(ages_known) < retention:
-                report(f"GCS bucket {bucket.name}: Delete age {max(ages_known):g} days is shorter than its retention "
-                       f"policy {retention:g} days", bucket.urn)
+                report(
+                    f"GCS bucket {bucket.name}: Delete age {max(ages_known):g} days is shorter than its retention "
+                    f"policy {retention:g} days",
+                    bucket.urn,
+                )
             if retention is None and not truthy(get(bucket.props, "versioning", "enabled")) and not working:
                 report(f"GCS bucket {bucket.name} has neither versioning nor a retention policy", bucket.urn)
     deferred.finish()

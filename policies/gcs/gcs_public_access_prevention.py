@@ -28,8 +28,14 @@ def gcs_public_access_prevention(args: StackValidationArgs, report: Report, chec
                 public = sorted({m for _role, members in iam_grants(r) for m in members if m in PUBLIC_MEMBERS})
                 if public:
                     report(f"{r.name} grants bucket access to {', '.join(public)}", r.urn)
-            elif r.resource_type in ("gcp:storage/bucketAccessControl:BucketAccessControl",
-                                     "gcp:storage/defaultObjectAccessControl:DefaultObjectAccessControl",
-                                     "gcp:storage/objectAccessControl:ObjectAccessControl") and get(r.props, "entity") in PUBLIC_MEMBERS:
+            elif (
+                r.resource_type
+                in (
+                    "gcp:storage/bucketAccessControl:BucketAccessControl",
+                    "gcp:storage/defaultObjectAccessControl:DefaultObjectAccessControl",
+                    "gcp:storage/objectAccessControl:ObjectAccessControl",
+                )
+                and get(r.props, "entity") in PUBLIC_MEMBERS
+            ):
                 report(f"{r.name} grants {get(r.props, 'entity')} an ACL", r.urn)
     deferred.finish()

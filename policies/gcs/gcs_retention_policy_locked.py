@@ -14,7 +14,7 @@ from policies.lib.values import get
     anchors="Prowler cloudstorage_bucket_log_retention_policy_lock, cloudstorage_bucket_sufficient_retention_period",
     severity=Severity.HIGH,
     remediation="Set retention_policy.retention_period (seconds) >= the minimum and is_locked=True (prod), or copy the "
-                "bucket into such an archive bucket with a gcp.storage.TransferJob.",
+    "bucket into such an archive bucket with a gcp.storage.TransferJob.",
     domain="storage",
     settings={
         "min_retention_days": RETENTION_SETTINGS["min_retention_days"],

@@ -46,13 +46,13 @@ def _resource_in_stack(arn: str, buckets: set[str], keys: set[str]) -> bool:
 @stack_policy(
     name="backend-iam-least-privilege",
     description="IAM policies grant no `*` action or resource and no service-wide `service:*` action; S3 and KMS "
-                "actions name only buckets and keys of this stack; no broad AWS-managed policy (AdministratorAccess, "
-                "PowerUserAccess, *FullAccess) is attached.",
+    "actions name only buckets and keys of this stack; no broad AWS-managed policy (AdministratorAccess, "
+    "PowerUserAccess, *FullAccess) is attached.",
     criteria=("CC1.3", "CC6.3"),
     anchors="Steampipe iam_policy_no_star_star; AWS Config IAM_POLICY_NO_STATEMENTS_WITH_ADMIN_ACCESS",
     severity=Severity.HIGH,
     remediation="List the exact actions (s3:GetObject, s3:PutObject, s3:DeleteObject, s3:ListBucket, kms:Decrypt, "
-                "kms:GenerateDataKey...) on the store's bucket ARN, bucket ARN/* and key ARN.",
+    "kms:GenerateDataKey...) on the store's bucket ARN, bucket ARN/* and key ARN.",
     domain="identity",
 )
 def backend_iam_least_privilege(args: StackValidationArgs, report: Report, check: Check) -> None:

@@ -12,25 +12,36 @@ _SA_IAM_PREFIX = "gcp:serviceaccount/iAM"
 _PROJECT_IAM_PREFIX = "gcp:projects/iAM"
 
 
-_ADMIN_ROLES = {"roles/owner", "roles/editor", "roles/iam.securityAdmin", "roles/iam.serviceAccountAdmin",
-                "roles/iam.serviceAccountKeyAdmin", "roles/resourcemanager.projectIamAdmin", "roles/cloudkms.admin"}
+_ADMIN_ROLES = {
+    "roles/owner",
+    "roles/editor",
+    "roles/iam.securityAdmin",
+    "roles/iam.serviceAccountAdmin",
+    "roles/iam.serviceAccountKeyAdmin",
+    "roles/resourcemanager.projectIamAdmin",
+    "roles/cloudkms.admin",
+}
 
 
 @stack_policy(
     name="gcp-workload-identity-scoped",
     description="GKE Workload Identity binds a Google service account only to named Kubernetes service accounts in "
-                "allowed namespaces; service accounts get storage roles on buckets, not the project, and no admin "
-                "roles; no user-managed service account keys exist.",
+    "allowed namespaces; service accounts get storage roles on buckets, not the project, and no admin "
+    "roles; no user-managed service account keys exist.",
     criteria=("CC6.3",),
     anchors="Prowler iam_sa_no_administrative_privileges, iam_sa_no_user_managed_keys",
     severity=Severity.HIGH,
     remediation="Grant roles/iam.workloadIdentityUser to serviceAccount:<project>.svc.id.goog[<ns>/<ksa>] only, "
-                "grant storage roles with gcp.storage.BucketIAMMember, and delete gcp.serviceaccount.Key resources.",
+    "grant storage roles with gcp.storage.BucketIAMMember, and delete gcp.serviceaccount.Key resources.",
     domain="identity",
-    settings={"allowed_namespaces": {
-        "type": "array", "items": {"type": "string"}, "default": ["logging"],
-        "description": "Kubernetes namespaces whose service accounts may impersonate Google service accounts.",
-    }},
+    settings={
+        "allowed_namespaces": {
+            "type": "array",
+            "items": {"type": "string"},
+            "default": ["logging"],
+            "description": "Kubernetes namespaces whose service accounts may impersonate Google service accounts.",
+        }
+    },
 )
 def gcp_workload_identity_scoped(args: StackValidationArgs, report: Report, check: Check) -> None:
     allowed = set(check.settings["allowed_namespaces"])
@@ -55,8 +66,9 @@ def gcp_workload_identity_scoped(args: StackValidationArgs, report: Report, chec
                     if not service_accounts:
                         continue
                     if role.startswith("roles/storage."):
-                        report(f"{r.name} grants {role} on the whole project to {', '.join(service_accounts)}; "
-                               "grant it on the bucket", r.urn)
+                        report(
+                            f"{r.name} grants {role} on the whole project to {', '.join(service_accounts)}; grant it on the bucket", r.urn
+                        )
                     elif role in _ADMIN_ROLES:
                         report(f"{r.name} grants the administrative role {role} to {', '.join(service_accounts)}", r.urn)
     deferred.finish()

@@ -18,19 +18,20 @@ SERVICE_ACCOUNT_SUBJECT = re.compile(r"^system:serviceaccount:[a-z0-9]([-a-z0-9.
 @resource_policy(
     name="irsa-trust-pinned",
     description="IAM roles assumed with web identity (IRSA) trust one EKS OIDC provider and pin `<issuer>:sub` with "
-                "StringEquals to one system:serviceaccount:<namespace>:<name>, and `<issuer>:aud` (when set) to sts.amazonaws.com.",
+    "StringEquals to one system:serviceaccount:<namespace>:<name>, and `<issuer>:aud` (when set) to sts.amazonaws.com.",
     criteria=("CC6.3",),
     anchors="kube-bench EKS 5.2.1 (manual)",
     severity=Severity.HIGH,
     remediation="Trust Principal {Federated: <cluster OIDC provider ARN>}, Action sts:AssumeRoleWithWebIdentity, Condition "
-                "StringEquals {'<issuer>:sub': 'system:serviceaccount:<ns>:<sa>', '<issuer>:aud': 'sts.amazonaws.com'}.",
+    "StringEquals {'<issuer>:sub': 'system:serviceaccount:<ns>:<sa>', '<issuer>:aud': 'sts.amazonaws.com'}.",
     domain="identity",
     types=(IAM_ROLE,),
 )
 def irsa_trust_pinned(args: ResourceValidationArgs, report: Report, check: Check) -> None:
     document = json_document(get(args.props, "assumeRolePolicy"))
-    web_identity = [s for s in statements(document) if s.get("Effect") == "Allow"
-                    and "sts:AssumeRoleWithWebIdentity" in strings(s.get("Action"))]
+    web_identity = [
+        s for s in statements(document) if s.get("Effect") == "Allow" and "sts:AssumeRoleWithWebIdentity" in strings(s.get("Action"))
+    ]
     if not web_identity:
         args.not_applicable("the role is not assumed with web identity")
     for s in web_identity:

@@ -12,8 +12,16 @@ from policies.lib.values import get, json_document
 
 # Condition keys that tie a `*` principal to known callers (an account, organisation, source or network).
 RESTRICTING_CONDITION_KEYS = {
-    "aws:sourceaccount", "aws:sourcearn", "aws:sourceowner", "aws:principalaccount", "aws:principalarn",
-    "aws:principalorgid", "aws:principalorgpaths", "aws:sourcevpc", "aws:sourcevpce", "aws:sourceorgid",
+    "aws:sourceaccount",
+    "aws:sourcearn",
+    "aws:sourceowner",
+    "aws:principalaccount",
+    "aws:principalarn",
+    "aws:principalorgid",
+    "aws:principalorgpaths",
+    "aws:sourcevpc",
+    "aws:sourcevpce",
+    "aws:sourceorgid",
     "kms:calleraccount",
 }
 
@@ -43,12 +51,12 @@ def public_statements(document: Mapping[str, Any] | None) -> list[str]:
 @resource_policy(
     name="aws-kms-key-policy-not-public",
     description="AWS KMS key policies grant no `*` principal without a condition that restricts the caller (account, "
-                "organisation, source).",
+    "organisation, source).",
     criteria=("CC6.1", "CC6.3"),
     anchors="Prowler kms_key_not_publicly_accessible",
     severity=Severity.CRITICAL,
     remediation="Replace Principal '*' with the account root or named roles, or add an aws:PrincipalAccount / "
-                "kms:CallerAccount / aws:SourceAccount condition.",
+    "kms:CallerAccount / aws:SourceAccount condition.",
     domain="keys",
     types=(AWS_KEY, AWS_KEY_POLICY),
 )

@@ -17,8 +17,15 @@ _KEY_IAM_PREFIXES = ("gcp:kms/cryptoKeyIAM", "gcp:kms/keyRingIAM", "gcp:projects
 
 
 # Representative AWS KMS actions: a principal whose action patterns match both lists administers and uses a key.
-_AWS_ADMIN_ACTIONS = ("kms:PutKeyPolicy", "kms:ScheduleKeyDeletion", "kms:DisableKey", "kms:UpdateKeyDescription",
-                      "kms:DeleteAlias", "kms:CreateAlias", "kms:EnableKeyRotation")
+_AWS_ADMIN_ACTIONS = (
+    "kms:PutKeyPolicy",
+    "kms:ScheduleKeyDeletion",
+    "kms:DisableKey",
+    "kms:UpdateKeyDescription",
+    "kms:DeleteAlias",
+    "kms:CreateAlias",
+    "kms:EnableKeyRotation",
+)
 
 
 _AWS_USE_ACTIONS = ("kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey", "kms:ReEncryptFrom")
@@ -44,8 +51,8 @@ def aws_admin_users(document: Mapping[str, Any] | None) -> list[str]:
 @stack_policy(
     name="kms-separation-of-duties",
     description="Key access is not public and separates duties: no member holds both a Cloud KMS administration role "
-                "(cloudkms.admin, owner) and a key use role (encrypter/decrypter) on keys, key rings or the project, and "
-                "no AWS principal other than the account root is granted both key administration and key use in a key policy.",
+    "(cloudkms.admin, owner) and a key use role (encrypter/decrypter) on keys, key rings or the project, and "
+    "no AWS principal other than the account root is granted both key administration and key use in a key policy.",
     criteria=("CC1.3", "CC6.3"),
     anchors="Prowler iam_role_kms_enforce_separation_of_duties",
     severity=Severity.HIGH,

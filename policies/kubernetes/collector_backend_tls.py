@@ -43,12 +43,12 @@ def _tls_problems(resource: PolicyResource) -> list[str]:
 @resource_policy(
     name="collector-backend-tls",
     description="Collectors ship to backends over TLS with certificate verification (Fluent Bit outputs, Alloy "
-                "loki.write endpoints, Beat outputs), and Ingresses to log backends terminate TLS for every host.",
+    "loki.write endpoints, Beat outputs), and Ingresses to log backends terminate TLS for every host.",
     criteria=("CC6.1", "CC6.6", "CC6.7"),
     anchors="Kubescape C-0263",
     severity=Severity.HIGH,
     remediation="Fluent Bit: 'tls On', 'tls.verify On', 'tls.ca_file <backend CA>'; Alloy: https:// URLs with tls_config "
-                "{ ca_file }; Ingress: spec.tls covering every host.",
+    "{ ca_file }; Ingress: spec.tls covering every host.",
     domain="kubernetes",
     types=(*HELM_TYPES, CONFIG_MAP, BEAT, INGRESS),
 )

@@ -20,12 +20,12 @@ def _looks_like_collector(resource: PolicyResource) -> bool:
 @resource_policy(
     name="collector-rbac-read-only",
     description="Kubernetes RBAC in the stack grants no wildcard verbs, resources or API groups and no access to "
-                "Secrets; no binding grants cluster-admin, admin or edit; collector roles are read-only (get, list, watch).",
+    "Secrets; no binding grants cluster-admin, admin or edit; collector roles are read-only (get, list, watch).",
     criteria=("CC6.1", "CC6.2", "CC6.8"),
     anchors="Kubescape C-0035, C-0186; kube-bench 5.1.1-5.1.3",
     severity=Severity.HIGH,
     remediation="List exact resources (pods, namespaces, nodes) and verbs get/list/watch; read credentials from a "
-                "Secret mounted into the pod instead of granting Secret access.",
+    "Secret mounted into the pod instead of granting Secret access.",
     domain="kubernetes",
     types=(*ROLE_TYPES, *BINDING_TYPES),
 )

@@ -39,7 +39,7 @@ def _runs_as_root(pod_security: Any, containers: list[Any]) -> str | None:
     anchors="Kubescape C-0013 (non-root containers), C-0057 (privileged)",
     severity=Severity.MEDIUM,
     remediation="Set securityContext runAsNonRoot/runAsUser (with a readable log path), or record an exception with "
-                "reason, approver and expiry in the policy config.",
+    "reason, approver and expiry in the policy config.",
     domain="kubernetes",
     types=("kubernetes:apps/v1:DaemonSet", BEAT, *HELM_TYPES),
     enforcement_level=EnforcementLevel.ADVISORY,
@@ -57,8 +57,9 @@ def collector_runs_as_non_root(args: ResourceValidationArgs, report: Report, che
         problem = _runs_as_root(get(values, "podSecurityContext"), [container])
     elif chart == "alloy":
         values = values_of(resource)
-        problem = _runs_as_root(get(values, "controller", "podSecurityContext"),
-                                [{"name": "alloy", "securityContext": get(values, "alloy", "securityContext")}])
+        problem = _runs_as_root(
+            get(values, "controller", "podSecurityContext"), [{"name": "alloy", "securityContext": get(values, "alloy", "securityContext")}]
+        )
     elif args.resource_type == BEAT:
         spec = get(args.props, "spec", "daemonSet", "podTemplate", "spec") or get(args.props, "spec", "deployment", "podTemplate", "spec")
         problem = _runs_as_root(get(spec, "securityContext"), as_list(get(spec, "containers")) or [{"name": "beat"}])

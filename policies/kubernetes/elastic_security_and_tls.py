@@ -42,12 +42,12 @@ def _elastic_problems(kind: str, spec: Any) -> list[str]:
 @resource_policy(
     name="elastic-security-and-tls",
     description="Elasticsearch and Kibana (ECK resources or the eck-elasticsearch/eck-kibana/eck-stack charts) keep "
-                "security and HTTP TLS on (ECK's defaults).",
+    "security and HTTP TLS on (ECK's defaults).",
     criteria=("CC6.1", "CC6.7"),
     anchors="AWS Config OPENSEARCH_HTTPS_REQUIRED (managed only)",
     severity=Severity.HIGH,
     remediation="Remove http.tls.selfSignedCertificate.disabled (or provide http.tls.certificate.secretName) and "
-                "any xpack.security.enabled: false.",
+    "any xpack.security.enabled: false.",
     domain="kubernetes",
     types=(*HELM_TYPES, ES, KIBANA),
 )

@@ -23,12 +23,12 @@ def _empty_selector(selector: Any) -> bool:
 @stack_policy(
     name="logging-namespace-network-policy",
     description="Every namespace that runs a log backend (Loki, Elasticsearch, Kibana) has a default-deny ingress "
-                "NetworkPolicy and a policy that admits collectors by namespace or pod selector.",
+    "NetworkPolicy and a policy that admits collectors by namespace or pod selector.",
     criteria=("CC6.1", "CC6.6", "CC7.2"),
     anchors="Kubescape C-0260; Kyverno require-netpol",
     severity=Severity.HIGH,
     remediation="Add a NetworkPolicy with podSelector {} and policyTypes [Ingress] (no rules) in the backend namespace, and "
-                "one allowing ingress from the collectors' namespace (namespaceSelector) to the backend's push port.",
+    "one allowing ingress from the collectors' namespace (namespaceSelector) to the backend's push port.",
     domain="kubernetes",
 )
 def logging_namespace_network_policy(args: StackValidationArgs, report: Report, check: Check) -> None:
@@ -56,8 +56,11 @@ def logging_namespace_network_policy(args: StackValidationArgs, report: Report, 
                 for p in present
             )
             admits = any(
-                any(known(peer, "namespaceSelector") is not None or known(peer, "podSelector") is not None
-                    for rule in as_list(get(p.props, "spec", "ingress")) for peer in as_list(get(rule, "from")))
+                any(
+                    known(peer, "namespaceSelector") is not None or known(peer, "podSelector") is not None
+                    for rule in as_list(get(p.props, "spec", "ingress"))
+                    for peer in as_list(get(rule, "from"))
+                )
                 for p in present
             )
             if not (deny and admits) and cluster in unknown_namespaces:

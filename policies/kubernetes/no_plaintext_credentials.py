@@ -38,8 +38,11 @@ def plaintext_credentials(text: str) -> list[str]:
 
 
 def _env_literals(env: Any) -> list[str]:
-    return [str(get(e, "name")) for e in as_list(env)
-            if CREDENTIAL_NAME.search(str(get(e, "name") or "")) and get(e, "value") not in (None, "") and get(e, "valueFrom") is None]
+    return [
+        str(get(e, "name"))
+        for e in as_list(env)
+        if CREDENTIAL_NAME.search(str(get(e, "name") or "")) and get(e, "value") not in (None, "") and get(e, "valueFrom") is None
+    ]
 
 
 def _pod_spec_problems(spec: Any) -> list[str]:
@@ -88,12 +91,12 @@ def _credential_findings(resource: PolicyResource) -> list[_Finding]:
 @resource_policy(
     name="no-plaintext-credentials",
     description="No credentials in plain text in Kubernetes objects or collector/backend configuration: ConfigMaps, pod env "
-                "values, Helm values config strings (Fluent Bit HTTP_Passwd, Alloy password = \"...\"), static cloud keys.",
+    'values, Helm values config strings (Fluent Bit HTTP_Passwd, Alloy password = "..."), static cloud keys.',
     criteria=("CC6.1", "CC6.7"),
     anchors="Kubescape C-0012",
     severity=Severity.CRITICAL,
     remediation="Put the credential in a Kubernetes Secret; reference it with env valueFrom.secretKeyRef and ${VAR} "
-                "(Fluent Bit) or sys.env(\"VAR\") (Alloy); use workload identity instead of static cloud keys.",
+    '(Fluent Bit) or sys.env("VAR") (Alloy); use workload identity instead of static cloud keys.',
     domain="kubernetes",
     types=(CONFIG_MAP, BEAT, *WORKLOAD_TYPES, *HELM_TYPES),
 )

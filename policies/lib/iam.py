@@ -65,5 +65,7 @@ def iam_grants(resource: PolicyResource) -> list[tuple[str, list[str]]]:
 PUBLIC_MEMBERS = ("allUsers", "allAuthenticatedUsers")
 # Roles that let a member use a Cloud KMS key (encrypt, decrypt or both).
 KMS_KEY_USER_ROLES = (
-    "roles/cloudkms.cryptoKeyEncrypterDecrypter", "roles/cloudkms.cryptoKeyEncrypter", "roles/cloudkms.cryptoKeyDecrypter",
+    "roles/cloudkms.cryptoKeyEncrypterDecrypter",
+    "roles/cloudkms.cryptoKeyEncrypter",
+    "roles/cloudkms.cryptoKeyDecrypter",
 )

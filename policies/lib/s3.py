@@ -155,12 +155,14 @@ class S3View:
             bucket.versioning.append(truthy(known(versioning, "enabled")))
         for rule in as_list(known(props, "lifecycleRules")):
             bucket.has_lifecycle_config = True
-            bucket.lifecycle.append(LifecycleRule(
-                enabled=truthy(known(rule, "enabled", default=False)),
-                prefix=str(known(rule, "prefix", default="") or ""),
-                expiration_days=_expiration_days(known(rule, "expiration")),
-                noncurrent_days=_noncurrent_days(known(rule, "noncurrentVersionExpiration")),
-            ))
+            bucket.lifecycle.append(
+                LifecycleRule(
+                    enabled=truthy(known(rule, "enabled", default=False)),
+                    prefix=str(known(rule, "prefix", default="") or ""),
+                    expiration_days=_expiration_days(known(rule, "expiration")),
+                    noncurrent_days=_noncurrent_days(known(rule, "noncurrentVersionExpiration")),
+                )
+            )
         for logging in as_list(known(props, "logging")):
             target_name = known(logging, "targetBucket") or ""
             target_dep = next(iter(deps(r, "logging", *S3_BUCKET_TYPES)), None)
@@ -194,12 +196,14 @@ class S3View:
         elif t in S3_LIFECYCLE:
             bucket.has_lifecycle_config = True
             for rule in as_list(known(props, "rules")):
-                bucket.lifecycle.append(LifecycleRule(
-                    enabled=known(rule, "status") == "Enabled",
-                    prefix=_filter_prefix(rule),
-                    expiration_days=_expiration_days(known(rule, "expiration")),
-                    noncurrent_days=_noncurrent_days(known(rule, "noncurrentVersionExpiration")),
-                ))
+                bucket.lifecycle.append(
+                    LifecycleRule(
+                        enabled=known(rule, "status") == "Enabled",
+                        prefix=_filter_prefix(rule),
+                        expiration_days=_expiration_days(known(rule, "expiration")),
+                        noncurrent_days=_noncurrent_days(known(rule, "noncurrentVersionExpiration")),
+                    )
+                )
         elif t in S3_LOGGING:
             target_dep = next(iter(deps(r, "targetBucket", *S3_BUCKET_TYPES)), None)
             bucket.log_targets.append((target_dep, str(known(props, "targetBucket") or "")))

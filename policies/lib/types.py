@@ -5,15 +5,19 @@ from __future__ import annotations
 S3_BUCKET_TYPES = ("aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2")
 
 
-S3_SSE = ("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
-          "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2")
+S3_SSE = (
+    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+    "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2",
+)
 
 
 S3_VERSIONING = ("aws:s3/bucketVersioning:BucketVersioning", "aws:s3/bucketVersioningV2:BucketVersioningV2")
 
 
-S3_LIFECYCLE = ("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
-                "aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2")
+S3_LIFECYCLE = (
+    "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+    "aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2",
+)
 
 
 S3_LOGGING = ("aws:s3/bucketLogging:BucketLogging", "aws:s3/bucketLoggingV2:BucketLoggingV2")
@@ -23,8 +27,10 @@ S3_ACL = ("aws:s3/bucketAcl:BucketAcl", "aws:s3/bucketAclV2:BucketAclV2")
 S3_POLICY = ("aws:s3/bucketPolicy:BucketPolicy",)
 
 
-S3_LOCK = ("aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration",
-           "aws:s3/bucketObjectLockConfigurationV2:BucketObjectLockConfigurationV2")
+S3_LOCK = (
+    "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration",
+    "aws:s3/bucketObjectLockConfigurationV2:BucketObjectLockConfigurationV2",
+)
 
 
 KMS_KEY_TYPES = ("aws:kms/key:Key", "aws:kms/alias:Alias", "aws:kms/replicaKey:ReplicaKey")
@@ -44,12 +50,19 @@ IAM_POLICY_DOCUMENTS = {
 }
 
 
-IAM_ATTACHMENTS = ("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "aws:iam/policyAttachment:PolicyAttachment",
-                   "aws:iam/userPolicyAttachment:UserPolicyAttachment", "aws:iam/groupPolicyAttachment:GroupPolicyAttachment")
+IAM_ATTACHMENTS = (
+    "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+    "aws:iam/policyAttachment:PolicyAttachment",
+    "aws:iam/userPolicyAttachment:UserPolicyAttachment",
+    "aws:iam/groupPolicyAttachment:GroupPolicyAttachment",
+)
 
 
-AUDIT_CONFIG_TYPES = ("gcp:projects/iAMAuditConfig:IAMAuditConfig", "gcp:organizations/iAMAuditConfig:IAMAuditConfig",
-                      "gcp:folder/iAMAuditConfig:IAMAuditConfig")
+AUDIT_CONFIG_TYPES = (
+    "gcp:projects/iAMAuditConfig:IAMAuditConfig",
+    "gcp:organizations/iAMAuditConfig:IAMAuditConfig",
+    "gcp:folder/iAMAuditConfig:IAMAuditConfig",
+)
 
 
 TRAIL = "aws:cloudtrail/trail:Trail"

@@ -54,12 +54,12 @@ def is_gap_alert(resource: PolicyResource) -> bool:
 @stack_policy(
     name="collector-and-gap-alert",
     description="Every Kubernetes cluster of the stack (each kubernetes provider, or the default one) runs a log "
-                "collector, and an alert fires when ingestion stops (absent_over_time / conditionAbsent / missing data).",
+    "collector, and an alert fires when ingestion stops (absent_over_time / conditionAbsent / missing data).",
     criteria=("CC7.2", "CC7.3", "CC4.2"),
     anchors="logmesh (no public anchor for the gap alert)",
     severity=Severity.HIGH,
     remediation="Deploy the collector (Fluent Bit, Alloy or Filebeat) in every cluster and an alert rule on "
-                "absent_over_time of the per-cluster ingestion rate.",
+    "absent_over_time of the per-cluster ingestion rate.",
     domain="stack",
 )
 def collector_and_gap_alert(args: StackValidationArgs, report: Report, check: Check) -> None:

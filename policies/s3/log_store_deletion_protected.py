@@ -9,8 +9,7 @@ from policies.lib.values import get, truthy
 
 @resource_policy(
     name="log-store-deletion-protected",
-    description="Buckets that hold logs are protected from deletion: the `protect` resource option is set and force_destroy is "
-                "off.",
+    description="Buckets that hold logs are protected from deletion: the `protect` resource option is set and force_destroy is off.",
     criteria=("A1.2", "C1.1"),
     anchors="Prowler kms_cmk_not_deleted_unintentionally (analogue)",
     severity=Severity.HIGH,
@@ -18,7 +17,6 @@ from policies.lib.values import get, truthy
     domain="storage",
     types=(*S3_BUCKET_TYPES, GCS_BUCKET),
     settings={"require_protect": bool_setting(True, "Require the protect resource option (prod).")},
-
 )
 def log_store_deletion_protected(args: ResourceValidationArgs, report: Report, check: Check) -> None:
     """Retain-on-delete is not visible to policy packs: the analyzer's resource options carry no such field, so

@@ -13,7 +13,7 @@ from policies.lib.s3 import S3View
     anchors="Steampipe s3_bucket_lifecycle_policy_enabled; AWS Config S3_LIFECYCLE_POLICY_CHECK",
     severity=Severity.MEDIUM,
     remediation="Add aws.s3.BucketLifecycleConfiguration with an enabled rule that has expiration days "
-                "(and noncurrent_version_expiration on versioned buckets).",
+    "(and noncurrent_version_expiration on versioned buckets).",
     domain="storage",
 )
 def s3_lifecycle_expiration(args: StackValidationArgs, report: Report, check: Check) -> None:

@@ -13,11 +13,15 @@ from policies.lib.s3 import S3View
     anchors="Prowler s3_bucket_object_lock; AWS Config S3_BUCKET_DEFAULT_LOCK_ENABLED",
     severity=Severity.HIGH,
     remediation="Create the bucket with object_lock_enabled=True and add aws.s3.BucketObjectLockConfiguration "
-                "with a default_retention in the required mode (COMPLIANCE in prod).",
+    "with a default_retention in the required mode (COMPLIANCE in prod).",
     domain="storage",
     settings={
-        "object_lock_mode": {"type": "string", "enum": ["COMPLIANCE", "GOVERNANCE", "ANY"], "default": "COMPLIANCE",
-                             "description": "Required default retention mode (per environment)."},
+        "object_lock_mode": {
+            "type": "string",
+            "enum": ["COMPLIANCE", "GOVERNANCE", "ANY"],
+            "default": "COMPLIANCE",
+            "description": "Required default retention mode (per environment).",
+        },
         "min_lock_days": days_setting(1, "Shortest allowed default retention, in days."),
     },
 )

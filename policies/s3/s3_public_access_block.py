@@ -16,7 +16,7 @@ _PAB_FLAGS = ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restr
     anchors="Prowler s3_bucket_level_public_access_block; AWS Config S3_BUCKET_LEVEL_PUBLIC_ACCESS_PROHIBITED",
     severity=Severity.CRITICAL,
     remediation="Add aws.s3.BucketPublicAccessBlock with block_public_acls, block_public_policy, ignore_public_acls "
-                "and restrict_public_buckets all True.",
+    "and restrict_public_buckets all True.",
     domain="storage",
 )
 def s3_public_access_block(args: StackValidationArgs, report: Report, check: Check) -> None:

@@ -13,8 +13,8 @@ from policies.lib.s3 import LifecycleRule, S3Bucket, S3View
     anchors="Prowler cloudwatch_log_group_retention_policy_specific_days_enabled (min); logmesh (max, object lock)",
     severity=Severity.MEDIUM,
     remediation="Set every current-object expiration to at least the minimum, or add an Object Lock default retention of "
-                "at least the minimum (or, in a versioned bucket, a noncurrent_version_expiration that keeps the expired "
-                "version to the minimum); keep expiration + noncurrent_version_expiration and the lock retention within the maximum.",
+    "at least the minimum (or, in a versioned bucket, a noncurrent_version_expiration that keeps the expired "
+    "version to the minimum); keep expiration + noncurrent_version_expiration and the lock retention within the maximum.",
     domain="storage",
     settings=RETENTION_SETTINGS,
 )
@@ -36,18 +36,26 @@ def s3_retention_within_bounds(args: StackValidationArgs, report: Report, check:
             if days < low and locked_days < low and kept < low:
                 where = f"prefix '{rule.prefix}'" if rule.prefix else "the whole bucket"
                 lock = f"object-lock retention {locked_days:g} days" if bucket.lock_retention else "no object-lock retention"
-                report(f"bucket {bucket.label}: objects under {where} expire after {days:g} days and are kept {kept:g} days "
-                       f"in all ({lock}), below the minimum {low:g}", bucket.urn)
+                report(
+                    f"bucket {bucket.label}: objects under {where} expire after {days:g} days and are kept {kept:g} days "
+                    f"in all ({lock}), below the minimum {low:g}",
+                    bucket.urn,
+                )
         longest_current = max((d for _r, d in current), default=0.0)
         longest_noncurrent = max((r.noncurrent_days for r in rules if r.noncurrent_days is not None), default=0.0)
         lifetime = longest_current + longest_noncurrent
         if lifetime > high:
-            report(f"bucket {bucket.label}: objects may be kept {lifetime:g} days (expiration {longest_current:g} + noncurrent "
-                   f"{longest_noncurrent:g}), above the maximum {high:g}", bucket.urn)
+            report(
+                f"bucket {bucket.label}: objects may be kept {lifetime:g} days (expiration {longest_current:g} + noncurrent "
+                f"{longest_noncurrent:g}), above the maximum {high:g}",
+                bucket.urn,
+            )
         for _mode, lock_days in bucket.lock_retention:
             if lock_days > high:
-                report(f"bucket {bucket.label}: object-lock retention {lock_days:g} days keeps every version above the "
-                       f"maximum {high:g}", bucket.urn)
+                report(
+                    f"bucket {bucket.label}: object-lock retention {lock_days:g} days keeps every version above the maximum {high:g}",
+                    bucket.urn,
+                )
 
 
 def _noncurrent_tail(bucket: S3Bucket, expiring: LifecycleRule, rules: list[LifecycleRule]) -> float:

@@ -33,7 +33,7 @@ def _denies_insecure_transport(document: Mapping[str, Any] | None) -> bool:
     anchors="Prowler s3_bucket_secure_transport_policy; Steampipe s3_bucket_enforces_ssl; AWS Config S3_BUCKET_SSL_REQUESTS_ONLY",
     severity=Severity.HIGH,
     remediation="Add a bucket policy statement: Effect Deny, Principal '*', Action 's3:*', Resource the bucket and its "
-                "objects, Condition Bool aws:SecureTransport 'false'.",
+    "objects, Condition Bool aws:SecureTransport 'false'.",
     domain="storage",
 )
 def s3_secure_transport_only(args: StackValidationArgs, report: Report, check: Check) -> None:

@@ -75,7 +75,6 @@ def resolve_config(pack: PolicyPackSpec, raw: Mapping[str, Any], source: str = "
     if resolved.get(EXCEPTIONS_POLICY, {}).get("enforcementLevel") == EnforcementLevel.DISABLED:
         # The pack reports excepted violations only through this policy: disabled, they would vanish from every report.
         raise InputError(
-            f"{source}: {EXCEPTIONS_POLICY} cannot be disabled; it is how approved exceptions reach the report "
-            "(set it to advisory)"
+            f"{source}: {EXCEPTIONS_POLICY} cannot be disabled; it is how approved exceptions reach the report (set it to advisory)"
         )
     return resolved

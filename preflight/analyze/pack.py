@@ -38,10 +38,15 @@ def _capturing_policy_pack(captured: dict[str, Any]) -> Iterator[None]:
     instead of starting the gRPC server that serves forever."""
 
     class CapturedPolicyPack:
-        def __init__(self, name: str, policies: list[Policy], enforcement_level: EnforcementLevel | None = None,
-                     initial_config: dict[str, Any] | None = None, **_: Any) -> None:
-            captured.update(name=name, policies=policies, enforcement_level=enforcement_level,
-                            initial_config=initial_config)
+        def __init__(
+            self,
+            name: str,
+            policies: list[Policy],
+            enforcement_level: EnforcementLevel | None = None,
+            initial_config: dict[str, Any] | None = None,
+            **_: Any,
+        ) -> None:
+            captured.update(name=name, policies=policies, enforcement_level=enforcement_level, initial_config=initial_config)
 
     original = pulumi_policy.PolicyPack
     pulumi_policy.PolicyPack = CapturedPolicyPack  # type: ignore[misc,assignment]

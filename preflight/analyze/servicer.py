@@ -43,9 +43,7 @@ class Analyzer:
     def __init__(self, pack: PolicyPackSpec, config: dict[str, dict[str, Any]]) -> None:
         self.pack = pack
         self.config = config
-        self.servicer = _PolicyAnalyzerServicer(
-            pack.name, pack.version, pack.policies, pack.enforcement_level, pack.initial_config
-        )
+        self.servicer = _PolicyAnalyzerServicer(pack.name, pack.version, pack.policies, pack.enforcement_level, pack.initial_config)
         request = analyzer_pb2.ConfigureAnalyzerRequest()
         for name, entry in config.items():
             properties = struct_pb2.Struct()
@@ -88,9 +86,7 @@ class Analyzer:
             analysis.violations += [d for d in (self._finding(x, resource, types) for x in response.diagnostics) if d]
             if progress is not None:
                 progress()
-        stack_request = analyzer_pb2.AnalyzeStackRequest(
-            resources=[_stack_resource(r, providers) for r in recording.resources]
-        )
+        stack_request = analyzer_pb2.AnalyzeStackRequest(resources=[_stack_resource(r, providers) for r in recording.resources])
         response = self.servicer.AnalyzeStack(stack_request, None)  # type: ignore[no-untyped-call]
         analysis.violations += [d for d in (self._finding(x, None, types) for x in response.diagnostics) if d]
         return analysis
@@ -135,7 +131,10 @@ def _options(resource: Registration) -> analyzer_pb2.AnalyzerResourceOptions:
 
 def _analyze_request(resource: Registration, providers: Mapping[str, Any]) -> analyzer_pb2.AnalyzeRequest:
     request = analyzer_pb2.AnalyzeRequest(
-        type=resource.type, properties=_struct(resource.inputs), urn=resource.urn, name=resource.name,
+        type=resource.type,
+        properties=_struct(resource.inputs),
+        urn=resource.urn,
+        name=resource.name,
         options=_options(resource),
     )
     if resource.provider in providers:
@@ -147,8 +146,13 @@ def _stack_resource(resource: Registration, providers: Mapping[str, Any]) -> ana
     # The engine analyzes the stack on each resource's state: inputs plus the outputs known so far
     # (ids and ARNs after `up`, only inputs in a preview), so cross-resource joins can use outputs.
     message = analyzer_pb2.AnalyzerResource(
-        type=resource.type, properties=_struct(resource.outputs or resource.inputs), urn=resource.urn, name=resource.name,
-        options=_options(resource), parent=resource.parent, dependencies=resource.dependencies,
+        type=resource.type,
+        properties=_struct(resource.outputs or resource.inputs),
+        urn=resource.urn,
+        name=resource.name,
+        options=_options(resource),
+        parent=resource.parent,
+        dependencies=resource.dependencies,
     )
     for key, urns in resource.property_dependencies.items():
         message.propertyDependencies[key].urns.extend(urns)

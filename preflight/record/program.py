@@ -96,7 +96,6 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         return response
 
 
-
 @contextmanager
 def _program_environment(project_dir: Path) -> Iterator[None]:
     """The program runs as under the Pulumi CLI: cwd is the project, its folder is importable.

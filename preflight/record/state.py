@@ -149,9 +149,7 @@ def load_state(path: Path, project_dir: Path | None = None) -> Recording:
                 id=str(raw.get("id") or ""),
                 provider=str(raw.get("provider") or ""),
                 dependencies=_strings(raw.get("dependencies"), f"{where}.dependencies"),
-                property_dependencies={
-                    k: _strings(v, f"{where}.propertyDependencies.{k}") for k, v in property_dependencies.items()
-                },
+                property_dependencies={k: _strings(v, f"{where}.propertyDependencies.{k}") for k, v in property_dependencies.items()},
                 protect=bool(raw.get("protect", False)),
                 retain_on_delete=bool(raw.get("retainOnDelete", False)),
                 additional_secret_outputs=_strings(raw.get("additionalSecretOutputs"), f"{where}.additionalSecretOutputs"),

@@ -23,9 +23,7 @@ def to_json(evidence: Evidence) -> dict[str, Any]:
         "project": evidence.project,
         "stack": evidence.stack,
         "mode": evidence.mode,
-        "resources": [
-            {"urn": r.urn, "type": r.type, "name": r.name, "parent": r.parent, "inputs": r.inputs} for r in evidence.resources
-        ],
+        "resources": [{"urn": r.urn, "type": r.type, "name": r.name, "parent": r.parent, "inputs": r.inputs} for r in evidence.resources],
         "violations": [_finding_json(v) for v in evidence.violations],
         "exceptions": [_finding_json(e) for e in evidence.exceptions],
         "summary": evidence.summary(),

@@ -44,7 +44,7 @@ def _criterion_sort_key(criterion: str) -> tuple[int, str, int, int]:
         return (1, "", 0, 0)
     series, _, number = criterion.partition(".")
     prefix = series.rstrip("0123456789")
-    return (0, {"CC": "0"}.get(prefix, prefix), int(series[len(prefix):] or 0), int(number or 0))
+    return (0, {"CC": "0"}.get(prefix, prefix), int(series[len(prefix) :] or 0), int(number or 0))
 
 
 def _resource(urn: str) -> str:
@@ -55,8 +55,10 @@ def _resource(urn: str) -> str:
 def render_markdown(evidence: Evidence) -> str:
     counts = evidence.summary()
     icon = ":white_check_mark:" if evidence.passed else ":x:"
-    source = "deployed state (stack export)" if evidence.mode == "state" else "program under mocks" + (
-        ", preview (unknown outputs)" if evidence.preview else ""
+    source = (
+        "deployed state (stack export)"
+        if evidence.mode == "state"
+        else "program under mocks" + (", preview (unknown outputs)" if evidence.preview else "")
     )
     out = [
         f"## {icon} preflight {evidence.project}/{evidence.stack}: {evidence.verdict()}",
@@ -89,9 +91,7 @@ def _violations(violations: list[Finding]) -> list[str]:
         out += [f"#### {criterion}" + (f": {title}" if title else "") + f" ({len(rows)})", ""]
         out += ["| enforcement | severity | policy | resource | type | message |", "| --- | --- | --- | --- | --- | --- |"]
         for v in rows[:MAX_ROWS_PER_CRITERION]:
-            out.append(
-                f"| {v.enforcement} | {v.severity} | `{v.policy}` | {_resource(v.urn)} | `{v.resource_type}` | {_cell(v.message)} |"
-            )
+            out.append(f"| {v.enforcement} | {v.severity} | `{v.policy}` | {_resource(v.urn)} | `{v.resource_type}` | {_cell(v.message)} |")
         if len(rows) > MAX_ROWS_PER_CRITERION:
             out.append(f"\n{len(rows) - MAX_ROWS_PER_CRITERION} more under {criterion}: see the JSON or SARIF report.")
         remediation = {v.policy: v.remediation for v in rows if v.remediation}

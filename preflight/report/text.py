@@ -18,8 +18,12 @@ def render_text(evidence: Evidence, stream: TextIO, width: int | None = None) ->
     terminal = stream.isatty()
     # A file or a pipe gets plain text even when FORCE_COLOR is set (as on CI runners): it is evidence, not a screen.
     console = Console(
-        file=stream, width=width or (None if terminal else 160), force_terminal=None if terminal else False,
-        no_color=not terminal, highlight=False, soft_wrap=False,
+        file=stream,
+        width=width or (None if terminal else 160),
+        force_terminal=None if terminal else False,
+        no_color=not terminal,
+        highlight=False,
+        soft_wrap=False,
     )
     counts = evidence.summary()
     style = "bold green" if evidence.passed else "bold red"
@@ -50,8 +54,11 @@ def render_text(evidence: Evidence, stream: TextIO, width: int | None = None) ->
         for e in evidence.exceptions:
             approval = approval_of(e)
             table.add_row(
-                escape(e.policy), escape(e.urn.rsplit("::", 1)[-1]), ", ".join(e.soc2), escape(approval.reason),
-                escape(approval.approved_by), approval.expires,
+                escape(e.policy),
+                escape(e.urn.rsplit("::", 1)[-1]),
+                ", ".join(e.soc2),
+                escape(approval.reason),
+                escape(approval.approved_by),
+                approval.expires,
             )
         console.print(table)
-

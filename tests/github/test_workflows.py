@@ -23,7 +23,9 @@ def _load(name: str) -> dict:  # type: ignore[type-arg]
 def test_valid_against_github_workflow_schema(path: Path) -> None:
     completed = subprocess.run(
         [sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.github-workflows", str(path)],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert completed.returncode == 0, completed.stdout + completed.stderr
 

@@ -29,16 +29,19 @@ def _urn(name: str) -> str:
 
 @pytest.fixture(scope="module")
 def excepted(analyze: Callable[..., Analysis]) -> Analysis:
-    return analyze("aws_bad", {
-        # by resource name
-        "s3-versioning-enabled": {"exceptions": [_exception("versioning-suspended")]},
-        # by exact URN, on a resource policy
-        "aws-kms-key-deletion-window": {"exceptions": [_exception(_urn("key-short-window"))]},
-        # by fnmatch pattern on the URN
-        "s3-object-lock-default-retention": {"exceptions": [_exception("urn:pulumi:*::aws:s3/bucket:Bucket::lock-*")]},
-        # expired yesterday or long ago: a violation again
-        "s3-public-access-block": {"exceptions": [_exception("pab-partial", expires="2020-01-31")]},
-    })
+    return analyze(
+        "aws_bad",
+        {
+            # by resource name
+            "s3-versioning-enabled": {"exceptions": [_exception("versioning-suspended")]},
+            # by exact URN, on a resource policy
+            "aws-kms-key-deletion-window": {"exceptions": [_exception(_urn("key-short-window"))]},
+            # by fnmatch pattern on the URN
+            "s3-object-lock-default-retention": {"exceptions": [_exception("urn:pulumi:*::aws:s3/bucket:Bucket::lock-*")]},
+            # expired yesterday or long ago: a violation again
+            "s3-public-access-block": {"exceptions": [_exception("pab-partial", expires="2020-01-31")]},
+        },
+    )
 
 
 def test_excepted_violations_are_not_reported_by_their_policy(excepted: Analysis) -> None:
@@ -53,13 +56,22 @@ def test_each_exception_is_reported_with_its_accountability(excepted: Analysis) 
     expected = {
         ("s3-versioning-enabled", "versioning-suspended", "bucket bad-versioning-suspended does not have versioning enabled"),
         ("aws-kms-key-deletion-window", "key-short-window", "deletion window is 7 days, shorter than 30"),
-        ("s3-object-lock-default-retention", "lock-governance",
-         "bucket bad-lock-governance default retention mode is GOVERNANCE, required COMPLIANCE"),
+        (
+            "s3-object-lock-default-retention",
+            "lock-governance",
+            "bucket bad-lock-governance default retention mode is GOVERNANCE, required COMPLIANCE",
+        ),
     }
     messages = {}
     for policy, name, message in expected:
-        entry = {"policy": policy, "urn": _urn(name), "reason": "migration to object lock scheduled",
-                 "approved_by": "ciso@acme.example", "expires": "2999-12-31", "message": message}
+        entry = {
+            "policy": policy,
+            "urn": _urn(name),
+            "reason": "migration to object lock scheduled",
+            "approved_by": "ciso@acme.example",
+            "expires": "2999-12-31",
+            "message": message,
+        }
         messages[_urn(name)] = "exception: " + json.dumps(entry, sort_keys=True)
     assert {v.urn: v.message for v in reported} == messages
     assert exceptions.RECORDED == []
@@ -79,15 +91,19 @@ def test_an_exception_expires_after_its_last_day(monkeypatch: pytest.MonkeyPatch
     assert flagged(analyze("aws_bad", config), "aws-kms-key-deletion-window") == {"key-short-window"}
 
 
-@pytest.mark.parametrize(("entry", "problem"), [
-    ({"resource": "bare", "reason": "r", "expires": "2030-01-01"}, "'approved_by' is a required property"),
-    ({**_exception("bare"), "expires": "2030-02-30"}, "is not a 'date'"),
-    ({**_exception("bare"), "expires": "next year"}, "does not match"),
-    ({**_exception("bare"), "ticket": "SEC-1"}, "Additional properties are not allowed"),
-    ({**_exception("bare"), "reason": ""}, "should be non-empty"),
-])
-def test_malformed_exceptions_are_rejected(entry: dict[str, Any], problem: str, pack: PolicyPackSpec,
-                                           analyze: Callable[..., Analysis]) -> None:
+@pytest.mark.parametrize(
+    ("entry", "problem"),
+    [
+        ({"resource": "bare", "reason": "r", "expires": "2030-01-01"}, "'approved_by' is a required property"),
+        ({**_exception("bare"), "expires": "2030-02-30"}, "is not a 'date'"),
+        ({**_exception("bare"), "expires": "next year"}, "does not match"),
+        ({**_exception("bare"), "ticket": "SEC-1"}, "Additional properties are not allowed"),
+        ({**_exception("bare"), "reason": ""}, "should be non-empty"),
+    ],
+)
+def test_malformed_exceptions_are_rejected(
+    entry: dict[str, Any], problem: str, pack: PolicyPackSpec, analyze: Callable[..., Analysis]
+) -> None:
     config = {"s3-versioning-enabled": {"exceptions": [entry]}}
     # what the Pulumi CLI checks against the policy's config schema before it configures the pack
     schema = {"type": "object", "properties": pack.policy("s3-versioning-enabled").config_schema.properties}  # type: ignore[union-attr]
@@ -111,8 +127,11 @@ def test_every_policy_accepts_exceptions(pack: PolicyPackSpec) -> None:
 
 
 def test_a_renewed_exception_wins_over_its_expired_entry(analyze: Callable[..., Analysis]) -> None:
-    config = {"aws-kms-key-deletion-window": {"exceptions": [
-        _exception("key-short-window", expires="2020-01-31"), _exception("key-*", expires="2999-12-31")]}}
+    config = {
+        "aws-kms-key-deletion-window": {
+            "exceptions": [_exception("key-short-window", expires="2020-01-31"), _exception("key-*", expires="2999-12-31")]
+        }
+    }
     analysis = analyze("aws_bad", config)
     assert flagged(analysis, "aws-kms-key-deletion-window") == set()
     assert [e.urn for e in analysis.exceptions] == [_urn("key-short-window")]

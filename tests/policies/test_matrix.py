@@ -9,8 +9,9 @@ from tests.policies.conftest import ROOT
 
 def test_controls_doc_matrix_is_generated_from_the_metadata() -> None:
     assert CONTROLS_DOC == ROOT / "docs" / "controls.md"
-    assert embedded_matrix(CONTROLS_DOC.read_text(encoding="utf-8")) == control_matrix(ALL_POLICIES), \
+    assert embedded_matrix(CONTROLS_DOC.read_text(encoding="utf-8")) == control_matrix(ALL_POLICIES), (
         "regenerate with: python -m policies.matrix --write"
+    )
 
 
 def test_the_pack_readme_carries_no_copy_of_the_matrix() -> None:

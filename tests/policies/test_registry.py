@@ -78,8 +78,11 @@ def test_environment_configs_are_valid(env: str, pack: PolicyPackSpec) -> None:
     raw = load_policy_config(ROOT / "policies" / "config" / f"{env}.json")
     resolved = resolve_config(pack, raw)
     for policy in pack.policies:
-        schema = {"type": "object", "properties": policy.config_schema.properties,  # type: ignore[union-attr]
-                  "additionalProperties": False}
+        schema = {
+            "type": "object",
+            "properties": policy.config_schema.properties,  # type: ignore[union-attr]
+            "additionalProperties": False,
+        }
         jsonschema.validate(resolved[policy.name]["properties"], schema, format_checker=jsonschema.FormatChecker())
     advisory = {name for name, entry in resolved.items() if entry["enforcementLevel"] != EnforcementLevel.MANDATORY}
     by_design = {"approved-exceptions", "collector-runs-as-non-root"}

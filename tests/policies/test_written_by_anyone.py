@@ -29,8 +29,10 @@ def test_flaw_is_flagged(policy: str, analyze: Callable[..., Analysis]) -> None:
 def test_messages_name_the_setting(analyze: Callable[..., Analysis]) -> None:
     messages = {(v.policy, v.message) for v in analyze("edge_bad").violations}
     assert ("collector-backend-tls", "output loki (loki.example.com) turns off certificate verification (tls.verify Off)") in messages
-    assert ("loki-auth-enabled",
-            "loki.structuredConfig.auth_enabled is false: every client writes and reads the single 'fake' tenant") in messages
+    assert (
+        "loki-auth-enabled",
+        "loki.structuredConfig.auth_enabled is false: every client writes and reads the single 'fake' tenant",
+    ) in messages
     assert ("elastic-security-and-tls", "Elasticsearch config sets xpack.security.enabled: false") in messages
 
 

@@ -17,7 +17,7 @@ from preflight.cli import main
 ROOT = Path(__file__).resolve().parents[2]
 REAL_PACK = ROOT / "policies"
 
-SMALL_PACK = '''
+SMALL_PACK = """
 import json
 
 from pulumi_policy import (EnforcementLevel, PolicyComplianceFramework, PolicyConfigSchema, PolicyPack,
@@ -97,11 +97,11 @@ PolicyPack(
         ),
     ],
 )
-'''
+"""
 
 # A program outside the repository with flaws every SOC 2 pack must find: an S3 bucket without encryption,
 # a public one, secrets in tags. Line numbers matter: the SARIF test checks them.
-S3_PROGRAM = '''\
+S3_PROGRAM = """\
 import pulumi
 import pulumi_aws as aws
 import pulumi_random as random
@@ -117,7 +117,7 @@ site = aws.s3.Bucket(
 )
 policy = aws.s3.BucketPolicy("plain-policy", bucket=plain.id, policy=plain.arn.apply(lambda a: '{"Statement": []}'))
 pulumi.export("bucket", plain.bucket)
-'''
+"""
 PLAIN_BUCKET_LINE = 6
 PLAIN_URN = "urn:pulumi:dev::outside::aws:s3/bucket:Bucket::plain"
 SITE_URN = "urn:pulumi:dev::outside::aws:s3/bucket:Bucket::site"
@@ -167,6 +167,7 @@ class Result:
 @pytest.fixture
 def cli(capsys: pytest.CaptureFixture[str]):  # type: ignore[no-untyped-def]
     """Runs `python -m preflight ARGS` in this process; returns exit code, stdout and stderr."""
+
     def run(*args: str | Path) -> Result:
         capsys.readouterr()
         code = main([str(a) for a in args])

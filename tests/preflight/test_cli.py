@@ -215,7 +215,11 @@ def test_piped_text_has_no_progress_bar_or_colour(s3_project: Path, small_pack: 
     """A real pipe, as in CI: plain text only."""
     completed = subprocess.run(
         [sys.executable, "-m", "preflight", "--project-dir", str(s3_project), "--policy-pack", str(small_pack)],
-        capture_output=True, text=True, cwd=ROOT, env={**os.environ, "TERM": "xterm-256color", "FORCE_COLOR": "1"}, check=False,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "TERM": "xterm-256color", "FORCE_COLOR": "1"},
+        check=False,
     )
     assert completed.returncode == 1
     assert "\x1b[" not in completed.stdout + completed.stderr

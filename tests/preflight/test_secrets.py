@@ -76,8 +76,9 @@ def test_a_piece_of_a_secret_quoted_by_a_policy_is_scrubbed(cli, tmp_path: Path,
     assert result.code == 1
     assert "pw-9d8e7f6a" not in text
     if format_ == "json":
-        messages = [v["message"] for v in json.loads(output.read_text(encoding="utf-8"))["violations"]
-                    if v["policy"] == "collector-backend-tls"]
+        messages = [
+            v["message"] for v in json.loads(output.read_text(encoding="utf-8"))["violations"] if v["policy"] == "collector-backend-tls"
+        ]
         assert messages == ["Alloy endpoint [secret] is not https"]
 
 

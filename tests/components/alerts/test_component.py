@@ -138,6 +138,7 @@ def test_logql_selects_only_low_cardinality_labels_and_filters_on_parsed_fields(
 
 # --- ELK: Kibana rules through a Job -------------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def elk_prod() -> Recording:
     return elk_recording("prod")

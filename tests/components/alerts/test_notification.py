@@ -216,4 +216,3 @@ def test_every_kibana_rule_records_when_it_fires_and_when_it_recovers() -> None:
             [document] = action["params"]["documents"]
             assert document["logmesh"] == {"alert": alert, "cluster": cluster, "status": status}
             assert document["rule"] == {"id": "{{rule.id}}", "name": "{{rule.name}}"}
-

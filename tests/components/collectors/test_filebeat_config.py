@@ -24,9 +24,7 @@ out;
 
 
 def run_filebeat(line: str, container: str) -> dict[str, Any]:
-    result: dict[str, Any] = dukpy.evaljs(
-        [filebeat_script(), HARNESS], line=line, container=container, names=list(mesh.CANONICAL_FIELDS)
-    )
+    result: dict[str, Any] = dukpy.evaljs([filebeat_script(), HARNESS], line=line, container=container, names=list(mesh.CANONICAL_FIELDS))
     return result
 
 

@@ -85,9 +85,7 @@ def test_aws_store_bucket(example: Recording, store_name: str) -> None:
 
 
 @pytest.mark.parametrize(("example", "store_name"), store_cases("aws"), indirect=["example"])
-def test_aws_store_bucket_policy_denies_plain_http_and_foreign_encryption_but_not_the_default(
-    example: Recording, store_name: str
-) -> None:
+def test_aws_store_bucket_policy_denies_plain_http_and_foreign_encryption_but_not_the_default(example: Recording, store_name: str) -> None:
     config, store_config, _ = settings(example, store_name)
     store = store_component(example, store_name)
     name = bucket_name(config, store_config, "logs")

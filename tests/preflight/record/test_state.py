@@ -163,26 +163,55 @@ def test_preview_with_state_is_a_usage_error(cli, small_pack: Path) -> None:
     assert result.code == 2 and "--preview applies to program runs" in result.err
 
 
-ODD_EXPORT = {"version": 3, "deployment": {
-    "manifest": {"time": "2026-01-01T00:00:00Z", "magic": "x", "version": "v3.200.0"},
-    "resources": [
-        {"urn": "urn:pulumi:prod::odd::pulumi:pulumi:Stack::odd-prod", "custom": False, "type": "pulumi:pulumi:Stack"},
-        {"urn": "urn:pulumi:prod::odd::pulumi:providers:aws::default", "custom": True, "id": "prov-1", "type": "pulumi:providers:aws",
-         "inputs": {"region": "us-east-1"}, "outputs": {"region": "us-east-1"}},
-        {"urn": "urn:pulumi:prod::odd::logmesh:keys:Keys::keys", "custom": False, "type": "logmesh:keys:Keys",
-         "parent": "urn:pulumi:prod::odd::pulumi:pulumi:Stack::odd-prod"},
-        # imported: outputs only
-        {"urn": "urn:pulumi:prod::odd::logmesh:keys:Keys$aws:kms/key:Key::imported", "custom": True, "id": "k1",
-         "type": "aws:kms/key:Key", "parent": "urn:pulumi:prod::odd::logmesh:keys:Keys::keys",
-         "provider": "urn:pulumi:prod::odd::pulumi:providers:aws::default::prov-1",
-         "outputs": {"arn": "arn:aws:kms:us-east-1:123456789012:key/k1", "enableKeyRotation": True, "deletionWindowInDays": 30}},
-        # the replaced copy awaiting deletion: not part of the stack
-        {"urn": "urn:pulumi:prod::odd::logmesh:keys:Keys$aws:kms/key:Key::imported", "custom": True, "id": "k0", "delete": True,
-         "type": "aws:kms/key:Key", "inputs": {"enableKeyRotation": False}, "outputs": {}},
-    ],
-    "pending_operations": [{"type": "creating", "resource": {
-        "urn": "urn:pulumi:prod::odd::aws:kms/key:Key::half", "custom": True, "type": "aws:kms/key:Key", "inputs": {}}}],
-}}
+ODD_EXPORT = {
+    "version": 3,
+    "deployment": {
+        "manifest": {"time": "2026-01-01T00:00:00Z", "magic": "x", "version": "v3.200.0"},
+        "resources": [
+            {"urn": "urn:pulumi:prod::odd::pulumi:pulumi:Stack::odd-prod", "custom": False, "type": "pulumi:pulumi:Stack"},
+            {
+                "urn": "urn:pulumi:prod::odd::pulumi:providers:aws::default",
+                "custom": True,
+                "id": "prov-1",
+                "type": "pulumi:providers:aws",
+                "inputs": {"region": "us-east-1"},
+                "outputs": {"region": "us-east-1"},
+            },
+            {
+                "urn": "urn:pulumi:prod::odd::logmesh:keys:Keys::keys",
+                "custom": False,
+                "type": "logmesh:keys:Keys",
+                "parent": "urn:pulumi:prod::odd::pulumi:pulumi:Stack::odd-prod",
+            },
+            # imported: outputs only
+            {
+                "urn": "urn:pulumi:prod::odd::logmesh:keys:Keys$aws:kms/key:Key::imported",
+                "custom": True,
+                "id": "k1",
+                "type": "aws:kms/key:Key",
+                "parent": "urn:pulumi:prod::odd::logmesh:keys:Keys::keys",
+                "provider": "urn:pulumi:prod::odd::pulumi:providers:aws::default::prov-1",
+                "outputs": {"arn": "arn:aws:kms:us-east-1:123456789012:key/k1", "enableKeyRotation": True, "deletionWindowInDays": 30},
+            },
+            # the replaced copy awaiting deletion: not part of the stack
+            {
+                "urn": "urn:pulumi:prod::odd::logmesh:keys:Keys$aws:kms/key:Key::imported",
+                "custom": True,
+                "id": "k0",
+                "delete": True,
+                "type": "aws:kms/key:Key",
+                "inputs": {"enableKeyRotation": False},
+                "outputs": {},
+            },
+        ],
+        "pending_operations": [
+            {
+                "type": "creating",
+                "resource": {"urn": "urn:pulumi:prod::odd::aws:kms/key:Key::half", "custom": True, "type": "aws:kms/key:Key", "inputs": {}},
+            }
+        ],
+    },
+}
 
 
 def test_odd_export_outputs_stand_in_for_missing_inputs(cli, tmp_path: Path, pack_dir: Path) -> None:
@@ -190,7 +219,10 @@ def test_odd_export_outputs_stand_in_for_missing_inputs(cli, tmp_path: Path, pac
     result = cli("--state", path, "--policy-pack", pack_dir, "--format", "json")
     report = result.json()
     assert [(r["name"], r["type"]) for r in report["resources"]] == [
-        ("default", "pulumi:providers:aws"), ("keys", "logmesh:keys:Keys"), ("imported", "aws:kms/key:Key")]
+        ("default", "pulumi:providers:aws"),
+        ("keys", "logmesh:keys:Keys"),
+        ("imported", "aws:kms/key:Key"),
+    ]
     assert report["resources"][2]["inputs"]["enableKeyRotation"] is True
     assert [v for v in report["violations"] if v["urn"].endswith("::imported")] == []
     assert result.code == 0, result.out

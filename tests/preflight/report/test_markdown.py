@@ -15,7 +15,7 @@ def test_markdown_has_verdict_criteria_remediation_inventory_and_diagram(cli, s3
     assert "- `s3-bucket-encrypted`: Add a server-side encryption configuration with aws:kms." in markdown
     assert "| aws | `aws:s3/bucket:Bucket` | 2 |" in markdown
     assert "```mermaid\nflowchart LR" in markdown
-    assert '-->|uses|' in markdown  # the bucket policy depends on its bucket
+    assert "-->|uses|" in markdown  # the bucket policy depends on its bucket
 
 
 def test_markdown_stays_comment_sized(cli, tmp_path: Path, small_pack: Path) -> None:

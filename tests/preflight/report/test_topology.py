@@ -11,7 +11,7 @@ from tests.preflight.conftest import S3_PROGRAM, write_project
 
 # Shaped like logmesh: a platform with a store (bucket + key), a backend on cluster a, collectors on a and b,
 # and mesh access logs on b, each component parenting its resources and using one Kubernetes provider.
-FLEET = '''\
+FLEET = """\
 import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
@@ -48,7 +48,7 @@ for cluster, mesh in (("eks-a", False), ("gke-b", True)):
         logs = Part("logmesh:mesh:MeshAccessLogs", f"{cluster}-istio", under)
         k8s.core.v1.ConfigMap(f"{cluster}-telemetry", data={"format": "json"},
                               opts=pulumi.ResourceOptions(parent=logs, provider=clusters[cluster]))
-'''
+"""
 
 
 def test_logmesh_shaped_program(tmp_path: Path) -> None:
@@ -86,9 +86,7 @@ def test_non_logmesh_program_falls_back_to_top_level_resources(tmp_path: Path) -
     project = write_project(tmp_path / "outside", S3_PROGRAM)
     topology = build_topology(record_program(project, "outside", "dev", {}))
     assert topology.generic
-    assert sorted(n.label for n in topology.nodes) == [
-        "Bucket plain", "Bucket site", "BucketPolicy plain-policy", "RandomPassword token"
-    ]
+    assert sorted(n.label for n in topology.nodes) == ["Bucket plain", "Bucket site", "BucketPolicy plain-policy", "RandomPassword token"]
     assert {(_label(topology, e.source), _label(topology, e.target)) for e in topology.edges} == {
         ("BucketPolicy plain-policy", "Bucket plain"),
         ("Bucket site", "RandomPassword token"),
@@ -96,6 +94,6 @@ def test_non_logmesh_program_falls_back_to_top_level_resources(tmp_path: Path) -
 
 
 def test_labels_are_escaped(tmp_path: Path) -> None:
-    project = write_project(tmp_path / "q", 'import pulumi_aws as aws\naws.s3.Bucket(\'say "hi" <b>\')\n', name="q")
+    project = write_project(tmp_path / "q", "import pulumi_aws as aws\naws.s3.Bucket('say \"hi\" <b>')\n", name="q")
     diagram = mermaid(build_topology(record_program(project, "q", "dev", {})))
     assert 'n0["Bucket say #quot;hi#quot; #lt;b#gt;<br/>aws us-east-1"]' in diagram

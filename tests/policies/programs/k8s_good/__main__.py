@@ -11,24 +11,47 @@ b = pulumi.ResourceOptions(provider=edge_cluster)
 meta = {"namespace": "logging"}
 
 k8s.core.v1.Namespace("logging", metadata={"name": "logging"}, opts=a)
-k8s.networking.v1.NetworkPolicy("default-deny", metadata={**meta, "name": "default-deny"},
-    spec={"pod_selector": {}, "policy_types": ["Ingress"]}, opts=a)
-k8s.networking.v1.NetworkPolicy("collectors-to-backend", metadata={**meta, "name": "collectors-to-backend"}, spec={
-    "pod_selector": {"match_labels": {"app.kubernetes.io/component": "gateway"}},
-    "policy_types": ["Ingress"],
-    "ingress": [{"from": [{"namespace_selector": {"match_labels": {"kubernetes.io/metadata.name": "collectors"}}}],
-                 "ports": [{"port": 8080, "protocol": "TCP"}]}],
-}, opts=a)
+k8s.networking.v1.NetworkPolicy(
+    "default-deny", metadata={**meta, "name": "default-deny"}, spec={"pod_selector": {}, "policy_types": ["Ingress"]}, opts=a
+)
+k8s.networking.v1.NetworkPolicy(
+    "collectors-to-backend",
+    metadata={**meta, "name": "collectors-to-backend"},
+    spec={
+        "pod_selector": {"match_labels": {"app.kubernetes.io/component": "gateway"}},
+        "policy_types": ["Ingress"],
+        "ingress": [
+            {
+                "from": [{"namespace_selector": {"match_labels": {"kubernetes.io/metadata.name": "collectors"}}}],
+                "ports": [{"port": 8080, "protocol": "TCP"}],
+            }
+        ],
+    },
+    opts=a,
+)
 
-k8s.helm.v3.Release("loki", chart="loki", version="18.11.0", namespace="logging",
-    repository_opts={"repo": "https://grafana-community.github.io/helm-charts"}, values={
+k8s.helm.v3.Release(
+    "loki",
+    chart="loki",
+    version="18.11.0",
+    namespace="logging",
+    repository_opts={"repo": "https://grafana-community.github.io/helm-charts"},
+    values={
         "deploymentMode": "Monolithic",
         "loki": {"auth_enabled": True, "storage": {"type": "s3", "s3": {"region": "us-east-1"}}},
-        "gateway": {"enabled": True, "basicAuth": {"enabled": True, "existingSecret": "loki-gateway-htpasswd"},
-                    "ingress": {"enabled": True, "hosts": [{"host": "loki.example.com"}],
-                                "tls": [{"secretName": "loki-tls", "hosts": ["loki.example.com"]}]}},
+        "gateway": {
+            "enabled": True,
+            "basicAuth": {"enabled": True, "existingSecret": "loki-gateway-htpasswd"},
+            "ingress": {
+                "enabled": True,
+                "hosts": [{"host": "loki.example.com"}],
+                "tls": [{"secretName": "loki-tls", "hosts": ["loki.example.com"]}],
+            },
+        },
         "serviceAccount": {"annotations": {"eks.amazonaws.com/role-arn": "arn:aws:iam::123456789012:role/loki"}},
-    }, opts=a)
+    },
+    opts=a,
+)
 
 FLUENT_BIT_OUTPUTS = """
 [OUTPUT]
@@ -43,13 +66,20 @@ FLUENT_BIT_OUTPUTS = """
     HTTP_Passwd ${LOKI_PASSWORD}
     tenant_id   backend-cluster
 """
-k8s.helm.v3.Release("fluent-bit", chart="fluent-bit", version="0.58.1", namespace="collectors",
-    repository_opts={"repo": "https://fluent.github.io/helm-charts"}, values={
+k8s.helm.v3.Release(
+    "fluent-bit",
+    chart="fluent-bit",
+    version="0.58.1",
+    namespace="collectors",
+    repository_opts={"repo": "https://fluent.github.io/helm-charts"},
+    values={
         "config": {"outputs": FLUENT_BIT_OUTPUTS},
         "env": [{"name": "LOKI_PASSWORD", "valueFrom": {"secretKeyRef": {"name": "loki-credentials", "key": "password"}}}],
         "podSecurityContext": {"runAsNonRoot": True},
         "securityContext": {"runAsUser": 10001, "readOnlyRootFilesystem": True},
-    }, opts=a)
+    },
+    opts=a,
+)
 
 ALLOY_CONFIG = """
 loki.write "central" {
@@ -66,45 +96,141 @@ loki.write "central" {
   }
 }
 """
-k8s.helm.v3.Release("alloy", chart="alloy", version="1.11.1", namespace="collectors",
-    repository_opts={"repo": "https://grafana.github.io/helm-charts"}, values={
+k8s.helm.v3.Release(
+    "alloy",
+    chart="alloy",
+    version="1.11.1",
+    namespace="collectors",
+    repository_opts={"repo": "https://grafana.github.io/helm-charts"},
+    values={
         "alloy": {"configMap": {"content": ALLOY_CONFIG}, "securityContext": {"runAsUser": 473, "runAsNonRoot": True}},
-    }, opts=b)
+    },
+    opts=b,
+)
 
-k8s.rbac.v1.ClusterRole("fluent-bit-read", metadata={"name": "fluent-bit-read", "labels": {"app": "fluent-bit"}}, rules=[
-    {"api_groups": [""], "resources": ["pods", "namespaces"], "verbs": ["get", "list", "watch"]}], opts=a)
-k8s.rbac.v1.ClusterRoleBinding("fluent-bit-read", metadata={"name": "fluent-bit-read"},
+k8s.rbac.v1.ClusterRole(
+    "fluent-bit-read",
+    metadata={"name": "fluent-bit-read", "labels": {"app": "fluent-bit"}},
+    rules=[{"api_groups": [""], "resources": ["pods", "namespaces"], "verbs": ["get", "list", "watch"]}],
+    opts=a,
+)
+k8s.rbac.v1.ClusterRoleBinding(
+    "fluent-bit-read",
+    metadata={"name": "fluent-bit-read"},
     role_ref={"api_group": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "fluent-bit-read"},
-    subjects=[{"kind": "ServiceAccount", "name": "fluent-bit", "namespace": "collectors"}], opts=a)
+    subjects=[{"kind": "ServiceAccount", "name": "fluent-bit", "namespace": "collectors"}],
+    opts=a,
+)
 
-k8s.apiextensions.CustomResource("elasticsearch", api_version="elasticsearch.k8s.elastic.co/v1", kind="Elasticsearch",
-    metadata={**meta, "name": "logs"}, spec={"version": "8.19.0", "nodeSets": [
-        {"name": "default", "count": 3, "config": {"node.store.allow_mmap": False}}]}, opts=a)
-k8s.apiextensions.CustomResource("kibana", api_version="kibana.k8s.elastic.co/v1", kind="Kibana",
-    metadata={**meta, "name": "logs"}, spec={"version": "8.19.0", "count": 1, "elasticsearchRef": {"name": "logs"}}, opts=a)
-k8s.apiextensions.CustomResource("filebeat", api_version="beat.k8s.elastic.co/v1beta1", kind="Beat",
-    metadata={"namespace": "collectors", "name": "filebeat"}, spec={
-        "type": "filebeat", "version": "8.19.0", "elasticsearchRef": {"name": "logs", "namespace": "logging"},
-        "daemonSet": {"podTemplate": {"spec": {"securityContext": {"runAsUser": 1000, "runAsNonRoot": True},
-                                                "containers": [{"name": "filebeat"}]}}}}, opts=b)
+k8s.apiextensions.CustomResource(
+    "elasticsearch",
+    api_version="elasticsearch.k8s.elastic.co/v1",
+    kind="Elasticsearch",
+    metadata={**meta, "name": "logs"},
+    spec={"version": "8.19.0", "nodeSets": [{"name": "default", "count": 3, "config": {"node.store.allow_mmap": False}}]},
+    opts=a,
+)
+k8s.apiextensions.CustomResource(
+    "kibana",
+    api_version="kibana.k8s.elastic.co/v1",
+    kind="Kibana",
+    metadata={**meta, "name": "logs"},
+    spec={"version": "8.19.0", "count": 1, "elasticsearchRef": {"name": "logs"}},
+    opts=a,
+)
+k8s.apiextensions.CustomResource(
+    "filebeat",
+    api_version="beat.k8s.elastic.co/v1beta1",
+    kind="Beat",
+    metadata={"namespace": "collectors", "name": "filebeat"},
+    spec={
+        "type": "filebeat",
+        "version": "8.19.0",
+        "elasticsearchRef": {"name": "logs", "namespace": "logging"},
+        "daemonSet": {
+            "podTemplate": {"spec": {"securityContext": {"runAsUser": 1000, "runAsNonRoot": True}, "containers": [{"name": "filebeat"}]}}
+        },
+    },
+    opts=b,
+)
 
-k8s.core.v1.Secret("loki-credentials", metadata={"namespace": "collectors", "name": "loki-credentials"},
-                   string_data={"password": pulumi.Output.secret("generated-elsewhere")}, opts=a)
-k8s.core.v1.ConfigMap("fluent-bit-extra", metadata={"namespace": "collectors"}, data={
-    "outputs.conf": FLUENT_BIT_OUTPUTS, "settings.yaml": "log_level: info\npassword_file: /secrets/password\n",
-    "fluent-bit.yaml": "pipeline:\n  outputs:\n    - name: loki\n      host: loki.example.com\n      tls: on\n"
-                       "      tls.verify: on\n      http_passwd: ${LOKI_PASSWORD}\n"}, opts=a)
-k8s.networking.v1.Ingress("kibana", metadata={**meta, "name": "kibana"}, spec={
-    "tls": [{"hosts": ["kibana.example.com"], "secret_name": "kibana-tls"}],
-    "rules": [{"host": "kibana.example.com", "http": {"paths": [{"path": "/", "path_type": "Prefix", "backend": {
-        "service": {"name": "logs-kb-http", "port": {"number": 5601}}}}]}}]}, opts=a)
-k8s.apps.v1.Deployment("api", metadata={"namespace": "apps"}, spec={
-    "selector": {"match_labels": {"app": "api"}},
-    "template": {"metadata": {"labels": {"app": "api"}}, "spec": {"containers": [{"name": "api", "image": "api:1", "env": [
-        {"name": "LOG_LEVEL", "value": "info"},
-        {"name": "DB_PASSWORD", "value_from": {"secret_key_ref": {"name": "db", "key": "password"}}}]}]}}}, opts=b)
+k8s.core.v1.Secret(
+    "loki-credentials",
+    metadata={"namespace": "collectors", "name": "loki-credentials"},
+    string_data={"password": pulumi.Output.secret("generated-elsewhere")},
+    opts=a,
+)
+k8s.core.v1.ConfigMap(
+    "fluent-bit-extra",
+    metadata={"namespace": "collectors"},
+    data={
+        "outputs.conf": FLUENT_BIT_OUTPUTS,
+        "settings.yaml": "log_level: info\npassword_file: /secrets/password\n",
+        "fluent-bit.yaml": "pipeline:\n  outputs:\n    - name: loki\n      host: loki.example.com\n      tls: on\n"
+        "      tls.verify: on\n      http_passwd: ${LOKI_PASSWORD}\n",
+    },
+    opts=a,
+)
+k8s.networking.v1.Ingress(
+    "kibana",
+    metadata={**meta, "name": "kibana"},
+    spec={
+        "tls": [{"hosts": ["kibana.example.com"], "secret_name": "kibana-tls"}],
+        "rules": [
+            {
+                "host": "kibana.example.com",
+                "http": {
+                    "paths": [
+                        {"path": "/", "path_type": "Prefix", "backend": {"service": {"name": "logs-kb-http", "port": {"number": 5601}}}}
+                    ]
+                },
+            }
+        ],
+    },
+    opts=a,
+)
+k8s.apps.v1.Deployment(
+    "api",
+    metadata={"namespace": "apps"},
+    spec={
+        "selector": {"match_labels": {"app": "api"}},
+        "template": {
+            "metadata": {"labels": {"app": "api"}},
+            "spec": {
+                "containers": [
+                    {
+                        "name": "api",
+                        "image": "api:1",
+                        "env": [
+                            {"name": "LOG_LEVEL", "value": "info"},
+                            {"name": "DB_PASSWORD", "value_from": {"secret_key_ref": {"name": "db", "key": "password"}}},
+                        ],
+                    }
+                ]
+            },
+        },
+    },
+    opts=b,
+)
 
-k8s.apiextensions.CustomResource("ingestion-gap", api_version="monitoring.coreos.com/v1", kind="PrometheusRule",
-    metadata={**meta, "name": "ingestion-gap"}, spec={"groups": [{"name": "logmesh", "rules": [{
-        "alert": "LogIngestionGap", "for": "15m",
-        "expr": 'absent_over_time(loki_distributor_lines_received_total{tenant="edge-cluster"}[10m])'}]}]}, opts=a)
+k8s.apiextensions.CustomResource(
+    "ingestion-gap",
+    api_version="monitoring.coreos.com/v1",
+    kind="PrometheusRule",
+    metadata={**meta, "name": "ingestion-gap"},
+    spec={
+        "groups": [
+            {
+                "name": "logmesh",
+                "rules": [
+                    {
+                        "alert": "LogIngestionGap",
+                        "for": "15m",
+                        "expr": 'absent_over_time(loki_distributor_lines_received_total{tenant="edge-cluster"}[10m])',
+                    }
+                ],
+            }
+        ]
+    },
+    opts=a,
+)
