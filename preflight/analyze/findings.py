@@ -83,6 +83,8 @@ class Analysis:
     pack: PolicyPackSpec
     config: dict[str, dict[str, Any]]
     violations: list[Finding] = field(default_factory=list)
+    config_source: str = ""  # the policy config file applied, or "" for the pack's defaults
+    config_sha256: str = ""  # of that file's bytes
 
     @property
     def mandatory(self) -> list[Finding]:

@@ -32,6 +32,16 @@ class Registration:
     source_line: int = 0
 
 
+@dataclass(frozen=True)
+class StandIn:
+    """A value the verdict rests on that preflight made up offline instead of reading it from a cloud: an invoke's
+    result, a computed output, an undecrypted secret, a stack reference's outputs. Reports list them."""
+
+    kind: str  # "invoke", "output", "secret" or "stack-reference"
+    subject: str  # the invoke token, the resource URN, the config key or the referenced stack
+    detail: str = ""  # which fields, in words
+
+
 @dataclass
 class Recording:
     project: str
@@ -39,6 +49,7 @@ class Recording:
     mode: str  # "program" or "state"
     resources: list[Registration]
     stack_outputs: dict[str, Any] = field(default_factory=dict)
+    stand_ins: list[StandIn] = field(default_factory=list)
 
     def by_urn(self) -> dict[str, Registration]:
         return {r.urn: r for r in self.resources}
