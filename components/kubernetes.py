@@ -60,9 +60,11 @@ def restricted_namespace(resource_name: str, namespace: str, opts: pulumi.Resour
 
 
 def eck_operator_values(managed_namespaces: list[str]) -> dict[str, Any]:
-    """The ECK operator chart's values: its CRDs, the namespaces it manages, restricted pods."""
+    """The ECK operator chart's values: its CRDs, the namespaces it manages, restricted pods, no telemetry (the chart's
+    default writes usage data for Kibana to send to Elastic: `disable-telemetry: false` in eck.yaml)."""
     return {
         "installCRDs": True,
         "managedNamespaces": managed_namespaces,
         "podSecurityContext": restricted_pod_security(),
+        "telemetry": {"disabled": True},
     }

@@ -16,6 +16,8 @@ from components.collectors.interface import (
     COLLECTOR_LABELS,
     RESOURCES,
     SERVICE_ACCOUNT,
+    container_security,
+    pod_security,
     secret_env,
 )
 from components.config.schema import ClusterConfig, PlatformConfig
@@ -43,7 +45,11 @@ def alloy_values(platform: PlatformConfig, cluster: ClusterConfig, endpoint: Bac
             "resources": RESOURCES,
             # No anonymous usage statistics to Grafana Labs (the chart passes --disable-reporting).
             "enableReporting": False,
+            # Alloy writes only --storage.path (ALLOY_DATA, on the buffer hostPath); the config reloader sidecar is
+            # hardened by the chart already.
+            "securityContext": container_security(),
         },
+        "global": {"podSecurityContext": pod_security()},
         "controller": {
             "type": "daemonset",
             "podLabels": COLLECTOR_LABELS,

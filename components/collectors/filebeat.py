@@ -7,7 +7,15 @@ import pulumi_kubernetes as k8s
 
 from components.collectors.base import Collector
 from components.collectors.filebeat_config import filebeat_config
-from components.collectors.interface import CA_CONFIGMAP, CA_DIR, RESOURCES, SERVICE_ACCOUNT, secret_env
+from components.collectors.interface import (
+    CA_CONFIGMAP,
+    CA_DIR,
+    RESOURCES,
+    SERVICE_ACCOUNT,
+    container_security,
+    pod_security,
+    secret_env,
+)
 from components.kubernetes import eck_operator_values, restricted_namespace
 from components.names import COLLECTOR_NAMESPACE, ECK_OPERATOR_NAMESPACE
 from components.pins import ECK_OPERATOR_CHART, FILEBEAT_VERSION
@@ -36,8 +44,12 @@ class FilebeatCollector(Collector):
             "name": "filebeat",
             "env": [*secret_env(), {"name": "NODE_NAME", "valueFrom": {"fieldRef": {"fieldPath": "spec.nodeName"}}}],
             "resources": RESOURCES,
-            "securityContext": {"runAsUser": 0},
+            # ECK sets no security context on a Beat's pods. Filebeat writes its registry and disk queue to the
+            # beat-data hostPath ECK mounts at /usr/share/filebeat/data and logs to stderr (ECK starts it with -e);
+            # upstream has not tested it with a read-only root filesystem, so /tmp is a small emptyDir for anything else.
+            "securityContext": container_security(),
             "volumeMounts": [
+                {"name": "tmp", "mountPath": "/tmp"},
                 {"name": "varlogcontainers", "mountPath": "/var/log/containers", "readOnly": True},
                 {"name": "varlogpods", "mountPath": "/var/log/pods", "readOnly": True},
                 {"name": "backend-ca", "mountPath": CA_DIR, "readOnly": True},
@@ -59,11 +71,13 @@ class FilebeatCollector(Collector):
                             "serviceAccountName": SERVICE_ACCOUNT,
                             "automountServiceAccountToken": True,
                             "dnsPolicy": "ClusterFirstWithHostNet",
+                            "securityContext": pod_security(),
                             "containers": [container],
                             "volumes": [
                                 {"name": "varlogcontainers", "hostPath": {"path": "/var/log/containers"}},
                                 {"name": "varlogpods", "hostPath": {"path": "/var/log/pods"}},
                                 {"name": "backend-ca", "configMap": {"name": CA_CONFIGMAP}},
+                                {"name": "tmp", "emptyDir": {"sizeLimit": "64Mi"}},
                             ],
                         },
                     }

@@ -25,7 +25,9 @@ from components.collectors.interface import (
     COLLECTOR_LABELS,
     RESOURCES,
     SERVICE_ACCOUNT,
+    container_security,
     helm_literal,
+    pod_security,
     secret_env,
 )
 from components.config.schema import ClusterConfig, PlatformConfig
@@ -38,6 +40,11 @@ def fluent_bit_values(platform: PlatformConfig, cluster: ClusterConfig, endpoint
         "serviceAccount": {"create": False, "name": SERVICE_ACCOUNT},
         "rbac": {"create": False},
         "podSecurityPolicy": {"create": False},
+        # The chart's `helm test` hook is a busybox:latest Pod that calls the HTTP server; nothing here runs it.
+        "testFramework": {"enabled": False},
+        "podSecurityContext": pod_security(),
+        # Fluent Bit writes only storage.path and the tail DB, both under FLUENT_BIT_STATE on the buffer hostPath.
+        "securityContext": container_security(),
         "resources": RESOURCES,
         "env": secret_env(),
         "labels": COLLECTOR_LABELS,

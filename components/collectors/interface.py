@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -29,6 +30,29 @@ COLLECTOR_LABELS = {"app.kubernetes.io/part-of": "logmesh", "app.kubernetes.io/c
 COLLECTOR_RESOURCES = ["pods", "namespaces", "nodes"]
 COLLECTOR_VERBS = ["get", "list", "watch"]
 RESOURCES = {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"cpu": "1", "memory": "512Mi"}}
+# Every collector container: root (the engines' images have no other user that can read root-owned 0640 log files),
+# but with no capability at all. Root needs none to read files it owns or to write its root-owned hostPath buffer, and
+# a capability added to a non-root container stays out of its effective set; no privilege escalation; a read-only
+# root filesystem (each collector writes only to its buffer hostPath); the runtime's seccomp profile. The exception
+# for root is recorded per collector in policies/config/prod.json (collector-runs-as-non-root).
+RUNTIME_DEFAULT_SECCOMP = {"seccompProfile": {"type": "RuntimeDefault"}}
+CONTAINER_SECURITY = {
+    "runAsUser": 0,
+    "allowPrivilegeEscalation": False,
+    "capabilities": {"drop": ["ALL"]},
+    "readOnlyRootFilesystem": True,
+    **RUNTIME_DEFAULT_SECCOMP,
+}
+
+
+def pod_security() -> dict[str, Any]:
+    """The pod-level security context of every collector pod (a fresh copy: Helm values are mutable)."""
+    return copy.deepcopy(RUNTIME_DEFAULT_SECCOMP)
+
+
+def container_security() -> dict[str, Any]:
+    """The security context of every collector container (a fresh copy)."""
+    return copy.deepcopy(CONTAINER_SECURITY)
 
 
 @dataclass(frozen=True)

@@ -54,3 +54,25 @@ def test_every_helm_release_is_pinned_and_rolls_back_a_failed_change(example: Re
         inputs = release.inputs
         assert inputs["version"] and inputs["repositoryOpts"]["repo"].startswith("https://"), release.name
         assert (inputs["atomic"], inputs["cleanupOnFail"], inputs["createNamespace"]) == (True, True, False), release.name
+
+
+def test_prod_records_an_approved_expiring_exception_for_each_root_collector() -> None:
+    """Prod's collectors run as root with no capabilities (reading root-owned log files needs root): each is an
+    approved risk with a named resource, approver, reason and an expiry within a year, not an advisory finding."""
+    import datetime
+    import json
+
+    from tests.helpers.harness import example_recording
+
+    recording = example_recording("prod")
+    analysis = analyze(recording)
+    findings, excepted = analysis.split()
+    assert [f.urn for f in findings if f.policy == "collector-runs-as-non-root"] == []
+    collectors = {r.urn for r in recording.of_type("kubernetes:helm.sh/v3:Release") if r.inputs["chart"] in ("fluent-bit", "alloy")}
+    assert len(collectors) == 4
+    assert {e.urn for e in excepted} == collectors
+    entries = json.loads((ROOT / "policies" / "config" / "prod.json").read_text())["collector-runs-as-non-root"]["exceptions"]
+    assert {e["resource"] for e in entries} == collectors
+    for entry in entries:
+        assert entry["approved_by"].strip() and entry["reason"].strip()
+        assert datetime.date.fromisoformat(entry["expires"]) <= datetime.date(2027, 11, 30)
