@@ -38,6 +38,12 @@ KIBANA_ALERT_HISTORY_CONNECTOR = "logmesh-alert-history"
 ALERT_HISTORY_DATA_STREAM = "logs-logmesh-alerts.fired"
 
 
+# Where Loki's compactor keeps its retention deletion markers, in the chunks bucket (Loki 3.7
+# `compactor.deletion_marker_object_store_prefix`; it must end with `/`). Tenants are cluster names, DNS labels, which
+# cannot contain `_`: no tenant's chunk prefix, and so no lifecycle rule, can match it.
+LOKI_DELETION_MARKER_PREFIX = "loki_deletion_markers/"
+
+
 def tenant(cluster: ClusterConfig) -> str:
     """Loki tenant (X-Scope-OrgID) of a cluster's logs: one tenant per cluster."""
     return cluster.name

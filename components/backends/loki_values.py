@@ -16,7 +16,7 @@ from components.alerts.catalog import ALERT_NAMES, LOKI_RULES_DIR, alert_rules_c
 from components.backends.gateway import gateway_values
 from components.backends.loki_sizing import LokiSizing
 from components.config.schema import AlertingConfig
-from components.names import ALERTMANAGER_CREDENTIALS_SECRET
+from components.names import ALERTMANAGER_CREDENTIALS_SECRET, LOKI_DELETION_MARKER_PREFIX
 
 ALERTMANAGER_CREDENTIALS_DIR = "/etc/loki/alertmanager"
 
@@ -80,6 +80,11 @@ def loki_values(v: LokiValuesInputs) -> dict[str, Any]:
                 "delete_request_store": object_store,
                 "retention_delete_delay": "2h",
                 "working_directory": "/var/loki/compactor",
+                # The deletion markers (chunks due for deletion, waiting out the delay) in the chunks bucket, not in
+                # the working directory: in Distributed mode that is an emptyDir (the chart's compactor.persistence
+                # is off, and adding a volume claim to the running StatefulSet cannot be done in place), so a restart
+                # would lose them. Loki moves markers it finds on disk there at start.
+                "deletion_marker_object_store_prefix": LOKI_DELETION_MARKER_PREFIX,
             },
             "limits_config": {
                 "retention_period": f"{v.retention_days * 24}h",

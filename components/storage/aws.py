@@ -204,8 +204,14 @@ class AwsLogStore(StoreBase):
 
         # Access logs: S3 cannot deliver server access logs to an object-locked bucket, and AWS documents
         # SSE-S3 for a log target bucket.
+        # Both buckets hold objects encrypted with the key (the store's objects, CloudTrail's log files): each depends on
+        # it, so the key's scheduled deletion waits until the bucket is deleted and never happens if that fails.
         access = aws.s3.Bucket(
-            f"{name}-access-logs", bucket=access_bucket, force_destroy=False, object_lock_enabled=False, opts=self._guarded()
+            f"{name}-access-logs",
+            bucket=access_bucket,
+            force_destroy=False,
+            object_lock_enabled=False,
+            opts=self._guarded(depends_on=[key]),
         )
         access_controls = self._private_bucket(f"{name}-access-logs", access)
         aws.s3.BucketServerSideEncryptionConfiguration(
@@ -242,7 +248,11 @@ class AwsLogStore(StoreBase):
         )
 
         bucket = aws.s3.Bucket(
-            f"{name}-logs", bucket=store_bucket, force_destroy=False, object_lock_enabled=plan.immutable, opts=self._guarded()
+            f"{name}-logs",
+            bucket=store_bucket,
+            force_destroy=False,
+            object_lock_enabled=plan.immutable,
+            opts=self._guarded(depends_on=[key]),
         )
         controls = self._private_bucket(f"{name}-logs", bucket)
         aws.s3.BucketServerSideEncryptionConfiguration(

@@ -9,6 +9,7 @@ import pulumi
 
 from components.config.schema import PlatformConfig, StoreConfig
 from components.identity import BackendPrincipal
+from components.names import LOKI_DELETION_MARKER_PREFIX
 from components.storage.interface import LogStore, LogStoreArgs
 from components.storage.retention import RetentionPlan
 
@@ -28,7 +29,11 @@ def bucket_name(platform: PlatformConfig, store: StoreConfig, suffix: str) -> st
 
 
 def tenant_prefixes(tenants: tuple[str, ...]) -> list[str]:
-    """Loki keeps each tenant's chunks under `<tenant>/`; its index and cluster seed live elsewhere."""
+    """Loki keeps each tenant's chunks under `<tenant>/`; its index, cluster seed and the compactor's deletion markers
+    live elsewhere, and lifecycle rules on these prefixes must never reach the markers."""
+    for tenant in tenants:
+        if LOKI_DELETION_MARKER_PREFIX.startswith(f"{tenant}/") or tenant.startswith(LOKI_DELETION_MARKER_PREFIX.rstrip("/")):
+            raise ValueError(f"tenant {tenant!r} would share a prefix with Loki's deletion markers ({LOKI_DELETION_MARKER_PREFIX})")
     return [f"{tenant}/" for tenant in tenants]
 
 

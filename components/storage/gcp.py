@@ -107,7 +107,8 @@ class GcpLogStore(StoreBase):
         keys = create_gcp_store_key(name, platform=platform, store=store, guarded=self._guarded(), child=self._child())
         key = keys.key
         # Every bucket uses the key by default, so it can only be created once the GCS service agent may use it.
-        after_grant = [keys.storage_agent_grant]
+        # The key explicitly too (its id is an input as well): the key's destruction waits for every bucket using it.
+        after_grant: list[pulumi.Resource] = [key, keys.storage_agent_grant]
         encryption: gcp.storage.BucketEncryptionArgsDict = {"default_kms_key_name": key.id}
 
         def private_bucket(

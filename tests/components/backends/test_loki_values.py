@@ -108,3 +108,18 @@ def test_loki_topology_follows_the_environment_and_grafana_tiers() -> None:
     assert prod["ingester"]["persistence"]["claims"] == [{"name": "data", "accessModes": ["ReadWriteOnce"], "size": "50Gi"}]
     assert (prod["ingester"]["replicas"], prod["distributor"]["replicas"], prod["querier"]["replicas"]) == (6, 4, 10)
     assert prod["singleBinary"]["replicas"] == 0 and prod["write"]["replicas"] == 0
+
+
+def test_compactor_keeps_its_deletion_markers_in_object_storage(example: Recording) -> None:
+    """The compactor's working directory is an emptyDir in Distributed mode (loki 18.11.0 `compactor.persistence` is
+    off): markers kept there would be lost on a restart inside the 2h delete delay. In the chunks bucket they survive, in
+    every mode, under a prefix no tenant (a cluster name, a DNS label) can have and that no lifecycle rule expires."""
+    from components.names import LOKI_DELETION_MARKER_PREFIX
+
+    tenants = {c["name"] for c in stack_config(example.stack)["logmesh:clusters"]}
+    for release in releases(example, "loki"):
+        compactor = plain(release.inputs)["values"]["loki"]["compactor"]
+        prefix = compactor["deletion_marker_object_store_prefix"]
+        assert prefix == LOKI_DELETION_MARKER_PREFIX and prefix.endswith("/")
+        assert prefix.rstrip("/") not in tenants
+        assert compactor["retention_delete_delay"] == "2h"

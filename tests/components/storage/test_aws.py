@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from components.names import LOKI_DELETION_MARKER_PREFIX
 from preflight.record.recording import Recording
 from tests.helpers.store_lookups import (
     BUCKET,
@@ -69,6 +70,11 @@ def test_aws_store_bucket(example: Recording, store_name: str) -> None:
     key = child(example, store, "aws:kms/key:Key")
     immutable = config["logmesh:retention"]["immutable"]
     assert bucket.inputs["objectLockEnabled"] is immutable
+    # Its objects are encrypted with the key: the key's deletion waits until the bucket is gone (and stops if the
+    # bucket's deletion fails), so no object is left that nobody can decrypt.
+    assert key.urn in bucket.dependencies
+    # CloudTrail's log files in the access-logs bucket are encrypted with the key too.
+    assert key.urn in child(example, store, BUCKET, bucket=bucket_name(config, store_config, "access-logs")).dependencies
 
     (sse_rule,) = attached(example, store, SSE, name).inputs["rules"]
     assert sse_rule["applyServerSideEncryptionByDefault"] == {"sseAlgorithm": "aws:kms", "kmsMasterKeyId": key.outputs["arn"]}
@@ -146,6 +152,8 @@ def test_aws_lifecycle_targets_tenant_prefixes_and_never_expires_live_objects_bu
     assert all(r["status"] == "Enabled" for r in rules)
     by_prefix = {r["filter"]["prefix"]: r for r in rules if r["filter"]["prefix"]}
     assert set(by_prefix) == {f"{t}/" for t in tenants}
+    # Loki's deletion markers: no rule expires them (only noncurrent versions go, after Loki deleted a marker).
+    assert not [p for p in by_prefix if LOKI_DELETION_MARKER_PREFIX.startswith(p) or p.startswith(LOKI_DELETION_MARKER_PREFIX)]
     backstop = min(retention["hot_days"] + 1, retention["archive_days"])
     for rule in by_prefix.values():
         # Chunks are noncurrent from hot_days (the backend's delete) or backstop (this rule's expiration) on; only

@@ -81,3 +81,14 @@ def test_non_prod_stores_can_be_torn_down(example: Recording, store_name: str) -
     store = store_component(example, store_name)
     for resource in (r for r in example.resources if r.parent == store.urn):
         assert resource.protect is False and resource.retain_on_delete is False, resource.name
+
+
+def test_no_tenant_prefix_can_be_the_loki_deletion_marker_prefix() -> None:
+    import pytest
+
+    from components.names import LOKI_DELETION_MARKER_PREFIX
+    from components.storage.base import tenant_prefixes
+
+    assert tenant_prefixes(("prod-eks",)) == ["prod-eks/"]
+    with pytest.raises(ValueError, match="deletion markers"):
+        tenant_prefixes((LOKI_DELETION_MARKER_PREFIX.rstrip("/"),))

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from components.names import LOKI_DELETION_MARKER_PREFIX
 from preflight.record.mocks import RealisticMocks
 from preflight.record.recording import Recording, Registration
 from tests.helpers.harness import run_stack
@@ -50,6 +51,8 @@ def test_gcs_buckets_are_private_cmek_and_wait_for_the_key_grant(example: Record
         assert bucket.inputs["location"] == store_config["region"]
         assert bucket.inputs["project"] == store_config["project"]
         assert grant.urn in bucket.dependencies
+        # The key's deletion waits for every bucket that encrypts with it.
+        assert key.urn in bucket.dependencies
     members = [m.inputs["member"] for m in children(example, store, GCS_MEMBER)]
     assert not [m for m in members if m in ("allUsers", "allAuthenticatedUsers")]
 
@@ -74,6 +77,8 @@ def test_gcs_working_bucket_is_versioned_logged_and_expires_only_tenant_prefixes
     # The backstop for a backend that failed to delete at hot_days, as on S3.
     assert live[0]["age"] == min(retention["hot_days"] + 1, retention["archive_days"])
     assert sorted(live[0]["matchesPrefixes"]) == prefixes, "never delete a live object outside the tenant prefixes"
+    # Loki's deletion markers live in this bucket; no rule deletes a live one.
+    assert not [p for p in prefixes if LOKI_DELETION_MARKER_PREFIX.startswith(p)]
     noncurrent = [c for c in deletes if c.get("withState") == "ARCHIVED"]
     assert sorted(noncurrent, key=sorted) == [
         {"age": retention["archive_days"], "withState": "ARCHIVED"},
