@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 from typing import Any
 
 import pulumi
@@ -11,6 +10,7 @@ import pulumi_kubernetes as k8s
 
 from components.backends.base import LogBackend, backend_meta, secret
 from components.backends.elk_documents import kibana_preconfigured_connectors
+from components.backends.elk_sizing import elasticsearch_sizing
 from components.backends.interface import COLLECTOR_USER, BackendArgs, BackendEndpoint
 from components.backends.network import ES_HTTP_PORT, KIBANA_PORT, elk_policies
 from components.backends.setup_job import es_setup_job, setup_documents
@@ -40,8 +40,9 @@ class ElkBackend(LogBackend):
     def __init__(self, name: str, args: BackendArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("logmesh:backends:ElkBackend", name, args, opts)
         platform, store = args.platform, args.store_config
-        self.nodes = 1 if platform.environment == "dev" else 3
-        self.index_replicas = 0 if self.nodes == 1 else 1
+        self.sizing = elasticsearch_sizing(platform.environment, platform.daily_volume_gb, self.retention_days)
+        self.nodes = self.sizing.nodes
+        self.index_replicas = self.sizing.index_replicas
 
         operator_namespace = self._namespace(ECK_OPERATOR_NAMESPACE, "eck-operator")
         self.operator = self.release(
@@ -104,9 +105,7 @@ class ElkBackend(LogBackend):
                 "podTemplate": {
                     "spec": {
                         "automountServiceAccountToken": False,
-                        "containers": [
-                            {"name": "kibana", "resources": {"requests": {"cpu": "500m", "memory": "2Gi"}, "limits": {"memory": "2Gi"}}}
-                        ],
+                        "containers": [{"name": "kibana", "resources": self.sizing.kibana_resources}],
                     }
                 },
             },
@@ -140,11 +139,6 @@ class ElkBackend(LogBackend):
             {"host": self.endpoint.host, "port": self.endpoint.port, "ca_pem": ca_pem, "retention_days": self.retention_days}
         )
 
-    def data_volume_gi(self) -> int:
-        """Each node's share of the hot data: daily volume x retention x copies, plus 25% headroom."""
-        total = self.args.platform.daily_volume_gb * self.retention_days * (1 + self.index_replicas) * 1.25
-        return max(10, math.ceil(total / self.nodes))
-
     def elasticsearch_spec(self) -> dict[str, Any]:
         args = self.args
         config: dict[str, Any] = {
@@ -153,7 +147,7 @@ class ElkBackend(LogBackend):
         }
         container: dict[str, Any] = {
             "name": "elasticsearch",
-            "resources": {"requests": {"cpu": "2", "memory": "8Gi"}, "limits": {"memory": "8Gi"}},
+            "resources": self.sizing.resources,
         }
         pod_spec: dict[str, Any] = {
             "serviceAccountName": self.service_account_ref.name,
@@ -210,7 +204,7 @@ class ElkBackend(LogBackend):
                             "metadata": {"name": "elasticsearch-data"},
                             "spec": {
                                 "accessModes": ["ReadWriteOnce"],
-                                "resources": {"requests": {"storage": f"{self.data_volume_gi()}Gi"}},
+                                "resources": {"requests": {"storage": f"{self.sizing.data_volume_gi}Gi"}},
                             },
                         }
                     ],

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pulumi
@@ -39,8 +39,9 @@ def grafana_datasource(store: str, tenants: Sequence[str], ca_pem: pulumi.Output
     )
 
 
-def grafana_values() -> dict[str, Any]:
+def grafana_values(resources: Mapping[str, Any]) -> dict[str, Any]:
     return {
+        "resources": dict(resources),
         "admin": {"existingSecret": GRAFANA_ADMIN_SECRET, "userKey": "admin-user", "passwordKey": "admin-password"},
         "securityContext": {
             "runAsNonRoot": True,

@@ -78,7 +78,13 @@ class LokiBackend(LogBackend):
             string_data={"admin-user": "admin", "admin-password": secret(admin.result)},
             opts=self.in_namespace,
         )
-        self.grafana = self.release("grafana", GRAFANA_CHART, BACKEND_NAMESPACE, grafana_values(), [datasource, admin_secret, self.loki])
+        self.grafana = self.release(
+            "grafana",
+            GRAFANA_CHART,
+            BACKEND_NAMESPACE,
+            grafana_values(self.sizing.resources["grafana"]),
+            [datasource, admin_secret, self.loki],
+        )
 
         self.endpoint = BackendEndpoint(
             store=store.name,

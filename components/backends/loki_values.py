@@ -110,13 +110,21 @@ def loki_values(v: LokiValuesInputs) -> dict[str, Any]:
         # namespace to the service account. Without it and with namespaced RBAC the chart creates no Role at all.
         "rbac": {"namespaced": True},
         "sidecar": {"rules": {"enabled": False}},
-        "gateway": gateway_values(v.tenants, v.gateway_replicas, v.exposed, v.load_balancer_annotations),
+        "gateway": {
+            **gateway_values(v.tenants, v.gateway_replicas, v.exposed, v.load_balancer_annotations),
+            **sized(v.sizing, "gateway"),
+        },
         # The canary and the chart's test pod push without credentials; the gateway would refuse them.
         "lokiCanary": {"enabled": False},
         "test": {"enabled": False},
-        "chunksCache": {"enabled": distributed},
-        "resultsCache": {"enabled": distributed},
+        "chunksCache": {"enabled": distributed, **sized(v.sizing, "chunksCache")},
+        "resultsCache": {"enabled": distributed, **sized(v.sizing, "resultsCache")},
     }
+
+
+def sized(sizing: LokiSizing, key: str) -> dict[str, Any]:
+    """`{"resources": ...}` for a component the sizing covers, else nothing."""
+    return {"resources": dict(sizing.resources[key])} if key in sizing.resources else {}
 
 
 def object_store_type(cloud: str) -> str:
@@ -134,8 +142,8 @@ def storage(v: LokiValuesInputs) -> dict[str, Any]:
 
 
 def components(v: LokiValuesInputs) -> dict[str, Any]:
-    """Replicas of every chart component (0 for the targets the deployment mode does not run), the ruler's rule
-    and credential volumes, and the ingesters' resources and WAL volume."""
+    """Replicas and resources of every chart component (0 replicas for the targets the deployment mode does not run),
+    the ruler's rule and credential volumes, and the ingesters' WAL volume."""
     sizing = v.sizing
     distributed = sizing.deployment_mode == "Distributed"
     zeroed = ["backend", "read", "write", *(["singleBinary"] if distributed else [])]
@@ -153,13 +161,13 @@ def components(v: LokiValuesInputs) -> dict[str, Any]:
     if v.alerting is not None and v.alerting.has_credentials:
         ruler["extraVolumes"].append({"name": "alertmanager-credentials", "secret": {"secretName": ALERTMANAGER_CREDENTIALS_SECRET}})
         ruler["extraVolumeMounts"].append({"name": "alertmanager-credentials", "mountPath": ALERTMANAGER_CREDENTIALS_DIR, "readOnly": True})
-    ingester_resources = {
-        "requests": {"cpu": sizing.ingester_cpu, "memory": sizing.ingester_memory},
-        "limits": {"memory": sizing.ingester_memory},
-    }
+    # Every component the mode runs gets its requests and limits from the sizing (components/backends/loki_sizing.py).
+    for key, sized in sizing.resources.items():
+        if key in ("gateway", "grafana", "chunksCache", "resultsCache"):
+            continue  # set beside their other values in loki_values; Grafana is its own release
+        result.setdefault(key, {})["resources"] = dict(sized)
     if distributed:
         result["ingester"] |= {
-            "resources": ingester_resources,
             # The WAL lives on the ingesters' volumes, so a restart replays what was not yet flushed.
             # Helm replaces a list instead of merging it with the chart's default claim, and the chart renders
             # `accessModes` from the claim without a default: a claim without it is a PVC the API refuses.
@@ -167,7 +175,7 @@ def components(v: LokiValuesInputs) -> dict[str, Any]:
             "zoneAwareReplication": {"enabled": False},
         }
     else:
-        result["singleBinary"] |= {"resources": ingester_resources, "persistence": {"enabled": True, "size": "50Gi"}}
+        result["singleBinary"] |= {"persistence": {"enabled": True, "size": "50Gi"}}
     return result
 
 

@@ -52,8 +52,36 @@ def test_elasticsearch_security_stays_on_and_collectors_get_a_write_only_user(el
         assert ep["index_prefix"] == "logs-logmesh-"
 
 
-def test_elasticsearch_runs_three_nodes_outside_dev() -> None:
-    for stack, nodes in (("dev", 1), ("staging", 3), ("prod", 3)):
+def test_elasticsearch_and_kibana_are_sized_from_the_daily_volume() -> None:
+    """One node in dev, three or more elsewhere; each node's disk, memory and CPU follow its share of the hot data."""
+    from tests.helpers.harness import stack_config
+
+    for stack, nodes in (("dev", 1), ("staging", 3), ("prod", 20)):
+        config = stack_config(stack)
+        daily = config.get("logmesh:daily_volume_gb", 100)
         recording = elk_backend_recording(stack)
         for backend in backends(recording):
-            assert custom(recording, backend, "Elasticsearch")["spec"]["nodeSets"][0]["count"] == nodes
+            spec = custom(recording, backend, "Elasticsearch")["spec"]
+            [node_set] = spec["nodeSets"]
+            assert node_set["count"] == nodes, stack
+            [container] = node_set["podTemplate"]["spec"]["containers"]
+            sized = container["resources"]
+            assert set(sized["requests"]) == {"cpu", "memory"} and set(sized["limits"]) == {"memory"}
+            memory = int(sized["requests"]["memory"].removesuffix("Gi"))
+            disk = int(node_set["volumeClaimTemplates"][0]["spec"]["resources"]["requests"]["storage"].removesuffix("Gi"))
+            assert 8 <= memory <= 64 and int(sized["requests"]["cpu"]) == max(1, -(-memory // 4))
+            # About 1 GB of memory per 30 GB of disk, and all nodes together hold every copy of the hot data.
+            assert memory == min(64, max(8, -(-disk // 30)))
+            copies = 1 if nodes == 1 else 2
+            assert disk * nodes >= daily * config["logmesh:retention"]["hot_days"] * copies
+            kibana = custom(recording, backend, "Kibana")["spec"]["podTemplate"]["spec"]["containers"][0]["resources"]
+            assert kibana == {"requests": {"cpu": "500m", "memory": "2Gi"}, "limits": {"memory": "2Gi"}}
+
+
+def test_elasticsearch_sizing_scales_with_volume() -> None:
+    from components.backends.elk_sizing import elasticsearch_sizing
+
+    small, big = elasticsearch_sizing("prod", 10, 7), elasticsearch_sizing("prod", 10000, 30)
+    assert (small.nodes, small.resources["requests"]) == (3, {"cpu": "2", "memory": "8Gi"})
+    assert big.nodes > 3 and big.resources["requests"] == {"cpu": "16", "memory": "64Gi"}
+    assert elasticsearch_sizing("dev", 10, 7).index_replicas == 0

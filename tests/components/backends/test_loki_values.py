@@ -123,3 +123,23 @@ def test_compactor_keeps_its_deletion_markers_in_object_storage(example: Recordi
         assert prefix == LOKI_DELETION_MARKER_PREFIX and prefix.endswith("/")
         assert prefix.rstrip("/") not in tenants
         assert compactor["retention_delete_delay"] == "2h"
+
+
+def test_every_loki_and_grafana_container_the_chart_runs_has_requests_and_limits(example: Recording) -> None:
+    """loki 18.11.0 renders no resources for a component whose `<component>.resources` is empty (only the ingester had
+    them): each one the mode runs gets the sizing's figures, and so does Grafana."""
+    from components.backends.loki_sizing import loki_sizing
+
+    config = stack_config(example.stack)
+    sizing = loki_sizing(config["logmesh:environment"], config.get("logmesh:daily_volume_gb", 100))
+    for release in releases(example, "loki"):
+        values = plain(release.inputs)["values"]
+        running = [k for k, v in values.items() if isinstance(v, dict) and v.get("replicas", 0) > 0] + ["gateway"]
+        if values["chunksCache"]["enabled"]:
+            running += ["chunksCache", "resultsCache", "memcachedExporter"]
+        assert "ingester" in running or "singleBinary" in running
+        for key in running:
+            assert values[key]["resources"] == sizing.resources[key], key
+            assert values[key]["resources"]["requests"]["memory"] and values[key]["resources"]["limits"]["memory"], key
+    for grafana in releases(example, "grafana"):
+        assert plain(grafana.inputs)["values"]["resources"] == sizing.resources["grafana"]
