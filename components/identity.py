@@ -100,7 +100,7 @@ def backend_bucket_policy(bucket_arn: str, key_arn: str) -> dict[str, Any]:
 
 
 def aws_backend_role_name(platform: PlatformConfig, store: StoreConfig) -> str:
-    return f"logmesh-{platform.environment}-{store.name}-{platform.backend}"
+    return f"logmesh-{platform.environment}-{store.id}-{platform.backend}"
 
 
 def create_irsa_role(name: str, principal: BackendPrincipal, opts: pulumi.ResourceOptions) -> aws.iam.Role:
@@ -132,7 +132,7 @@ def create_irsa_role_policy(
 
 def gcp_service_account_id(platform: PlatformConfig, store: StoreConfig) -> str:
     """`logmesh-<env>-<store>`, or a stable shortened form with a hash when it exceeds 30 characters."""
-    full = f"logmesh-{platform.environment}-{store.name}"
+    full = f"logmesh-{platform.environment}-{store.id}"
     if len(full) <= GCP_SERVICE_ACCOUNT_ID_MAX:
         return full
     digest = hashlib.sha256(full.encode()).hexdigest()[:8]

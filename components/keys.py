@@ -54,7 +54,7 @@ def aws_partition(region: str) -> str:
 
 
 def key_name(platform: PlatformConfig, store: StoreConfig) -> str:
-    return f"logmesh-{platform.environment}-{store.name}"
+    return f"logmesh-{platform.environment}-{store.id}"
 
 
 def aws_key_alias(platform: PlatformConfig, store: StoreConfig) -> str:

@@ -46,12 +46,12 @@ LOKI_DELETION_MARKER_PREFIX = "loki_deletion_markers/"
 
 def tenant(cluster: ClusterConfig) -> str:
     """Loki tenant (X-Scope-OrgID) of a cluster's logs: one tenant per cluster."""
-    return cluster.name
+    return cluster.id
 
 
 def data_stream(cluster: ClusterConfig, prefix: str = ES_INDEX_PREFIX) -> str:
     """Elasticsearch data stream of a cluster's logs: `logs-<dataset>-<namespace>` with the cluster as namespace."""
-    return f"{prefix or ES_INDEX_PREFIX}{cluster.name}"
+    return f"{prefix or ES_INDEX_PREFIX}{cluster.id}"
 
 
 # --- Secrets and ConfigMaps in the backend namespace ------------------------------------------------------------

@@ -40,11 +40,11 @@ class CloudProviders:
         self.stores: dict[str, pulumi.ProviderResource] = {}
         self.clusters: dict[str, k8s.Provider] = {}
         for store in config.stores:
-            self.stores[store.name] = self._store_provider(config, store, parent)
+            self.stores[store.id] = self._store_provider(config, store, parent)
         for cluster in config.clusters:
-            kubeconfig = config.kubeconfigs.get(cluster.name)
-            self.clusters[cluster.name] = k8s.Provider(
-                f"{cluster.name}-k8s",
+            kubeconfig = config.kubeconfigs.get(cluster.id)
+            self.clusters[cluster.id] = k8s.Provider(
+                f"{cluster.id}-k8s",
                 kubeconfig=pulumi.Output.secret(kubeconfig) if kubeconfig is not None else None,
                 context=cluster.context,
                 enable_server_side_apply=True,
@@ -54,17 +54,17 @@ class CloudProviders:
     @staticmethod
     def _store_provider(config: PlatformConfig, store: StoreConfig, parent: pulumi.Resource) -> pulumi.ProviderResource:
         opts = pulumi.ResourceOptions(parent=parent)
-        labels = common_labels(config, **{"logmesh-store": store.name})
+        labels = common_labels(config, **{"logmesh-store": store.id})
         if store.cloud == "aws":
             return aws.Provider(
-                f"{store.name}-aws",
+                f"{store.id}-aws",
                 region=store.region,
                 allowed_account_ids=[store.account_id or ""],
                 default_tags=aws.ProviderDefaultTagsArgs(tags=labels),
                 opts=opts,
             )
         return gcp.Provider(
-            f"{store.name}-gcp",
+            f"{store.id}-gcp",
             project=store.project,
             region=store.region,
             default_labels=labels,
@@ -100,11 +100,11 @@ class LogPlatform(pulumi.ComponentResource):
                 store=store,
                 backend_cluster=self.config.cluster(store.cluster),
                 backend_service_account=backend_service_account(self.config.backend),
-                tenants=tuple(cluster.name for cluster in self.config.clusters_of(store)),
-                provider=self.providers.stores[store.name],
+                tenants=tuple(cluster.id for cluster in self.config.clusters_of(store)),
+                provider=self.providers.stores[store.id],
             )
             store_class = AwsLogStore if store.cloud == "aws" else GcpLogStore
-            stores[store.name] = store_class(store.name, args, pulumi.ResourceOptions(parent=self))
+            stores[store.id] = store_class(store.id, args, pulumi.ResourceOptions(parent=self))
         return stores
 
     def _build_backends(self) -> dict[str, LogBackend]:
@@ -115,11 +115,11 @@ class LogPlatform(pulumi.ComponentResource):
             args = BackendArgs(
                 platform=self.config,
                 store_config=store,
-                store=self.stores[store.name],
+                store=self.stores[store.id],
                 cluster=self.config.cluster(store.cluster),
                 provider=self.providers.clusters[store.cluster],
             )
-            backends[store.name] = backend_class(store.name, args, pulumi.ResourceOptions(parent=self))
+            backends[store.id] = backend_class(store.id, args, pulumi.ResourceOptions(parent=self))
         return backends
 
     def _build_collectors(self) -> None:
@@ -127,16 +127,16 @@ class LogPlatform(pulumi.ComponentResource):
         self.collectors: dict[str, Collector] = {}
         self.mesh_access_logs: dict[str, MeshAccessLogs] = {}
         for cluster in self.config.clusters:
-            provider = self.providers.clusters[cluster.name]
+            provider = self.providers.clusters[cluster.id]
             endpoint = self.backends[self._store_of(cluster)].endpoint
             opts = pulumi.ResourceOptions(parent=self)
-            backend_here = next((self.backends[s.name] for s in self.config.stores if s.cluster == cluster.name), None)
+            backend_here = next((self.backends[s.id] for s in self.config.stores if s.cluster == cluster.id), None)
             collector_args = CollectorArgs(self.config, cluster, provider, endpoint, backend_here)
-            self.collectors[cluster.name] = collector_for(cluster.name, collector_args, opts)
-            self.mesh_access_logs[cluster.name] = MeshAccessLogs(f"{cluster.name}-mesh", MeshAccessLogsArgs(cluster, provider), opts)
+            self.collectors[cluster.id] = collector_for(cluster.id, collector_args, opts)
+            self.mesh_access_logs[cluster.id] = MeshAccessLogs(f"{cluster.id}-mesh", MeshAccessLogsArgs(cluster, provider), opts)
         self.alert_rules: dict[str, AlertRules] = {}
         for store in self.config.stores:
-            backend = self.backends[store.name]
+            backend = self.backends[store.id]
             elk = backend if isinstance(backend, ElkBackend) else None
             args = AlertRulesArgs(
                 self.config,
@@ -148,36 +148,38 @@ class LogPlatform(pulumi.ComponentResource):
                 elastic_user_secret=elk.elastic_user_secret if elk else "",
                 depends_on=(backend,),
             )
-            self.alert_rules[store.name] = AlertRules(f"{store.name}-alerts", args, pulumi.ResourceOptions(parent=self))
+            self.alert_rules[store.id] = AlertRules(f"{store.id}-alerts", args, pulumi.ResourceOptions(parent=self))
 
     @staticmethod
     def _store_of(cluster: ClusterConfig) -> str:
         if cluster.store is None:  # resolved by parse_config; a ClusterConfig built by hand may lack it
-            raise ValueError(f"cluster {cluster.name} has no store")
+            raise ValueError(f"cluster {cluster.id} has no store")
         return cluster.store
 
     def _summary(self) -> dict[str, Any]:
         return {
             "environment": self.config.environment,
             "backend": self.config.backend,
-            "stores": {s.name: self._store_summary(s) for s in self.config.stores},
-            "clusters": {c.name: self._cluster_summary(c) for c in self.config.clusters},
+            "stores": {s.id: self._store_summary(s) for s in self.config.stores},
+            "clusters": {c.id: self._cluster_summary(c) for c in self.config.clusters},
         }
 
     def _store_summary(self, store: StoreConfig) -> dict[str, Any]:
-        built = self.stores[store.name]
+        built = self.stores[store.id]
         return {
+            "name": store.name,
             "cloud": store.cloud,
             "region": store.region,
             "backend_cluster": store.cluster,
             "bucket": built.bucket_url,
             "archive_bucket": built.archive_bucket_name,
-            "ingest_endpoint": self.backends[store.name].endpoint.host,
-            "alerts_to": self.alert_rules[store.name].notifies,
+            "ingest_endpoint": self.backends[store.id].endpoint.host,
+            "alerts_to": self.alert_rules[store.id].notifies,
         }
 
     def _cluster_summary(self, cluster: ClusterConfig) -> dict[str, Any]:
         return {
+            "name": cluster.name,
             "cloud": cluster.cloud,
             "mesh": cluster.mesh,
             "collector": cluster.collector,

@@ -74,7 +74,7 @@ class AlertRules(pulumi.ComponentResource):
         if args.endpoint.kind == "elk":
             self._kibana_job(name, args, rule_maps)
         self.store = pulumi.Output.from_input(args.endpoint.store)
-        self.alerts = pulumi.Output.from_input({c.name: list(ALERT_NAMES) for c in args.clusters})
+        self.alerts = pulumi.Output.from_input({c.id: list(ALERT_NAMES) for c in args.clusters})
         self.notifies = pulumi.Output.from_input(self._notification_target(args))
         self.register_outputs({"store": self.store, "alerts": self.alerts, "notifies": self.notifies})
 
@@ -95,11 +95,11 @@ class AlertRules(pulumi.ComponentResource):
 
     @staticmethod
     def rule_id(cluster: ClusterConfig, alert: str) -> str:
-        return alert_rules_configmap(alert, cluster.name)
+        return alert_rules_configmap(alert, cluster.id)
 
     def _rule_configmap(self, name: str, args: AlertRulesArgs, cluster: ClusterConfig, alert: str) -> k8s.core.v1.ConfigMap:
-        labels = {**ALERT_RULES_LABELS, RULE_LABEL: alert, CLUSTER_LABEL: cluster.name, STORE_LABEL: args.endpoint.store}
-        annotations: dict[str, str] = {"logmesh.io/description": description(alert, cluster.name)}
+        labels = {**ALERT_RULES_LABELS, RULE_LABEL: alert, CLUSTER_LABEL: cluster.id, STORE_LABEL: args.endpoint.store}
+        annotations: dict[str, str] = {"logmesh.io/description": description(alert, cluster.id)}
         if args.endpoint.kind == "loki":
             labels["loki_rule"] = "1"
             # The ruler mounts this key as /rules/<tenant>/<alert>.yaml (the tenant is the cluster's name).
@@ -109,7 +109,7 @@ class AlertRules(pulumi.ComponentResource):
             data = {"create.json": json.dumps(create, indent=2), "update.json": json.dumps(update, indent=2)}
             annotations["logmesh.io/kibana-rule-id"] = kibana_rule_id(alert, cluster)
         return k8s.core.v1.ConfigMap(
-            f"{name}-{cluster.name}-{alert}",
+            f"{name}-{cluster.id}-{alert}",
             metadata={"name": self.rule_id(cluster, alert), "namespace": BACKEND_NAMESPACE, "labels": labels, "annotations": annotations},
             data=data,
             opts=self._child,

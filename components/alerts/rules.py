@@ -27,7 +27,7 @@ from components.names import COLLECTOR_NAMESPACE, KIBANA_ALERT_HISTORY_CONNECTOR
 
 
 def logql(alert: str, cluster: ClusterConfig) -> str:
-    stream = f'{{cluster="{cluster.name}"}}'
+    stream = f'{{cluster="{cluster.id}"}}'
     window = f"[{SPIKE_WINDOW_MINUTES}m]"
 
     def ratio(status: str, threshold: float) -> str:
@@ -41,7 +41,7 @@ def logql(alert: str, cluster: ClusterConfig) -> str:
         return ratio("401|403", AUTH_FAILURE_RATIO)
     if alert == MESH_5XX_SPIKE:
         return ratio("5..", SERVER_ERROR_RATIO)
-    collectors = f'{{cluster="{cluster.name}", namespace="{COLLECTOR_NAMESPACE}"}}'
+    collectors = f'{{cluster="{cluster.id}", namespace="{COLLECTOR_NAMESPACE}"}}'
     pattern = "(?i)(" + "|".join(COLLECTOR_ERROR_PATTERNS) + ")"
     return f"sum(count_over_time({collectors} |~ `{pattern}` [{INGESTION_GAP_MINUTES}m])) > 0"
 
@@ -58,8 +58,8 @@ def loki_rule_group(alert: str, cluster: ClusterConfig) -> dict[str, Any]:
                         "alert": "".join(part.capitalize() for part in f"logmesh-{alert}".split("-")),
                         "expr": logql(alert, cluster),
                         "for": "0m" if alert == INGESTION_GAP else "2m",
-                        "labels": {"severity": severity(alert), "cluster": cluster.name},
-                        "annotations": {"summary": description(alert, cluster.name)},
+                        "labels": {"severity": severity(alert), "cluster": cluster.id},
+                        "annotations": {"summary": description(alert, cluster.id)},
                     }
                 ],
             }
@@ -88,7 +88,7 @@ def es_query(alert: str) -> tuple[dict[str, Any], str, int, int]:
 def kibana_rule_id(alert: str, cluster: ClusterConfig) -> str:
     """A stable id for the rule, so the Job updates rather than duplicates it. Kibana accepts only UUID v1 or v4 ids
     (create rule API), so the id is a v4-format UUID made from a hash of the rule's name."""
-    digest = hashlib.sha256(f"logmesh/{alert}/{cluster.name}".encode()).digest()
+    digest = hashlib.sha256(f"logmesh/{alert}/{cluster.id}".encode()).digest()
     return str(uuid.UUID(bytes=digest[:16], version=4))
 
 
@@ -103,10 +103,10 @@ def kibana_actions(alert: str, cluster: ClusterConfig) -> list[dict[str, Any]]:
     def record(group: str, status: str) -> dict[str, Any]:
         document = {
             "event": {"kind": "alert", "dataset": "logmesh.alerts"},
-            "logmesh": {"alert": alert, "cluster": cluster.name, "status": status},
+            "logmesh": {"alert": alert, "cluster": cluster.id, "status": status},
             "rule": {"id": "{{rule.id}}", "name": "{{rule.name}}"},
-            "message": "{{context.message}}" if status == "firing" else f"recovered: {description(alert, cluster.name)}",
-            "labels": {"severity": severity(alert), "cluster": cluster.name},
+            "message": "{{context.message}}" if status == "firing" else f"recovered: {description(alert, cluster.id)}",
+            "labels": {"severity": severity(alert), "cluster": cluster.id},
         }
         return {
             "id": KIBANA_ALERT_HISTORY_CONNECTOR,
@@ -122,8 +122,8 @@ def kibana_rule(alert: str, cluster: ClusterConfig) -> tuple[dict[str, Any], dic
     """The rule's create body (POST /api/alerting/rule/<id>) and update body (PUT, without the immutable keys)."""
     query, comparator, threshold, minutes = es_query(alert)
     update = {
-        "name": f"logmesh {alert} {cluster.name}",
-        "tags": ["logmesh", f"logmesh:{alert}", f"cluster:{cluster.name}"],
+        "name": f"logmesh {alert} {cluster.id}",
+        "tags": ["logmesh", f"logmesh:{alert}", f"cluster:{cluster.id}"],
         "schedule": {"interval": "1m"},
         "params": {
             "searchType": "esQuery",

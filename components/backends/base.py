@@ -27,7 +27,7 @@ def checked_retention_days(args: BackendArgs) -> int:
     archive = args.platform.retention.archive_days
     if not 1 <= days <= archive:
         raise RetentionError(
-            f"store {args.store_config.name}: backend retention {days} days must be between 1 and the bucket's "
+            f"store {args.store_config.id}: backend retention {days} days must be between 1 and the bucket's "
             f"{archive} days (logmesh:retention.archive_days); the backend must never outlive its bucket"
         )
     return days
@@ -77,7 +77,7 @@ class LogBackend(pulumi.ComponentResource):
 
     def external_host(self) -> str | None:
         domain = self.args.platform.ingest_domain
-        return f"{self.args.store_config.name}.{domain}" if domain else None
+        return f"{self.args.store_config.id}.{domain}" if domain else None
 
     def load_balancer_annotations(self) -> dict[str, str]:
         """An internal load balancer whose DNS record external-dns publishes as `<store>.<ingest_domain>`."""
@@ -100,7 +100,7 @@ class LogBackend(pulumi.ComponentResource):
 
     def ingest_tls(self, service_dns: Sequence[str], secret_name: str) -> tuple[pulumi.Output[str], k8s.core.v1.Secret]:
         """A per-store CA and a serving certificate for the ingest endpoint, kept in a kubernetes.io/tls Secret."""
-        name, store = self.name, self.args.store_config.name
+        name, store = self.name, self.args.store_config.id
         opts = pulumi.ResourceOptions(parent=self)
         ca_key = tls.PrivateKey(f"{name}-ingest-ca-key", algorithm="ECDSA", ecdsa_curve="P256", opts=opts)
         ca = tls.SelfSignedCert(

@@ -113,7 +113,7 @@ class ElkBackend(LogBackend):
         )
         self.setup_job = es_setup_job(
             name,
-            setup_documents(store.cloud, store.name, args.store.bucket_name, self.retention_days, self.index_replicas),
+            setup_documents(store.cloud, store.id, args.store.bucket_name, self.retention_days, self.index_replicas),
             self.in_namespace,
             self.elasticsearch,
         )
@@ -123,7 +123,7 @@ class ElkBackend(LogBackend):
         self.elastic_user_secret = ES_ELASTIC_USER_SECRET
 
         self.endpoint = BackendEndpoint(
-            store=store.name,
+            store=store.id,
             kind="elk",
             host=self.external_host() or service_dns[1],
             port=ES_HTTP_PORT,
@@ -131,7 +131,7 @@ class ElkBackend(LogBackend):
             ca_pem=ca_pem,
             username=COLLECTOR_USER,
             password=self.writer_password,
-            tenants=tuple(c.name for c in platform.clusters_of(store)),
+            tenants=tuple(c.id for c in platform.clusters_of(store)),
             index_prefix=ES_INDEX_PREFIX,
             credentials_secret=ELASTICSEARCH_COLLECTOR_SECRET,
         )

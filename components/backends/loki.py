@@ -33,7 +33,7 @@ class LokiBackend(LogBackend):
     def __init__(self, name: str, args: BackendArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("logmesh:backends:LokiBackend", name, args, opts)
         store, platform = args.store_config, args.platform
-        self.tenants = tuple(c.name for c in platform.clusters_of(store))
+        self.tenants = tuple(c.id for c in platform.clusters_of(store))
         self.sizing = loki_sizing(platform.environment, platform.daily_volume_gb)
 
         service_dns = [f"{LOKI_GATEWAY_SERVICE}.{BACKEND_NAMESPACE}.svc", f"{LOKI_GATEWAY_SERVICE}.{BACKEND_NAMESPACE}.svc.cluster.local"]
@@ -67,7 +67,7 @@ class LokiBackend(LogBackend):
             f"{self.name}-grafana-datasource",
             metadata=backend_meta(GRAFANA_DATASOURCE_SECRET),
             type="Opaque",
-            string_data={"loki.yaml": secret(grafana_datasource(store.name, self.tenants, ca_pem, self.reader_password))},
+            string_data={"loki.yaml": secret(grafana_datasource(store.id, self.tenants, ca_pem, self.reader_password))},
             opts=self.in_namespace,
         )
         admin = self.password("grafana-admin")
@@ -87,7 +87,7 @@ class LokiBackend(LogBackend):
         )
 
         self.endpoint = BackendEndpoint(
-            store=store.name,
+            store=store.id,
             kind="loki",
             host=self.external_host() or service_dns[1],
             port=HTTPS_PORT,

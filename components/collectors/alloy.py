@@ -72,6 +72,6 @@ class AlloyCollector(Collector):
         args = self.args
         if args.endpoint.kind != "loki":
             raise ValueError(
-                f"cluster {args.cluster.name}: Alloy ships only to Loki, but store {args.endpoint.store} runs {args.endpoint.kind}"
+                f"cluster {args.cluster.id}: Alloy ships only to Loki, but store {args.endpoint.store} runs {args.endpoint.kind}"
             )
         return self._helm_release(name, ALLOY_CHART, alloy_values(args.platform, args.cluster, args.endpoint))

@@ -43,7 +43,7 @@ class Collector(pulumi.ComponentResource):
         super().__init__(f"logmesh:collectors:{self.kind}Collector", name, None, opts)
         self.args = args
         self._child = pulumi.ResourceOptions(parent=self, provider=args.provider)
-        self.labels = {**COLLECTOR_LABELS, CLUSTER_LABEL: args.cluster.name, STORE_LABEL: args.endpoint.store}
+        self.labels = {**COLLECTOR_LABELS, CLUSTER_LABEL: args.cluster.id, STORE_LABEL: args.endpoint.store}
         self.namespace = self._namespace(name)
         self._depends = pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=[self.namespace])
         self.service_account = self._rbac(name)
@@ -51,7 +51,7 @@ class Collector(pulumi.ComponentResource):
         self.credentials = self._credentials(name)
         self.network_policy = self._deny_ingress(name)
         self.workload = self._workload(name)
-        self.cluster = pulumi.Output.from_input(args.cluster.name)
+        self.cluster = pulumi.Output.from_input(args.cluster.id)
         self.store = pulumi.Output.from_input(args.endpoint.store)
         self.tenant = pulumi.Output.from_input(self.target())
         self.namespace_name = pulumi.Output.from_input(COLLECTOR_NAMESPACE)
@@ -96,7 +96,7 @@ class Collector(pulumi.ComponentResource):
 
     def _rbac(self, name: str) -> k8s.core.v1.ServiceAccount:
         account = k8s.core.v1.ServiceAccount(f"{name}-sa", metadata=self._meta(SERVICE_ACCOUNT), opts=self._depends)
-        role_name = f"logmesh-collector-{self.args.cluster.name}"
+        role_name = f"logmesh-collector-{self.args.cluster.id}"
         role = k8s.rbac.v1.ClusterRole(
             f"{name}-role",
             metadata=self._meta(role_name, None),

@@ -36,7 +36,7 @@ class FilebeatCollector(Collector):
         args = self.args
         if args.endpoint.kind != "elk":
             raise ValueError(
-                f"cluster {args.cluster.name}: Filebeat ships only to Elasticsearch; store {args.endpoint.store} runs {args.endpoint.kind}"
+                f"cluster {args.cluster.id}: Filebeat ships only to Elasticsearch; store {args.endpoint.store} runs {args.endpoint.kind}"
             )
         # ECK runs the Beat: the backend's operator on the backend's cluster, an operator of its own elsewhere.
         operator = args.backend_here if args.backend_here is not None else self._eck_operator(name)

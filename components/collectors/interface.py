@@ -73,7 +73,7 @@ def helm_literal(text: str) -> str:
 
 def static_labels(platform: PlatformConfig, cluster: ClusterConfig) -> dict[str, str]:
     """The low-cardinality labels of every log line besides its Kubernetes namespace."""
-    return {"cloud": cluster.cloud, "cluster": cluster.name, "environment": platform.environment}
+    return {"cloud": cluster.cloud, "cluster": cluster.id, "environment": platform.environment}
 
 
 def secret_env() -> list[dict[str, Any]]:

@@ -118,13 +118,13 @@ def copied_entries(stack: StackShape) -> list[str]:
     problems: list[str] = []
     contexts: dict[str, int] = {}
     for i, cluster in enumerate(stack.clusters):
-        if cluster.name in stack.kubeconfigs:
+        if cluster.id in stack.kubeconfigs:
             continue  # its own kubeconfig: a context name like `default` can repeat across kubeconfigs
         j = contexts.setdefault(cluster.context, i)
         if j != i:
             problems.append(
                 f"{NAMESPACE}:clusters[{i}].context: {cluster.context!r} is already the context of clusters[{j}] "
-                f"({stack.clusters[j].name}); two entries would deploy two collectors into one cluster: give each cluster "
+                f"({stack.clusters[j].id}); two entries would deploy two collectors into one cluster: give each cluster "
                 f"its own context (or its own {NAMESPACE}:kubeconfigs entry)"
             )
         match = EKS_OIDC_PROVIDER_ARN.match(cluster.oidc_provider_arn or "")
@@ -141,29 +141,35 @@ def copied_entries(stack: StackShape) -> list[str]:
         j = projects.setdefault(store.project, i)
         if j != i:
             problems.append(
-                f"{NAMESPACE}:stores[{i}].project: {store.project!r} already holds stores[{j}] ({stack.stores[j].name}); "
+                f"{NAMESPACE}:stores[{i}].project: {store.project!r} already holds stores[{j}] ({stack.stores[j].id}); "
                 "a GCP store owns its project's Data Access audit configuration (storage, cloudkms), and retiring one "
                 "of two stores would turn it off for both: put each GCP store in its own project"
             )
     return problems
 
 
-def _duplicates(names: list[str], key: str) -> list[str]:
+def _duplicates(ids: list[str], key: str, fields: list[str]) -> list[str]:
+    """Ids must be unique (an entry without `id` has its name as id); `fields` says which key each entry's id came from."""
     seen: dict[str, int] = {}
     problems = []
-    for i, name in enumerate(names):
-        if name in seen:
-            problems.append(f"{NAMESPACE}:{key}[{i}].name: {name!r} is already used by {key}[{seen[name]}]; names must be unique")
-        seen.setdefault(name, i)
+    for i, ident in enumerate(ids):
+        if ident in seen:
+            problems.append(
+                f"{NAMESPACE}:{key}[{i}].{fields[i]}: {ident!r} is already used by {key}[{seen[ident]}]; "
+                "ids (names, unless an id is set) must be unique"
+            )
+        seen.setdefault(ident, i)
     return problems
 
 
 def resolve(stack: StackShape) -> tuple[list[str], tuple[ClusterConfig, ...]]:
     """Checks the cross-references and fills in each cluster's default store."""
-    problems = _duplicates([s.name for s in stack.stores], "stores")
-    problems += _duplicates([c.name for c in stack.clusters], "clusters")
-    stores = {s.name: s for s in stack.stores}
-    clusters = {c.name: c for c in stack.clusters}
+    problems = _duplicates([s.id for s in stack.stores], "stores", ["id" if "id" in s.model_fields_set else "name" for s in stack.stores])
+    problems += _duplicates(
+        [c.id for c in stack.clusters], "clusters", ["id" if "id" in c.model_fields_set else "name" for c in stack.clusters]
+    )
+    stores = {s.id: s for s in stack.stores}
+    clusters = {c.id: c for c in stack.clusters}
     store_names = ", ".join(stores)
 
     for i, store in enumerate(stack.stores):
@@ -189,7 +195,7 @@ def resolve(stack: StackShape) -> tuple[list[str], tuple[ClusterConfig, ...]]:
         path = f"{NAMESPACE}:clusters[{i}]"
         store_name = cluster.store
         if store_name is None:
-            same_cloud = [s.name for s in stack.stores if s.cloud == cluster.cloud]
+            same_cloud = [s.id for s in stack.stores if s.cloud == cluster.cloud]
             if len(same_cloud) != 1:
                 problems.append(
                     f"{path}.store: required when the stack has {len(same_cloud)} {cluster.cloud} stores; use one of {store_names}"
@@ -208,14 +214,14 @@ def resolve(stack: StackShape) -> tuple[list[str], tuple[ClusterConfig, ...]]:
 
     for i, store in enumerate(stack.stores):
         backend_cluster = clusters.get(store.cluster)
-        if backend_cluster is not None and backend_cluster.store not in (None, store.name):
+        if backend_cluster is not None and backend_cluster.store not in (None, store.id):
             problems.append(
                 f"{NAMESPACE}:stores[{i}].cluster: cluster {store.cluster!r} runs this store's backend but ships its "
                 f"own logs to {backend_cluster.store!r}; a backend cluster ships to its own store"
             )
 
     if stack.ingest_domain is None:
-        remote = [f"{c.name} -> {c.store}" for c in resolved if c.store in stores and stores[c.store].cluster != c.name]
+        remote = [f"{c.id} -> {c.store}" for c in resolved if c.store in stores and stores[c.store].cluster != c.id]
         if remote:
             problems.append(
                 f"{NAMESPACE}:ingest_domain: required key is missing: {', '.join(remote)} ship to a backend in another "

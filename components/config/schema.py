@@ -77,9 +77,26 @@ class RetentionConfig(_Strict):
         return self
 
 
-class StoreConfig(_Strict):
+class _Identified(_Strict):
+    """An entry with a stable `id` and a display `name`. The id names everything that must survive a rename: Pulumi's
+    logical names (so URNs), bucket, key, role and trail names, tenants, data streams, labels, the ingest host and the
+    references between entries (`store`, `cluster`, `kubeconfigs`). The name shows in descriptions and summaries only.
+    Without an id, the name is the id: to rename an entry of a running stack, set `id` to its current name first."""
+
+    id: str = ""  # replaced by the name when not given (after validation; an explicit id is validated as a DNS label)
+    name: str
+
+    @model_validator(mode="after")
+    def _id_defaults_to_name(self) -> _Identified:
+        if not self.id:
+            object.__setattr__(self, "id", self.name)
+        return self
+
+
+class StoreConfig(_Identified):
     """One central log store: a key, a bucket and the backend that writes to it, in one cloud and region."""
 
+    id: Annotated[DnsName, Field(max_length=MAX_STORE_NAME_LENGTH)] = ""
     name: Annotated[DnsName, Field(max_length=MAX_STORE_NAME_LENGTH)]
     cloud: Cloud
     region: str
@@ -89,9 +106,10 @@ class StoreConfig(_Strict):
     project_number: str | None = None
 
 
-class ClusterConfig(_Strict):
+class ClusterConfig(_Identified):
     """One Kubernetes cluster whose logs are collected and shipped to a store."""
 
+    id: Annotated[DnsName, Field(max_length=MAX_CLUSTER_NAME_LENGTH)] = ""
     name: Annotated[DnsName, Field(max_length=MAX_CLUSTER_NAME_LENGTH)]
     cloud: Cloud
     region: str
@@ -183,14 +201,14 @@ class PlatformConfig(BaseModel):
     alerting: AlertingConfig | None = None
 
     def store(self, name: str) -> StoreConfig:
-        return next(s for s in self.stores if s.name == name)
+        return next(s for s in self.stores if s.id == name)
 
     def cluster(self, name: str) -> ClusterConfig:
-        return next(c for c in self.clusters if c.name == name)
+        return next(c for c in self.clusters if c.id == name)
 
     def clusters_of(self, store: StoreConfig) -> list[ClusterConfig]:
         """The clusters that ship their logs to `store`."""
-        return [c for c in self.clusters if c.store == store.name]
+        return [c for c in self.clusters if c.store == store.id]
 
     @property
     def is_prod(self) -> bool:

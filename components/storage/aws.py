@@ -188,7 +188,7 @@ class AwsLogStore(StoreBase):
         partition = aws_partition(store.region)
         store_bucket = bucket_name(platform, store, "logs")
         access_bucket = bucket_name(platform, store, "access-logs")
-        trail_name = f"logmesh-{platform.environment}-{store.name}-data-events"
+        trail_name = f"logmesh-{platform.environment}-{store.id}-data-events"
         trail_arn = f"arn:{partition}:cloudtrail:{store.region}:{account_id}:trail/{trail_name}"
 
         role = create_irsa_role(name, self.principal, opts=self._child())

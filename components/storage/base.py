@@ -20,7 +20,7 @@ MAX_BUCKET_NAME = 63
 def bucket_name(platform: PlatformConfig, store: StoreConfig, suffix: str) -> str:
     """`<org>-<env>-<store>-<suffix>`; when that is longer than 63 characters, a stable shortened form with
     a hash of the full name (the config allows org and store names that fit `-logs`, not every suffix)."""
-    full = f"{platform.org}-{platform.environment}-{store.name}-{suffix}"
+    full = f"{platform.org}-{platform.environment}-{store.id}-{suffix}"
     if len(full) <= MAX_BUCKET_NAME:
         return full
     digest = hashlib.sha256(full.encode()).hexdigest()[:8]
