@@ -101,7 +101,12 @@ class ElkBackend(LogBackend):
                 "version": ELASTIC_STACK_VERSION,
                 "count": 2 if platform.is_prod else 1,
                 "elasticsearchRef": {"name": ES_NAME},
-                "config": {"xpack.actions.preconfigured": kibana_preconfigured_connectors()},
+                "config": {
+                    "xpack.actions.preconfigured": kibana_preconfigured_connectors(),
+                    # Kibana's usage collection (on by default) is what sends the ECK operator's telemetry too; both off.
+                    "telemetry.optIn": False,
+                    "telemetry.allowChangingOptInStatus": False,
+                },
                 "podTemplate": {
                     "spec": {
                         "automountServiceAccountToken": False,

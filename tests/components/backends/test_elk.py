@@ -85,3 +85,10 @@ def test_elasticsearch_sizing_scales_with_volume() -> None:
     assert (small.nodes, small.resources["requests"]) == (3, {"cpu": "2", "memory": "8Gi"})
     assert big.nodes > 3 and big.resources["requests"] == {"cpu": "16", "memory": "64Gi"}
     assert elasticsearch_sizing("dev", 10, 7).index_replicas == 0
+
+
+def test_kibana_sends_no_telemetry(elk_recorded: tuple[str, str, Recording]) -> None:
+    _stack, _kind, recording = elk_recorded
+    for backend in backends(recording):
+        config = custom(recording, backend, "Kibana")["spec"]["config"]
+        assert (config["telemetry.optIn"], config["telemetry.allowChangingOptInStatus"]) == (False, False)
