@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import jsonschema  # type: ignore[import-untyped]
 from pulumi_policy import EnforcementLevel
 
 from preflight.analyze.findings import EXCEPTIONS_POLICY
@@ -34,6 +36,29 @@ def load_policy_config(path: Path | None) -> dict[str, Any]:
     if not isinstance(document, dict):
         raise InputError(f"--policy-config {path}: must be a JSON object of policy names to settings")
     return document
+
+
+def config_digest(path: Path | None) -> str:
+    """SHA-256 of a policy config file's bytes, as reports name it ("" for the pack's defaults)."""
+    return hashlib.sha256(path.read_bytes()).hexdigest() if path is not None else ""
+
+
+def default_config_file(pack_dir: Path, project: str, stack: str, logmesh: str = "logmesh") -> Path | None:
+    """The config a run applies without --policy-config: `<pack>/config/<stack>.json` for logmesh's own project only.
+    Those files are logmesh's environment settings; another project gets the pack's defaults unless it names a config."""
+    default = pack_dir / "config" / f"{stack}.json"
+    return default if project == logmesh and default.is_file() else None
+
+
+def _check_settings(policy: str, schema: Mapping[str, Any], properties: Mapping[str, Any], where: str) -> None:
+    """Each resolved setting against its schema: a `null` or mistyped setting must not silently turn a check off."""
+    for key, value in properties.items():
+        if key == "exceptions" or key not in schema:
+            continue  # exceptions: checked by the pack against the stack (policies/exceptions.py)
+        error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(dict(schema[key])).iter_errors(value))
+        if error is not None:
+            allowed = {k: v for k, v in schema[key].items() if k in ("type", "enum", "minimum", "maximum")}
+            raise InputError(f"{where}: {policy}.{key}: {error.message}; allowed: {json.dumps(allowed)}")
 
 
 def _level(value: Any, where: str) -> EnforcementLevel:
@@ -68,6 +93,7 @@ def resolve_config(pack: PolicyPackSpec, raw: Mapping[str, Any], source: str = "
                 if bad:
                     allowed = ", ".join(sorted(schema)) or "none"
                     raise InputError(f"{where}: {policy.name}.{bad[0]} is not a setting of this policy; allowed: {allowed}")
+                _check_settings(policy.name, schema, extra, where)
                 properties.update(extra)
             elif layer is not None:
                 raise InputError(f"{where}: {policy.name} must be an enforcement level or an object")

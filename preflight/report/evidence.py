@@ -45,6 +45,13 @@ class Evidence:
     exceptions: list[Finding]
     policies: list[PolicySummary]
     recording: Recording = field(repr=False)
+    config_source: str = ""  # the policy config file applied; "" for the pack's defaults
+    config_sha256: str = ""
+
+    @property
+    def config_label(self) -> str:
+        """The policy config the verdict rests on, as report headers name it."""
+        return f"{self.config_source} (sha256 {self.config_sha256})" if self.config_source else "pack defaults"
 
     @property
     def mandatory(self) -> list[Finding]:
@@ -140,4 +147,6 @@ def build_evidence(recording: Recording, analysis: Analysis, project_dir: Path |
         exceptions=exceptions,
         policies=analysis.policies(),
         recording=recording,
+        config_source=analysis.config_source,
+        config_sha256=analysis.config_sha256,
     )

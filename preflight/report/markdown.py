@@ -63,7 +63,9 @@ def render_markdown(evidence: Evidence) -> str:
     out = [
         f"## {icon} preflight {evidence.project}/{evidence.stack}: {evidence.verdict()}",
         "",
-        f"Policy pack `{evidence.pack}` v{evidence.pack_version} on the {source}.",
+        f"Policy pack `{evidence.pack}` v{evidence.pack_version} on the {source}; policy config: "
+        + (f"`{evidence.config_source}` (sha256 {evidence.config_sha256})" if evidence.config_source else "pack defaults")
+        + ".",
         "",
         "| resources | policies | mandatory | advisory | exceptions |",
         "| ---: | ---: | ---: | ---: | ---: |",

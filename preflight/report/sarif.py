@@ -114,7 +114,11 @@ def render_sarif(evidence: Evidence, fallback_artifact: str = "Pulumi.yaml") -> 
                 },
                 "automationDetails": {"id": f"preflight/{evidence.project}/{evidence.stack}/"},
                 "results": [result(f, False) for f in evidence.violations] + [result(e, True) for e in evidence.exceptions],
-                "properties": {"mode": evidence.mode, "summary": evidence.summary()},
+                "properties": {
+                    "mode": evidence.mode,
+                    "summary": evidence.summary(),
+                    "policyConfig": {"path": evidence.config_source, "sha256": evidence.config_sha256},
+                },
             }
         ],
     }

@@ -34,6 +34,7 @@ def render_text(evidence: Evidence, stream: TextIO, width: int | None = None) ->
         f"{counts['mandatory']} mandatory, {counts['advisory']} advisory, {counts['exceptions']} exceptions",
         markup=False,
     )
+    console.print(f"policy config: {evidence.config_label}", markup=False)
     if evidence.violations:
         table = Table(title="Violations", title_justify="left", show_lines=False, expand=False)
         for column in ("enforcement", "policy", "resource", "SOC 2", "message"):
