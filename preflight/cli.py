@@ -23,7 +23,7 @@ import pulumi
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from preflight.analyze.config import config_digest, default_config_file, load_policy_config, resolve_config
+from preflight.analyze.config import check_exception_targets, config_digest, default_config_file, load_policy_config, resolve_config
 from preflight.analyze.findings import Analysis
 from preflight.analyze.pack import load_policy_pack
 from preflight.analyze.servicer import Analyzer
@@ -149,6 +149,7 @@ def _analyze(args: argparse.Namespace, recording: Recording, console: Console | 
     config_file = args.policy_config or default_config_file(pack_dir, recording.project, recording.stack)
     source = f"--policy-config {config_file}" if config_file is not None else "policy config"
     config = resolve_config(pack, load_policy_config(config_file), source)
+    check_exception_targets(config, (r.urn for r in recording.resources), source)
     with _stage(f"policy pack {pack.name} failed", [pack_dir], args.debug):
         analyzer = Analyzer(pack, config)
         with _progress(console, len(recording.resources)) as progress:

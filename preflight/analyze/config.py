@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +62,45 @@ def _check_settings(policy: str, schema: Mapping[str, Any], properties: Mapping[
             raise InputError(f"{where}: {policy}.{key}: {error.message}; allowed: {json.dumps(allowed)}")
 
 
+def _exceptions(resolved: Mapping[str, Mapping[str, Any]]) -> Iterator[tuple[str, int, Mapping[str, Any]]]:
+    for policy, entry in resolved.items():
+        for index, item in enumerate(entry["properties"].get("exceptions") or []):
+            if isinstance(item, Mapping):
+                yield policy, index, item
+
+
+def _check_exception_bounds(resolved: Mapping[str, Mapping[str, Any]], source: str) -> None:
+    """An approval runs at most approved-exceptions' `max_exception_days` (default 365) after today."""
+    limit = (resolved.get(EXCEPTIONS_POLICY) or {}).get("properties", {}).get("max_exception_days")
+    if not isinstance(limit, int):
+        return
+    today = datetime.datetime.now(datetime.UTC).date()
+    for policy, index, item in _exceptions(resolved):
+        try:
+            expires = datetime.date.fromisoformat(str(item.get("expires")))
+        except ValueError:
+            continue  # the pack names a malformed date itself
+        if (expires - today).days > limit:
+            raise InputError(
+                f"{source}: {policy}.exceptions[{index}].expires {expires.isoformat()} is {(expires - today).days} days ahead; "
+                f"an approval runs at most {limit} days ({EXCEPTIONS_POLICY}.max_exception_days): renew it when it expires"
+            )
+
+
+def check_exception_targets(resolved: Mapping[str, Mapping[str, Any]], urns: Iterable[str], source: str) -> None:
+    """Every exception names one resource of the stack (its URN or resource name): an approval for a resource that is
+    not there approves nothing, and usually means a renamed resource or a pattern."""
+    known = set(urns)
+    names = {urn.rsplit("::", 1)[-1] for urn in known}
+    for policy, index, item in _exceptions(resolved):
+        resource = str(item.get("resource") or "")
+        if resource not in known and resource not in names:
+            raise InputError(
+                f"{source}: {policy}.exceptions[{index}].resource {resource!r} is not a resource of this stack; "
+                "name one resource by its URN or resource name (no wildcards)"
+            )
+
+
 def _level(value: Any, where: str) -> EnforcementLevel:
     if not isinstance(value, str) or value not in _LEVELS:
         raise InputError(f"{where}: enforcement level {value!r} is not one of {', '.join(_LEVELS)}")
@@ -98,6 +138,7 @@ def resolve_config(pack: PolicyPackSpec, raw: Mapping[str, Any], source: str = "
             elif layer is not None:
                 raise InputError(f"{where}: {policy.name} must be an enforcement level or an object")
         resolved[policy.name] = {"enforcementLevel": level, "properties": properties}
+    _check_exception_bounds(resolved, source)
     if resolved.get(EXCEPTIONS_POLICY, {}).get("enforcementLevel") == EnforcementLevel.DISABLED:
         # The pack reports excepted violations only through this policy: disabled, they would vanish from every report.
         raise InputError(

@@ -3,6 +3,7 @@ exceptions the pack reports through its `approved-exceptions` policy."""
 
 from __future__ import annotations
 
+import datetime
 import json
 import re
 from collections.abc import Mapping
@@ -34,6 +35,11 @@ class Approval:
     reason: str
     approved_by: str
     expires: str
+    days_left: int | None = None  # on the day of the run
+
+    @property
+    def expiry_label(self) -> str:
+        return self.expires + (f" ({self.days_left} days left)" if self.days_left is not None else "")
 
 
 @dataclass
@@ -52,6 +58,14 @@ class Finding:
     approval: Approval | None = None
     source_file: str = ""
     source_line: int = 0
+
+
+def days_until(date: str) -> int | None:
+    """Days from today (UTC) to a YYYY-MM-DD date; None when it is not one."""
+    try:
+        return (datetime.date.fromisoformat(date) - datetime.datetime.now(datetime.UTC).date()).days
+    except ValueError:
+        return None
 
 
 def approval_of(exception: Finding) -> Approval:
@@ -186,5 +200,10 @@ def parse_exception(
         message=str(record["message"]),
         soc2=summary.soc2 if summary is not None else [],
         remediation=summary.remediation if summary is not None else "",
-        approval=Approval(reason=str(record["reason"]), approved_by=str(record["approved_by"]), expires=str(record["expires"])),
+        approval=Approval(
+            reason=str(record["reason"]),
+            approved_by=str(record["approved_by"]),
+            expires=str(record["expires"]),
+            days_left=record["days_left"] if isinstance(record.get("days_left"), int) else days_until(str(record["expires"])),
+        ),
     )

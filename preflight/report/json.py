@@ -13,7 +13,8 @@ _FINDING_KEYS = ("policy", "enforcement", "severity", "urn", "resource_type", "m
 def _finding_json(finding: Finding) -> dict[str, Any]:
     entry = {k: getattr(finding, k) for k in _FINDING_KEYS}
     if finding.approval is not None:
-        entry.update(reason=finding.approval.reason, approved_by=finding.approval.approved_by, expires=finding.approval.expires)
+        approval = finding.approval
+        entry.update(reason=approval.reason, approved_by=approval.approved_by, expires=approval.expires, days_left=approval.days_left)
     return entry
 
 

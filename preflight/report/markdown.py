@@ -113,7 +113,7 @@ def _exceptions(exceptions: list[Finding]) -> list[str]:
         approval = approval_of(e)
         out.append(
             f"| `{e.policy}` | {', '.join(e.soc2) or '-'} | {_resource(e.urn)} | {_cell(approval.reason)} "
-            f"| {_cell(approval.approved_by)} | {approval.expires} |"
+            f"| {_cell(approval.approved_by)} | {approval.expiry_label} |"
         )
     if len(exceptions) > MAX_EXCEPTION_ROWS:
         out.append(f"\n{len(exceptions) - MAX_EXCEPTION_ROWS} more exceptions: see the JSON or SARIF report.")

@@ -93,7 +93,7 @@ def render_sarif(evidence: Evidence, fallback_artifact: str = "Pulumi.yaml") -> 
                 {
                     "kind": "external",
                     "status": "accepted",
-                    "justification": f"{approval.reason} (approved by {approval.approved_by}, expires {approval.expires})",
+                    "justification": f"{approval.reason} (approved by {approval.approved_by}, expires {approval.expiry_label})",
                 }
             ]
         return entry

@@ -60,6 +60,6 @@ def render_text(evidence: Evidence, stream: TextIO, width: int | None = None) ->
                 ", ".join(e.soc2),
                 escape(approval.reason),
                 escape(approval.approved_by),
-                approval.expires,
+                approval.expiry_label,
             )
         console.print(table)
