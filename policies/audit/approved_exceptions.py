@@ -33,8 +33,8 @@ def approved_exceptions(args: StackValidationArgs, report: Report, check: Check)
     names = {r.name for r in args.resources}
     limit = int(check.settings["max_exception_days"])
     for policy, entries in sorted(exceptions.drain_configured().items()):
-        for index, entry in enumerate(entries):
-            if entry.resource not in urns and entry.resource not in names:
-                report(f"{policy}.exceptions[{index}] names {entry.resource}, which is not a resource of this stack")
-            if entry.days_left() > limit:
-                report(f"{policy}.exceptions[{index}] expires in {entry.days_left()} days, more than max_exception_days {limit}")
+        for index, approval in enumerate(entries):
+            if approval.resource not in urns and approval.resource not in names:
+                report(f"{policy}.exceptions[{index}] names {approval.resource}, which is not a resource of this stack")
+            if approval.days_left() > limit:
+                report(f"{policy}.exceptions[{index}] expires in {approval.days_left()} days, more than max_exception_days {limit}")
