@@ -1,7 +1,10 @@
-"""IAM documents and grants: AWS policy statements, principals and conditions; GCP IAM member/binding/policy grants."""
+"""IAM documents and grants: AWS policy statements, principals and conditions, and which AWS actions can be scoped
+to a resource; GCP IAM member/binding/policy grants."""
 
 from __future__ import annotations
 
+import fnmatch
+import functools
 from collections.abc import Mapping
 from typing import Any
 
@@ -69,3 +72,41 @@ KMS_KEY_USER_ROLES = (
     "roles/cloudkms.cryptoKeyEncrypter",
     "roles/cloudkms.cryptoKeyDecrypter",
 )
+
+
+# Access level of actions that only list or describe metadata: AWS's own ReadOnlyAccess and SecurityAudit grant these
+# on `*`, and a scoped grant buys nothing (`ec2:Describe*`).
+LIST_LEVEL = "List"
+
+
+@functools.cache
+def _privileges() -> dict[str, dict[str, tuple[str, list[str]]]]:
+    """AWS's service authorization data as parliament ships it: service prefix -> action (lower case) -> (access
+    level, the resource types the action can be scoped to; [] when it supports no resource-level permission)."""
+    from parliament import iam_definition  # type: ignore[import-untyped]  # loads its JSON on import
+
+    return {
+        str(service["prefix"]).lower(): {
+            str(p["privilege"]).lower(): (
+                str(p["access_level"]),
+                sorted({str(t["resource_type"]).rstrip("*") for t in p["resource_types"] if t["resource_type"]}),
+            )
+            for p in service["privileges"]
+        }
+        for service in iam_definition
+    }
+
+
+@functools.cache
+def scoped_resource_types(action: str) -> dict[str, list[str]] | None:
+    """For an IAM action pattern (`ec2:Describe*`, `s3:GetObject`): each matching action that can be scoped to a
+    resource and reads or changes more than metadata (access level other than List), with its resource types; {} when
+    none (AWS authorizes them on `*` only, or they only list); None when the service or action is not in AWS's data."""
+    service, _, name = action.lower().partition(":")
+    actions = _privileges().get(service)
+    if actions is None or not name:
+        return None
+    matched = {a: entry for a, entry in actions.items() if fnmatch.fnmatchcase(a, name)}
+    if not matched:
+        return None
+    return {f"{service}:{a}": types for a, (level, types) in sorted(matched.items()) if types and level != LIST_LEVEL}
