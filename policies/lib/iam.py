@@ -83,7 +83,7 @@ LIST_LEVEL = "List"
 def _privileges() -> dict[str, dict[str, tuple[str, list[str]]]]:
     """AWS's service authorization data as parliament ships it: service prefix -> action (lower case) -> (access
     level, the resource types the action can be scoped to; [] when it supports no resource-level permission)."""
-    from parliament import iam_definition  # type: ignore[import-untyped]  # loads its JSON on import
+    from parliament import iam_definition  # loads its JSON on import
 
     return {
         str(service["prefix"]).lower(): {
