@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import fnmatch
 import functools
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from pulumi_policy import PolicyResource
 
-from policies.lib.values import as_list, get, json_document, strings
+from policies.lib.types import IAM_POLICY_DOCUMENTS, S3_BUCKET_TYPES
+from policies.lib.values import as_list, get, json_document, known, strings
 
 
 def statements(document: Mapping[str, Any] | None) -> list[dict[str, Any]]:
@@ -110,3 +111,29 @@ def scoped_resource_types(action: str) -> dict[str, list[str]] | None:
     if not matched:
         return None
     return {f"{service}:{a}": types for a, (level, types) in sorted(matched.items()) if types and level != LIST_LEVEL}
+
+
+GOVERNANCE_BYPASS = "s3:bypassgovernanceretention"
+
+
+def bypass_grants(resources: Iterable[PolicyResource]) -> list[str]:
+    """Names of the stack's IAM and bucket policies (and roles' inline policies) with an Allow statement whose actions
+    cover s3:BypassGovernanceRetention (`*`, `s3:*`, `s3:Bypass*`...). A value unknown in a preview grants nothing."""
+    found: list[str] = []
+    for r in resources:
+        props = r.props
+        if r.resource_type in IAM_POLICY_DOCUMENTS or r.resource_type == "aws:s3/bucketPolicy:BucketPolicy":
+            sources = [(r.name, known(props, "policy"))]
+        elif r.resource_type in ("aws:iam/role:Role", *S3_BUCKET_TYPES):
+            inline = known(props, "inlinePolicies") or []
+            sources = [(r.name, known(p, "policy")) for p in (inline if isinstance(inline, list) else [])]
+            if r.resource_type in S3_BUCKET_TYPES:
+                sources.append((r.name, known(props, "policy")))
+        else:
+            continue
+        for name, raw in sources:
+            for s in statements(json_document(raw) if isinstance(raw, str | Mapping) else None):
+                actions = [a.lower() for a in strings(s.get("Action"))]
+                if s.get("Effect") == "Allow" and any(fnmatch.fnmatchcase(GOVERNANCE_BYPASS, a) for a in actions) and name not in found:
+                    found.append(name)
+    return found

@@ -7,7 +7,7 @@ from typing import Any
 from preflight.analyze.findings import Finding
 from preflight.report.evidence import Evidence
 
-_FINDING_KEYS = ("policy", "enforcement", "severity", "urn", "resource_type", "message", "soc2", "remediation")
+_FINDING_KEYS = ("policy", "enforcement", "tier", "severity", "urn", "resource_type", "message", "soc2", "remediation")
 
 
 def _finding_json(finding: Finding) -> dict[str, Any]:
@@ -28,5 +28,6 @@ def to_json(evidence: Evidence) -> dict[str, Any]:
         "resources": [{"urn": r.urn, "type": r.type, "name": r.name, "parent": r.parent, "inputs": r.inputs} for r in evidence.resources],
         "violations": [_finding_json(v) for v in evidence.violations],
         "exceptions": [_finding_json(e) for e in evidence.exceptions],
+        "scope": [{"urn": urn, "reason": reason} for urn, reason in evidence.scope],
         "summary": evidence.summary(),
     }

@@ -62,6 +62,7 @@ def render_sarif(evidence: Evidence, fallback_artifact: str = "Pulumi.yaml") -> 
                 "soc2": policy.soc2,
                 "severity": policy.severity,
                 "enforcement": policy.enforcement,
+                "tier": policy.tier,
             },
         }
         if policy.url:
@@ -82,6 +83,7 @@ def render_sarif(evidence: Evidence, fallback_artifact: str = "Pulumi.yaml") -> 
                 "resourceType": finding.resource_type,
                 "soc2": finding.soc2,
                 "enforcement": finding.enforcement,
+                "tier": finding.tier,
                 "severity": finding.severity,
             },
         }

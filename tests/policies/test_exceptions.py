@@ -61,7 +61,8 @@ def test_each_exception_is_reported_with_its_accountability(excepted: Analysis) 
         (
             "s3-object-lock-default-retention",
             "lock-governance",
-            "bucket bad-lock-governance default retention mode is GOVERNANCE, required COMPLIANCE",
+            "bucket bad-lock-governance default retention is GOVERNANCE and policy-star may bypass it "
+            "(s3:BypassGovernanceRetention): deny that action, or use COMPLIANCE",
         ),
     }
     messages = {}

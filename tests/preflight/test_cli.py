@@ -60,6 +60,7 @@ def test_approved_exceptions_move_out_of_violations(cli, s3_project: Path, small
         {
             "policy": "s3-no-public-acl",
             "enforcement": "mandatory",
+            "tier": "",
             "severity": "critical",
             "urn": SITE_URN,
             "resource_type": "aws:s3/bucket:Bucket",
