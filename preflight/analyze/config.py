@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema  # type: ignore[import-untyped]
+import yaml
 from pulumi_policy import EnforcementLevel
 
 from preflight.analyze.findings import EXCEPTIONS_POLICY
@@ -44,11 +45,22 @@ def config_digest(path: Path | None) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest() if path is not None else ""
 
 
-def default_config_file(pack_dir: Path, project: str, stack: str, logmesh: str = "logmesh") -> Path | None:
-    """The config a run applies without --policy-config: `<pack>/config/<stack>.json` for logmesh's own project only.
-    Those files are logmesh's environment settings; another project gets the pack's defaults unless it names a config."""
+def owning_project(pack_dir: Path) -> str:
+    """The name of the Pulumi project that holds the pack (its parent folder's Pulumi.yaml), or ""."""
+    try:
+        document = yaml.safe_load((pack_dir.resolve().parent / "Pulumi.yaml").read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError):
+        return ""
+    name = document.get("name") if isinstance(document, dict) else None
+    return name if isinstance(name, str) else ""
+
+
+def default_config_file(pack_dir: Path, project: str, stack: str) -> Path | None:
+    """The config a run applies without --policy-config: `<pack>/config/<stack>.json` only for the project that holds
+    the pack (logmesh): those files are its environments' settings. Another project gets the pack's defaults unless
+    it names a config."""
     default = pack_dir / "config" / f"{stack}.json"
-    return default if project == logmesh and default.is_file() else None
+    return default if project and project == owning_project(pack_dir) and default.is_file() else None
 
 
 def _check_settings(policy: str, schema: Mapping[str, Any], properties: Mapping[str, Any], where: str) -> None:
