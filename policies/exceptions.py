@@ -1,8 +1,9 @@
 """Exceptions with accountability: approved, expiring risk acceptances in a policy's configuration.
 
-A policy's config entry may hold `exceptions: [{resource, reason, approved_by, expires}]`; `resource` is an
-exact URN, or an fnmatch pattern on the URN or on the resource name. A violation on a resource matching an
-unexpired exception is not reported by that policy: it is recorded in `RECORDED`, and the pack's last policy
+A policy's config entry may hold `exceptions: [{resource, reason, approved_by, expires}]`; `resource` is one
+concrete resource, its exact URN or its resource name (no wildcards or patterns), `reason` and `approved_by` are
+not blank, and `expires` is at most MAX_DAYS days ahead. A violation on that resource while the exception is
+unexpired is not reported by that policy: it is recorded in `RECORDED`, and the pack's last policy
 (`approved-exceptions`, advisory) reports each one, so every report lists the exceptions it relied on. From
 the day after `expires` the violation is reported again, saying that the exception expired.
 
@@ -16,7 +17,6 @@ import datetime
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from fnmatch import fnmatchcase
 from typing import Any
 
 import jsonschema  # type: ignore[import-untyped]
@@ -31,18 +31,27 @@ SCHEMA: dict[str, Any] = {
         "additionalProperties": False,
         "required": ["resource", "reason", "approved_by", "expires"],
         "properties": {
-            "resource": {"type": "string", "minLength": 1, "description": "exact URN, or fnmatch pattern on URN or resource name"},
-            "reason": {"type": "string", "minLength": 1},
-            "approved_by": {"type": "string", "minLength": 1},
+            "resource": {
+                "type": "string",
+                "pattern": r"^[^*?\[\]\s]+$",
+                "description": "one resource of the stack: its exact URN or its resource name (no wildcards)",
+            },
+            "reason": {"type": "string", "pattern": r"\S", "description": "why the risk is accepted"},
+            "approved_by": {"type": "string", "pattern": r"\S", "description": "the approver's identity (e-mail or user)"},
             "expires": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$", "format": "date"},
         },
     },
 }
 
 MESSAGE_PREFIX = "exception: "
+# The longest an approval may run (days after today): one annual review. approved-exceptions' `max_exception_days`
+# narrows it; preflight refuses a config whose entries run longer than that setting.
+MAX_DAYS = 365
 
 # Violations excepted so far in this analysis, drained by the approved-exceptions policy.
-RECORDED: list[dict[str, str]] = []
+RECORDED: list[dict[str, Any]] = []
+# Every policy's parsed exceptions, by policy, so approved-exceptions can check that each names a resource of the stack.
+CONFIGURED: dict[str, list[ApprovedException]] = {}
 
 
 class PolicyConfigError(ValueError):
@@ -57,12 +66,15 @@ class ApprovedException:
     expires: datetime.date
 
     def matches(self, urn: str) -> bool:
-        name = urn.rsplit("::", 1)[-1]
-        return self.resource == urn or fnmatchcase(urn, self.resource) or fnmatchcase(name, self.resource)
+        return self.resource in (urn, urn.rsplit("::", 1)[-1])
+
+    def days_left(self, on: datetime.date | None = None) -> int:
+        return (self.expires - (on or today())).days
 
 
-def parse(policy: str, raw: Any) -> list[ApprovedException]:
-    """The validated exceptions of one policy's configuration."""
+def parse(policy: str, raw: Any, max_days: int = MAX_DAYS) -> list[ApprovedException]:
+    """The validated exceptions of one policy's configuration: a concrete resource, non-blank reason and approver,
+    a real date at most `max_days` ahead (an expired entry stays valid: its violation is reported as expired)."""
     if raw is None:
         return []
     entries = json.loads(json.dumps(raw, default=lambda v: dict(v) if isinstance(v, Mapping) else list(v)))
@@ -73,7 +85,15 @@ def parse(policy: str, raw: Any) -> list[ApprovedException]:
         raise PolicyConfigError(
             "invalid policy exceptions (each needs resource, reason, approved_by and expires YYYY-MM-DD):\n  " + "\n  ".join(lines)
         )
-    return [ApprovedException(e["resource"], e["reason"], e["approved_by"], datetime.date.fromisoformat(e["expires"])) for e in entries]
+    parsed = [ApprovedException(e["resource"], e["reason"], e["approved_by"], datetime.date.fromisoformat(e["expires"])) for e in entries]
+    too_long = [(i, e) for i, e in enumerate(parsed) if e.days_left() > max_days]
+    if too_long:
+        index, entry = too_long[0]
+        raise PolicyConfigError(
+            f"invalid policy exceptions: {policy}.exceptions[{index}].expires {entry.expires.isoformat()} is {entry.days_left()} days "
+            f"ahead; an approval runs at most {max_days} days: renew it when it expires"
+        )
+    return parsed
 
 
 def today() -> datetime.date:
@@ -83,6 +103,7 @@ def today() -> datetime.date:
 def guard(policy: str, config: Mapping[str, Any], report_violation: ReportViolation, default_urn: str | None) -> Callable[..., None]:
     """A `report(message, urn=None)` that applies the policy's exceptions before reporting."""
     approved = parse(policy, config.get("exceptions"))
+    CONFIGURED[policy] = approved
 
     def report(message: str, urn: str | None = None) -> None:
         target = urn or default_urn or ""
@@ -100,6 +121,7 @@ def guard(policy: str, config: Mapping[str, Any], report_violation: ReportViolat
             "reason": match.reason,
             "approved_by": match.approved_by,
             "expires": match.expires.isoformat(),
+            "days_left": match.days_left(),
             "message": message,
         }
         if entry not in RECORDED:
@@ -108,11 +130,17 @@ def guard(policy: str, config: Mapping[str, Any], report_violation: ReportViolat
     return report
 
 
-def drain() -> list[dict[str, str]]:
+def drain() -> list[dict[str, Any]]:
     taken = list(RECORDED)
     RECORDED.clear()
     return taken
 
 
-def message_of(entry: Mapping[str, str]) -> str:
+def drain_configured() -> dict[str, list[ApprovedException]]:
+    taken = dict(CONFIGURED)
+    CONFIGURED.clear()
+    return taken
+
+
+def message_of(entry: Mapping[str, Any]) -> str:
     return MESSAGE_PREFIX + json.dumps(dict(entry), sort_keys=True)

@@ -31,6 +31,17 @@ from policies import exceptions
 FRAMEWORK_NAME = "SOC 2"
 FRAMEWORK_VERSION = "2017 TSC (2022 points of focus)"
 
+# Tiers, as a `tier:<name>` tag: what SOC 2 requires (mandatory by default), and logmesh's stricter baseline (advisory
+# by default; logmesh's own policies/config/<env>.json raise it to mandatory).
+SOC2 = "soc2"
+BASELINE = "baseline"
+TIER_TAG = "tier:"
+# What a policy applies to, as an `applies-to:<what>` tag: every resource of its types, or only log stores and logging
+# clusters (policies/lib/scope.py).
+EVERY_RESOURCE = "every-resource"
+LOG_STORES = "log-stores"
+SCOPE_TAG = "applies-to:"
+
 
 Report = Callable[..., None]
 """`report(message, urn=None)`: a violation; for stack policies pass the offending resource's URN."""
@@ -87,8 +98,15 @@ def _policy_fields(
     domain: str,
     defaults: Mapping[str, Mapping[str, Any]],
     enforcement_level: EnforcementLevel | None,
+    tier: str,
+    applies_to: str,
 ) -> dict[str, Any]:
-    """The pulumi_policy fields every logmesh policy sets, resource or stack."""
+    """The pulumi_policy fields every logmesh policy sets, resource or stack. A baseline policy is advisory unless it
+    says otherwise; its tier and scope are tags."""
+    if tier not in (SOC2, BASELINE) or applies_to not in (EVERY_RESOURCE, LOG_STORES):
+        raise ValueError(f"{name}: tier {tier!r} / applies_to {applies_to!r} is not one of the pack's")
+    if enforcement_level is None and tier == BASELINE:
+        enforcement_level = EnforcementLevel.ADVISORY
     return {
         "name": name,
         "description": description,
@@ -96,9 +114,17 @@ def _policy_fields(
         "config_schema": _schema(defaults),
         "severity": severity,
         "framework": framework(criteria, anchors),
-        "tags": [domain, *criteria],
+        "tags": [domain, TIER_TAG + tier, SCOPE_TAG + applies_to, *criteria],
         "remediation_steps": remediation,
     }
+
+
+def tier_of(policy: Any) -> str:
+    return next((t.removeprefix(TIER_TAG) for t in getattr(policy, "tags", None) or [] if t.startswith(TIER_TAG)), "")
+
+
+def applies_to_of(policy: Any) -> str:
+    return next((t.removeprefix(SCOPE_TAG) for t in getattr(policy, "tags", None) or [] if t.startswith(SCOPE_TAG)), "")
 
 
 def resource_policy(
@@ -113,10 +139,14 @@ def resource_policy(
     types: Sequence[str] | None,
     settings: Mapping[str, Mapping[str, Any]] | None = None,
     enforcement_level: EnforcementLevel | None = None,
+    tier: str = SOC2,
+    applies_to: str = EVERY_RESOURCE,
 ) -> Callable[[ResourceCheck], ResourceValidationPolicy]:
     """Builds a ResourceValidationPolicy from a check function; `types` limits it to those resource types."""
     defaults = dict(settings or {})
-    fields = _policy_fields(name, description, criteria, anchors, severity, remediation, domain, defaults, enforcement_level)
+    fields = _policy_fields(
+        name, description, criteria, anchors, severity, remediation, domain, defaults, enforcement_level, tier, applies_to
+    )
 
     def build(check: ResourceCheck) -> ResourceValidationPolicy:
         def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
@@ -139,10 +169,14 @@ def stack_policy(
     domain: str,
     settings: Mapping[str, Mapping[str, Any]] | None = None,
     enforcement_level: EnforcementLevel | None = None,
+    tier: str = SOC2,
+    applies_to: str = EVERY_RESOURCE,
 ) -> Callable[[StackCheck], StackValidationPolicy]:
     """Builds a StackValidationPolicy from a check function; its reports name the offending resource's URN."""
     defaults = dict(settings or {})
-    fields = _policy_fields(name, description, criteria, anchors, severity, remediation, domain, defaults, enforcement_level)
+    fields = _policy_fields(
+        name, description, criteria, anchors, severity, remediation, domain, defaults, enforcement_level, tier, applies_to
+    )
 
     def build(check: StackCheck) -> StackValidationPolicy:
         def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:

@@ -8,6 +8,7 @@ from pulumi_policy import Policy
 from policies.audit.approved_exceptions import approved_exceptions
 from policies.audit.cloudtrail_s3_data_events import cloudtrail_s3_data_events
 from policies.audit.gcp_data_access_audit_logs import gcp_data_access_audit_logs
+from policies.audit.log_store_scope import log_store_scope
 from policies.gcs.gcs_default_cmek import gcs_default_cmek
 from policies.gcs.gcs_lifecycle_and_versioning import gcs_lifecycle_and_versioning
 from policies.gcs.gcs_public_access_prevention import gcs_public_access_prevention
@@ -76,5 +77,6 @@ ALL_POLICIES: list[Policy] = [
     gcp_data_access_audit_logs,
     cloudtrail_s3_data_events,
     collector_and_gap_alert,
+    log_store_scope,
     approved_exceptions,
 ]

@@ -23,7 +23,7 @@ import pulumi
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from preflight.analyze.config import load_policy_config, resolve_config
+from preflight.analyze.config import check_exception_targets, config_digest, default_config_file, load_policy_config, resolve_config
 from preflight.analyze.findings import Analysis
 from preflight.analyze.pack import load_policy_pack
 from preflight.analyze.servicer import Analyzer
@@ -55,7 +55,10 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--stack", help=f"stack name (default: {DEFAULT_STACK}; with --state, the export's stack)")
     parser.add_argument("--policy-pack", type=Path, default=REPO_ROOT / "policies", help="policy pack folder (default: policies/)")
     parser.add_argument(
-        "--policy-config", type=Path, help="policy pack config JSON (default: <policy pack>/config/<stack>.json when it exists)"
+        "--policy-config",
+        type=Path,
+        help="policy pack config JSON (default for the logmesh project: <policy pack>/config/<stack>.json when it exists; "
+        "other projects: the pack's defaults)",
     )
     parser.add_argument("--format", choices=FORMATS, default="text")
     parser.add_argument("--output", type=Path, help="write the report to FILE instead of standard output")
@@ -143,16 +146,17 @@ def _analyze(args: argparse.Namespace, recording: Recording, console: Console | 
     pack_dir: Path = args.policy_pack
     with _stage(f"policy pack {pack_dir} failed to load", [pack_dir], args.debug):
         pack = load_policy_pack(pack_dir)
-    config_file = args.policy_config
-    if config_file is None:
-        default = pack_dir / "config" / f"{recording.stack}.json"
-        config_file = default if default.is_file() else None
+    config_file = args.policy_config or default_config_file(pack_dir, recording.project, recording.stack)
     source = f"--policy-config {config_file}" if config_file is not None else "policy config"
     config = resolve_config(pack, load_policy_config(config_file), source)
+    check_exception_targets(config, (r.urn for r in recording.resources), source)
     with _stage(f"policy pack {pack.name} failed", [pack_dir], args.debug):
         analyzer = Analyzer(pack, config)
         with _progress(console, len(recording.resources)) as progress:
-            return analyzer.analyze(recording, _advancer(progress, len(recording.resources)))
+            analysis = analyzer.analyze(recording, _advancer(progress, len(recording.resources)))
+    analysis.config_source = str(config_file) if config_file is not None else ""
+    analysis.config_sha256 = config_digest(config_file)
+    return analysis
 
 
 def render(evidence: Evidence, format_: str, stream: TextIO, fallback_artifact: str = "Pulumi.yaml") -> None:

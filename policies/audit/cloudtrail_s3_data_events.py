@@ -7,8 +7,9 @@ from typing import Any
 from pulumi_policy import PolicyResource, Severity, StackValidationArgs
 from pulumi_policy.proxy import UnknownValueError
 
-from policies.framework import Check, Deferred, Report, stack_policy
+from policies.framework import LOG_STORES, Check, Deferred, Report, stack_policy
 from policies.lib.s3 import S3View
+from policies.lib.scope import SCOPE_SETTINGS, log_stores
 from policies.lib.types import TRAIL
 from policies.lib.values import as_list, deps, get, known, strings
 
@@ -57,14 +58,16 @@ def _trail_covers(trail: PolicyResource, bucket_urn: str, names: set[str]) -> bo
 
 @stack_policy(
     name="cloudtrail-s3-data-events",
-    description="A CloudTrail trail of the stack records S3 object-level read and write data events for every bucket "
-    "(except the trail's own destination bucket).",
+    description="A CloudTrail trail of the stack records S3 object-level read and write data events for every log store "
+    "bucket (except the trail's own destination bucket).",
     criteria=("CC2.1", "CC7.2"),
     anchors="Prowler cloudtrail_s3_dataevents_read_enabled, cloudtrail_s3_dataevents_write_enabled",
     severity=Severity.MEDIUM,
     remediation="Add an aws.cloudtrail.Trail with an event selector (read_write_type All, data resource AWS::S3::Object "
     "on the bucket ARNs) or an advanced event selector for eventCategory Data, resources.type AWS::S3::Object.",
     domain="stack",
+    applies_to=LOG_STORES,
+    settings=SCOPE_SETTINGS,
 )
 def cloudtrail_s3_data_events(args: StackValidationArgs, report: Report, check: Check) -> None:
     resources = list(args.resources)
@@ -73,8 +76,9 @@ def cloudtrail_s3_data_events(args: StackValidationArgs, report: Report, check: 
     destinations = {str(known(t.props, "s3BucketName") or "") for t in trails}
     destination_urns = {d.urn for t in trails for d in deps(t, "s3BucketName")}
     deferred = Deferred()
+    stores = log_stores(resources, check.settings)
     for bucket in view.buckets:
-        if bucket.urn in destination_urns or bucket.names & destinations:
+        if bucket.urn not in stores or bucket.urn in destination_urns or bucket.names & destinations:
             continue
         with deferred.each():
             if not any(_trail_covers(t, bucket.urn, bucket.names) for t in trails):

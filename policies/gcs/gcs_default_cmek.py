@@ -3,9 +3,10 @@ from __future__ import annotations
 from pulumi_policy import PolicyResource, Severity, StackValidationArgs
 from pulumi_policy.proxy import UnknownValueError
 
-from policies.framework import Check, Deferred, Report, stack_policy
+from policies.framework import BASELINE, LOG_STORES, Check, Deferred, Report, stack_policy
 from policies.lib.gcs import gcs_buckets
 from policies.lib.iam import KMS_KEY_USER_ROLES, iam_grants
+from policies.lib.scope import SCOPE_SETTINGS, log_stores
 from policies.lib.types import GCP_CRYPTO_KEY
 from policies.lib.values import deps, get, known
 
@@ -20,13 +21,17 @@ from policies.lib.values import deps, get, known
     remediation="Set encryption.default_kms_key_name to the store's gcp.kms.CryptoKey and grant "
     "service-<project-number>@gs-project-accounts.iam.gserviceaccount.com roles/cloudkms.cryptoKeyEncrypterDecrypter on it.",
     domain="storage",
+    tier=BASELINE,
+    applies_to=LOG_STORES,
+    settings=SCOPE_SETTINGS,
 )
 def gcs_default_cmek(args: StackValidationArgs, report: Report, check: Check) -> None:
     resources = list(args.resources)
     keys = [r for r in resources if r.resource_type == GCP_CRYPTO_KEY]
     grants, unknown_grants = _key_grants(resources, keys)
     deferred = Deferred()
-    for bucket in gcs_buckets(resources):
+    stores = log_stores(args.resources, check.settings)
+    for bucket in (b for b in gcs_buckets(resources) if b.urn in stores):
         with deferred.each():
             key = next(iter(deps(bucket.resource, "encryption", GCP_CRYPTO_KEY)), None)
             if key is None:

@@ -2,8 +2,9 @@ from __future__ import annotations
 
 from pulumi_policy import Severity, StackValidationArgs
 
-from policies.framework import RETENTION_SETTINGS, Check, Deferred, Report, bool_setting, stack_policy
+from policies.framework import LOG_STORES, RETENTION_SETTINGS, SOC2, Check, Deferred, Report, bool_setting, stack_policy
 from policies.lib.gcs import gcs_buckets, retention_days, retention_problem
+from policies.lib.scope import SCOPE_SETTINGS, log_stores
 from policies.lib.values import as_list, get, number, truthy
 
 
@@ -17,7 +18,13 @@ from policies.lib.values import as_list, get, number, truthy
     severity=Severity.MEDIUM,
     remediation="Add a lifecycle_rules entry action Delete with condition age in range; enable versioning or a retention policy.",
     domain="storage",
-    settings={**RETENTION_SETTINGS, "require_locked": bool_setting(True, "The archive bucket's retention policy must be locked.")},
+    tier=SOC2,
+    applies_to=LOG_STORES,
+    settings={
+        **RETENTION_SETTINGS,
+        **SCOPE_SETTINGS,
+        "require_locked": bool_setting(True, "The archive bucket's retention policy must be locked."),
+    },
 )
 def gcs_lifecycle_and_versioning(args: StackValidationArgs, report: Report, check: Check) -> None:
     """A working bucket without a retention policy passes when a Storage Transfer job copies it into an archive
@@ -25,7 +32,8 @@ def gcs_lifecycle_and_versioning(args: StackValidationArgs, report: Report, chec
     upper bound."""
     low, high = float(check.settings["min_retention_days"]), float(check.settings["max_retention_days"])
     deferred = Deferred()
-    for bucket in gcs_buckets(list(args.resources)):
+    stores = log_stores(args.resources, check.settings)
+    for bucket in (b for b in gcs_buckets(list(args.resources)) if b.urn in stores):
         with deferred.each():
             working = (
                 get(bucket.props, "retentionPolicy") is None

@@ -2,8 +2,9 @@ from __future__ import annotations
 
 from pulumi_policy import Severity, StackValidationArgs
 
-from policies.framework import RETENTION_SETTINGS, Check, Deferred, Report, bool_setting, stack_policy
+from policies.framework import LOG_STORES, RETENTION_SETTINGS, SOC2, Check, Deferred, Report, bool_setting, stack_policy
 from policies.lib.gcs import gcs_buckets, retention_problem
+from policies.lib.scope import SCOPE_SETTINGS, log_stores
 from policies.lib.values import get
 
 
@@ -16,7 +17,10 @@ from policies.lib.values import get
     remediation="Set retention_policy.retention_period (seconds) >= the minimum and is_locked=True (prod), or copy the "
     "bucket into such an archive bucket with a gcp.storage.TransferJob.",
     domain="storage",
+    tier=SOC2,
+    applies_to=LOG_STORES,
     settings={
+        **SCOPE_SETTINGS,
         "min_retention_days": RETENTION_SETTINGS["min_retention_days"],
         "require_locked": bool_setting(True, "Require the retention policy to be locked (prod)."),
     },
@@ -26,7 +30,8 @@ def gcs_retention_policy_locked(args: StackValidationArgs, report: Report, check
     bucket that passes (logmesh's GCS archive + working bucket design)."""
     low, locked = float(check.settings["min_retention_days"]), bool(check.settings["require_locked"])
     deferred = Deferred()
-    for bucket in gcs_buckets(list(args.resources)):
+    stores = log_stores(args.resources, check.settings)
+    for bucket in (b for b in gcs_buckets(list(args.resources)) if b.urn in stores):
         with deferred.each():
             problem = retention_problem(bucket, low, locked)
             if problem is None:

@@ -7,7 +7,7 @@ from typing import Any
 from pulumi_policy import PolicyResource, Severity, StackValidationArgs
 
 from policies.framework import Check, Deferred, Report, stack_policy
-from policies.lib.iam import statements
+from policies.lib.iam import scoped_resource_types, statements
 from policies.lib.types import IAM_ATTACHMENTS, IAM_POLICY_DOCUMENTS, IAM_ROLE, KMS_KEY_TYPES, S3_BUCKET_TYPES
 from policies.lib.values import as_list, get, ids_of, json_document, strings
 
@@ -45,8 +45,9 @@ def _resource_in_stack(arn: str, buckets: set[str], keys: set[str]) -> bool:
 
 @stack_policy(
     name="backend-iam-least-privilege",
-    description="IAM policies grant no `*` action or resource and no service-wide `service:*` action; S3 and KMS "
-    "actions name only buckets and keys of this stack; no broad AWS-managed policy (AdministratorAccess, "
+    description="IAM policies allow no `*` or service-wide `service:*` action, no NotAction/NotResource, and on Resource `*` "
+    "only actions that AWS authorizes on `*` alone (no resource-level permission, per AWS's service authorization data); "
+    "S3 and KMS actions name only buckets and keys of this stack; no broad AWS-managed policy (AdministratorAccess, "
     "PowerUserAccess, *FullAccess) is attached.",
     criteria=("CC1.3", "CC6.3"),
     anchors="Steampipe iam_policy_no_star_star; AWS Config IAM_POLICY_NO_STATEMENTS_WITH_ADMIN_ACCESS",
@@ -89,9 +90,25 @@ def _check_document(label: str, document: Mapping[str, Any] | None, buckets: set
         if wide:
             report(f"{label}: allows wildcard actions {', '.join(wide)}", urn)
         if "*" in targets:
-            report(f"{label}: allows actions on Resource '*'", urn)
+            for action in (a for a in actions if a not in wide):
+                problem = _scopable(action)
+                if problem:
+                    report(f"{label}: allows {action} on Resource '*'; {problem}", urn)
             continue
         if any(a.lower().startswith(("s3:", "kms:")) for a in actions):
             foreign = [t for t in targets if not _resource_in_stack(t, buckets, keys)]
             if foreign:
                 report(f"{label}: S3/KMS access to resources that are not this stack's buckets or keys: {', '.join(foreign)}", urn)
+
+
+def _scopable(action: str) -> str:
+    """Why `action` on Resource `*` is broader than needed ("" when AWS authorizes it on `*` only)."""
+    scoped = scoped_resource_types(action)
+    if scoped is None:
+        return "it is not an action in AWS's service authorization data"
+    if not scoped:
+        return ""
+    if "*" not in action and len(scoped) == 1:
+        return f"it can be scoped to a resource ({', '.join(next(iter(scoped.values())))})"
+    shown = sorted(scoped)[:3]
+    return f"it expands to actions scoped to resources: {', '.join(shown)}" + (f" and {len(scoped) - 3} more" if len(scoped) > 3 else "")

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from pulumi_policy import ResourceValidationArgs, Severity
 
-from policies.framework import Check, Report, days_setting, resource_policy
+from policies.framework import BASELINE, Check, Report, days_setting, resource_policy
 from policies.lib.types import AWS_KEY
 from policies.lib.values import get, number, truthy
 
@@ -15,6 +15,7 @@ from policies.lib.values import get, number, truthy
     severity=Severity.MEDIUM,
     remediation="Set enable_key_rotation=True (and rotation_period_in_days <= the maximum) on the aws.kms.Key.",
     domain="keys",
+    tier=BASELINE,
     types=(AWS_KEY,),
     settings={"max_rotation_days": days_setting(365, "Longest allowed automatic rotation period, in days (AWS: 90-2560).")},
 )

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from pulumi_policy import ResourceValidationArgs, Severity
 
-from policies.framework import Check, Report, days_setting, resource_policy
+from policies.framework import BASELINE, Check, Report, days_setting, resource_policy
 from policies.lib.types import GCP_CRYPTO_KEY
 from policies.lib.values import get, number
 
@@ -15,6 +15,7 @@ from policies.lib.values import get, number
     severity=Severity.MEDIUM,
     remediation="Set rotation_period (e.g. '7776000s' for 90 days) on the gcp.kms.CryptoKey.",
     domain="keys",
+    tier=BASELINE,
     types=(GCP_CRYPTO_KEY,),
     settings={"max_rotation_days": days_setting(90, "Longest allowed rotation period, in days.")},
 )

@@ -4,7 +4,7 @@ from typing import Any
 
 from pulumi_policy import EnforcementLevel, ResourceValidationArgs, Severity
 
-from policies.framework import Check, Report, resource_policy
+from policies.framework import BASELINE, Check, Report, resource_policy
 from policies.lib.kubernetes import as_resource, chart_of, is_collector, values_of
 from policies.lib.types import BEAT, HELM_TYPES
 from policies.lib.values import as_list, get, number, truthy
@@ -43,6 +43,7 @@ def _runs_as_root(pod_security: Any, containers: list[Any]) -> str | None:
     domain="kubernetes",
     types=("kubernetes:apps/v1:DaemonSet", BEAT, *HELM_TYPES),
     enforcement_level=EnforcementLevel.ADVISORY,
+    tier=BASELINE,
 )
 def collector_runs_as_non_root(args: ResourceValidationArgs, report: Report, check: Check) -> None:
     """Collectors reading the host's /var/log usually must run as root: that needs a documented exception

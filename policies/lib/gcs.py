@@ -1,7 +1,9 @@
-"""GCS buckets of the stack, each linked to the archive bucket a Storage Transfer job copies it into."""
+"""GCS buckets of the stack, each linked to the archive bucket a Storage Transfer job copies it into; the project a GCP
+resource lives in."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -68,3 +70,48 @@ def retention_problem(bucket: GcsBucket, min_days: float, require_locked: bool) 
     if require_locked and not truthy(get(bucket.props, "retentionPolicy", "isLocked")):
         return "retention policy is not locked"
     return None
+
+
+_PROJECT_IN_ID = re.compile(r"(?:^|/)projects/([^/]+)/")
+# The property naming the parent a resource takes its project from, by type prefix.
+_PARENT_PROPS = (
+    ("gcp:kms/cryptoKeyIAM", "cryptoKeyId"),
+    ("gcp:kms/keyRingIAM", "keyRingId"),
+    ("gcp:kms/cryptoKey:", "keyRing"),
+    ("gcp:storage/bucketIAM", "bucket"),
+)
+
+
+def project_of(
+    resource: PolicyResource, by_urn: Mapping[str, PolicyResource] | None = None, by_name: Mapping[str, PolicyResource] | None = None
+) -> str:
+    """The GCP project a resource lives in. A resource that has no `project` of its own in the provider schema takes
+    its parent's (a CryptoKey its key ring's, from the referenced resource or the `projects/P/...` id; a key, ring or
+    bucket IAM member its key's, ring's or bucket's): a `project` on it is not the provider's (mocks and some state
+    readers fill it with the provider default). Others: their `project`, else the provider's default. "" if unknown."""
+    for prefix, prop in _PARENT_PROPS:
+        if resource.resource_type.startswith(prefix):
+            found = _parent_project(resource, prop, by_urn or {}, by_name or {})
+            if found:
+                return found
+    project = known(resource.props, "project")
+    if project:
+        return str(project)
+    if resource.provider is not None:
+        return str(known(resource.provider.props, "project") or "")
+    return ""
+
+
+def _parent_project(
+    resource: PolicyResource, prop: str, by_urn: Mapping[str, PolicyResource], by_name: Mapping[str, PolicyResource]
+) -> str:
+    for parent in deps(resource, prop):
+        return project_of(by_urn.get(parent.urn, parent), by_urn, by_name)
+    value = known(resource.props, prop)
+    if isinstance(value, str):
+        match = _PROJECT_IN_ID.search(value)
+        if match:
+            return match.group(1)
+        if value in by_name:
+            return project_of(by_name[value], by_urn, by_name)
+    return ""

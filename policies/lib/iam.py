@@ -1,13 +1,17 @@
-"""IAM documents and grants: AWS policy statements, principals and conditions; GCP IAM member/binding/policy grants."""
+"""IAM documents and grants: AWS policy statements, principals and conditions, and which AWS actions can be scoped
+to a resource; GCP IAM member/binding/policy grants."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import fnmatch
+import functools
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from pulumi_policy import PolicyResource
 
-from policies.lib.values import as_list, get, json_document, strings
+from policies.lib.types import IAM_POLICY_DOCUMENTS, S3_BUCKET_TYPES
+from policies.lib.values import as_list, get, json_document, known, strings
 
 
 def statements(document: Mapping[str, Any] | None) -> list[dict[str, Any]]:
@@ -69,3 +73,67 @@ KMS_KEY_USER_ROLES = (
     "roles/cloudkms.cryptoKeyEncrypter",
     "roles/cloudkms.cryptoKeyDecrypter",
 )
+
+
+# Access level of actions that only list or describe metadata: AWS's own ReadOnlyAccess and SecurityAudit grant these
+# on `*`, and a scoped grant buys nothing (`ec2:Describe*`).
+LIST_LEVEL = "List"
+
+
+@functools.cache
+def _privileges() -> dict[str, dict[str, tuple[str, list[str]]]]:
+    """AWS's service authorization data as parliament ships it: service prefix -> action (lower case) -> (access
+    level, the resource types the action can be scoped to; [] when it supports no resource-level permission)."""
+    from parliament import iam_definition  # loads its JSON on import
+
+    return {
+        str(service["prefix"]).lower(): {
+            str(p["privilege"]).lower(): (
+                str(p["access_level"]),
+                sorted({str(t["resource_type"]).rstrip("*") for t in p["resource_types"] if t["resource_type"]}),
+            )
+            for p in service["privileges"]
+        }
+        for service in iam_definition
+    }
+
+
+@functools.cache
+def scoped_resource_types(action: str) -> dict[str, list[str]] | None:
+    """For an IAM action pattern (`ec2:Describe*`, `s3:GetObject`): each matching action that can be scoped to a
+    resource and reads or changes more than metadata (access level other than List), with its resource types; {} when
+    none (AWS authorizes them on `*` only, or they only list); None when the service or action is not in AWS's data."""
+    service, _, name = action.lower().partition(":")
+    actions = _privileges().get(service)
+    if actions is None or not name:
+        return None
+    matched = {a: entry for a, entry in actions.items() if fnmatch.fnmatchcase(a, name)}
+    if not matched:
+        return None
+    return {f"{service}:{a}": types for a, (level, types) in sorted(matched.items()) if types and level != LIST_LEVEL}
+
+
+GOVERNANCE_BYPASS = "s3:bypassgovernanceretention"
+
+
+def bypass_grants(resources: Iterable[PolicyResource]) -> list[str]:
+    """Names of the stack's IAM and bucket policies (and roles' inline policies) with an Allow statement whose actions
+    cover s3:BypassGovernanceRetention (`*`, `s3:*`, `s3:Bypass*`...). A value unknown in a preview grants nothing."""
+    found: list[str] = []
+    for r in resources:
+        props = r.props
+        if r.resource_type in IAM_POLICY_DOCUMENTS or r.resource_type == "aws:s3/bucketPolicy:BucketPolicy":
+            sources = [(r.name, known(props, "policy"))]
+        elif r.resource_type in ("aws:iam/role:Role", *S3_BUCKET_TYPES):
+            inline = known(props, "inlinePolicies") or []
+            sources = [(r.name, known(p, "policy")) for p in (inline if isinstance(inline, list) else [])]
+            if r.resource_type in S3_BUCKET_TYPES:
+                sources.append((r.name, known(props, "policy")))
+        else:
+            continue
+        for name, raw in sources:
+            for s in statements(json_document(raw) if isinstance(raw, str | Mapping) else None):
+                actions = [a.lower() for a in strings(s.get("Action"))]
+                if s.get("Effect") == "Allow" and any(fnmatch.fnmatchcase(GOVERNANCE_BYPASS, a) for a in actions) and name not in found:
+                    found.append(name)
+    return found

@@ -37,6 +37,7 @@ KMS_KEY_TYPES = ("aws:kms/key:Key", "aws:kms/alias:Alias", "aws:kms/replicaKey:R
 GCS_BUCKET = "gcp:storage/bucket:Bucket"
 GCS_TRANSFER = "gcp:storage/transferJob:TransferJob"
 GCP_CRYPTO_KEY = "gcp:kms/cryptoKey:CryptoKey"
+GCP_KEY_RING = "gcp:kms/keyRing:KeyRing"
 AWS_KEY = "aws:kms/key:Key"
 AWS_KEY_POLICY = "aws:kms/keyPolicy:KeyPolicy"
 IAM_ROLE = "aws:iam/role:Role"

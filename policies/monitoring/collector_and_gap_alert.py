@@ -5,10 +5,11 @@ from typing import Any
 
 from pulumi_policy import PolicyResource, Severity, StackValidationArgs
 
-from policies.framework import Check, Deferred, Report, stack_policy
+from policies.framework import LOG_STORES, Check, Deferred, Report, stack_policy
 from policies.lib.kubernetes import is_collector, string_leaves
+from policies.lib.scope import SCOPE_SETTINGS, has_log_platform
 from policies.lib.types import CONFIG_MAP, HELM_TYPES
-from policies.lib.values import as_list, get, provider_key
+from policies.lib.values import as_list, deps, get, known, provider_key
 
 GAP_MARKERS = ("absent_over_time(", "absent(")
 
@@ -51,16 +52,37 @@ def is_gap_alert(resource: PolicyResource) -> bool:
     return False
 
 
+GKE_CLUSTER = "gcp:container/cluster:Cluster"
+
+
+def _gke_logging(provider: PolicyResource) -> bool | None:
+    """For a kubernetes provider whose kubeconfig comes from a GKE cluster of the stack: whether GKE ships the
+    cluster's container logs to Cloud Logging (on by default: `logging_service` unset or logging.googleapis.com/kubernetes,
+    `logging_config.enable_components` unset or naming WORKLOADS). None when the provider is not such a one."""
+    if not provider.resource_type.startswith("pulumi:providers:"):
+        return None
+    gke = next(iter(deps(provider, "kubeconfig", GKE_CLUSTER)), None)
+    if gke is None:
+        return None
+    if known(gke.props, "loggingService") == "none":
+        return False
+    components = known(gke.props, "loggingConfig", "enableComponents")
+    return components is None or "WORKLOADS" in [str(c) for c in as_list(components)]
+
+
 @stack_policy(
     name="collector-and-gap-alert",
-    description="Every Kubernetes cluster of the stack (each kubernetes provider, or the default one) runs a log "
-    "collector, and an alert fires when ingestion stops (absent_over_time / conditionAbsent / missing data).",
+    description="In a stack that runs a log platform (a logmesh component, a log backend or a collector), every Kubernetes "
+    "cluster (each kubernetes provider, or the default one) runs a log collector, or is a GKE cluster of the stack with its "
+    "built-in Cloud Logging on, and an alert fires when ingestion stops (absent_over_time / conditionAbsent / missing data).",
     criteria=("CC7.2", "CC7.3", "CC4.2"),
     anchors="logmesh (no public anchor for the gap alert)",
     severity=Severity.HIGH,
     remediation="Deploy the collector (Fluent Bit, Alloy or Filebeat) in every cluster and an alert rule on "
     "absent_over_time of the per-cluster ingestion rate.",
     domain="stack",
+    applies_to=LOG_STORES,
+    settings=SCOPE_SETTINGS,
 )
 def collector_and_gap_alert(args: StackValidationArgs, report: Report, check: Check) -> None:
     resources = list(args.resources)
@@ -69,8 +91,8 @@ def collector_and_gap_alert(args: StackValidationArgs, report: Report, check: Ch
     for r in workloads:
         if r.provider is None or r.provider.urn not in clusters:
             clusters.setdefault(provider_key(r), r)
-    if not workloads:
-        return
+    if not workloads or (check.settings["scope"] != "all" and not has_log_platform(resources)):
+        return  # an application cluster outside the log platform's scope
     deferred = Deferred()
     collected: set[str] = set()
     alert = False
@@ -83,10 +105,14 @@ def collector_and_gap_alert(args: StackValidationArgs, report: Report, check: Ch
     for r in resources:
         if not r.resource_type.startswith("kubernetes:") and is_gap_alert(r):
             alert = True
+    collected |= {key for key, anchor in clusters.items() if _gke_logging(anchor) is True}
     for key, anchor in sorted(clusters.items(), key=lambda item: item[1].urn):
+        if anchor.name in check.settings["not_log_stores"]:
+            continue
         if key not in collected:
             label = anchor.name if anchor.resource_type.startswith("pulumi:providers:") else "(default provider)"
-            report(f"cluster {label} has no log collector", anchor.urn)
+            off = " (its GKE cluster turns built-in Cloud Logging off)" if _gke_logging(anchor) is False else ""
+            report(f"cluster {label} has no log collector{off}", anchor.urn)
     if not alert:
         anchor = min(clusters.values(), key=lambda r: r.urn)
         report("no alert fires on an ingestion gap (absent_over_time, conditionAbsent or missing-data alarm)", anchor.urn)

@@ -11,7 +11,8 @@ PUBLIC_GRANTEES = ("http://acs.amazonaws.com/groups/global/AllUsers", "http://ac
 
 @stack_policy(
     name="s3-acls-disabled",
-    description="S3 buckets disable ACLs (object ownership BucketOwnerEnforced) and carry no public ACL or grant.",
+    description="S3 buckets keep ACLs disabled (object ownership BucketOwnerEnforced, AWS's default for a new bucket since "
+    "April 2023) and carry no public ACL or grant.",
     criteria=("CC6.1",),
     anchors="Prowler s3_bucket_acl_prohibited; AWS Config S3_BUCKET_ACL_PROHIBITED",
     severity=Severity.HIGH,
@@ -20,8 +21,13 @@ PUBLIC_GRANTEES = ("http://acs.amazonaws.com/groups/global/AllUsers", "http://ac
 )
 def s3_acls_disabled(args: StackValidationArgs, report: Report, check: Check) -> None:
     for bucket in S3View(args.resources).buckets:
-        if "BucketOwnerEnforced" not in bucket.ownership:
-            report(f"bucket {bucket.label} does not enforce bucket-owner object ownership (ACLs stay enabled)", bucket.urn)
+        # No BucketOwnershipControls: AWS's default for a new bucket is BucketOwnerEnforced (since April 2023).
+        lax = sorted({o for o in bucket.ownership if o != "BucketOwnerEnforced"})
+        if lax:
+            report(
+                f"bucket {bucket.label} sets object ownership {', '.join(lax)}, which enables ACLs (AWS's default is BucketOwnerEnforced)",
+                bucket.urn,
+            )
         public = sorted({a for a in bucket.acls if a in PUBLIC_CANNED_ACLS} | {u for u in bucket.grant_uris if u in PUBLIC_GRANTEES})
         if public:
             report(f"bucket {bucket.label} has a public ACL: {', '.join(public)}", bucket.urn)

@@ -2,8 +2,9 @@ from __future__ import annotations
 
 from pulumi_policy import Severity, StackValidationArgs
 
-from policies.framework import Check, Report, stack_policy
+from policies.framework import LOG_STORES, SOC2, Check, Report, stack_policy
 from policies.lib.s3 import S3View
+from policies.lib.scope import SCOPE_SETTINGS, log_stores
 
 
 @stack_policy(
@@ -15,10 +16,14 @@ from policies.lib.s3 import S3View
     remediation="Add aws.s3.BucketLifecycleConfiguration with an enabled rule that has expiration days "
     "(and noncurrent_version_expiration on versioned buckets).",
     domain="storage",
+    tier=SOC2,
+    applies_to=LOG_STORES,
+    settings=SCOPE_SETTINGS,
 )
 def s3_lifecycle_expiration(args: StackValidationArgs, report: Report, check: Check) -> None:
     """Rules that only abort incomplete multipart uploads do not count and are never a violation."""
-    for bucket in S3View(args.resources).buckets:
+    stores = log_stores(args.resources, check.settings)
+    for bucket in (b for b in S3View(args.resources).buckets if b.urn in stores):
         if not any(rule.enabled and rule.expires for rule in bucket.lifecycle):
             what = "no enabled lifecycle rule that expires objects" if bucket.has_lifecycle_config else "no lifecycle configuration"
             report(f"bucket {bucket.label} has {what}", bucket.urn)

@@ -11,7 +11,8 @@ _PAB_FLAGS = ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restr
 
 @stack_policy(
     name="s3-public-access-block",
-    description="S3 buckets have a public access block with all four flags on.",
+    description="S3 buckets block public access: no public access block turns a flag off (AWS blocks all four on a bucket "
+    "the program leaves unconfigured, since April 2023).",
     criteria=("CC6.1", "CC6.6"),
     anchors="Prowler s3_bucket_level_public_access_block; AWS Config S3_BUCKET_LEVEL_PUBLIC_ACCESS_PROHIBITED",
     severity=Severity.CRITICAL,
@@ -23,10 +24,11 @@ def s3_public_access_block(args: StackValidationArgs, report: Report, check: Che
     deferred = Deferred()
     for bucket in S3View(args.resources).buckets:
         with deferred.each():
-            if not bucket.public_access_blocks:
-                report(f"bucket {bucket.label} has no public access block", bucket.urn)
-                continue
+            # No BucketPublicAccessBlock: AWS applies all four flags to every new bucket (since April 2023).
             off = sorted({f for pab in bucket.public_access_blocks for f in _PAB_FLAGS if not truthy(get(pab, f))})
             if off:
-                report(f"bucket {bucket.label} public access block leaves off: {', '.join(off)}", bucket.urn)
+                report(
+                    f"bucket {bucket.label} public access block turns off {', '.join(off)} (AWS's default for a new bucket is all four on)",
+                    bucket.urn,
+                )
     deferred.finish()

@@ -2,8 +2,9 @@ from __future__ import annotations
 
 from pulumi_policy import Severity, StackValidationArgs
 
-from policies.framework import RETENTION_SETTINGS, Check, Report, stack_policy
+from policies.framework import LOG_STORES, RETENTION_SETTINGS, SOC2, Check, Report, stack_policy
 from policies.lib.s3 import LifecycleRule, S3Bucket, S3View
+from policies.lib.scope import SCOPE_SETTINGS, log_stores
 
 
 @stack_policy(
@@ -16,7 +17,9 @@ from policies.lib.s3 import LifecycleRule, S3Bucket, S3View
     "at least the minimum (or, in a versioned bucket, a noncurrent_version_expiration that keeps the expired "
     "version to the minimum); keep expiration + noncurrent_version_expiration and the lock retention within the maximum.",
     domain="storage",
-    settings=RETENTION_SETTINGS,
+    tier=SOC2,
+    applies_to=LOG_STORES,
+    settings={**RETENTION_SETTINGS, **SCOPE_SETTINGS},
 )
 def s3_retention_within_bounds(args: StackValidationArgs, report: Report, check: Check) -> None:
     """The minimum holds for each lifecycle expiration of current objects when the expiration is at least
@@ -26,7 +29,8 @@ def s3_retention_within_bounds(args: StackValidationArgs, report: Report, check:
     marker; the version stays, noncurrent, that much longer). The longest lifetime, current expiration plus
     noncurrent-version expiration, and the Object Lock default retention are at most max_retention_days."""
     low, high = float(check.settings["min_retention_days"]), float(check.settings["max_retention_days"])
-    for bucket in S3View(args.resources).buckets:
+    stores = log_stores(args.resources, check.settings)
+    for bucket in (b for b in S3View(args.resources).buckets if b.urn in stores):
         rules = [r for r in bucket.lifecycle if r.enabled and r.expires]
         current = [(r, r.expiration_days) for r in rules if r.expiration_days is not None]
         # Lifecycle actions, like every delete, wait for a version's object-lock retention to end.

@@ -2,8 +2,9 @@ from __future__ import annotations
 
 from pulumi_policy import Severity, StackValidationArgs
 
-from policies.framework import Check, Deferred, Report, stack_policy
+from policies.framework import BASELINE, LOG_STORES, Check, Deferred, Report, stack_policy
 from policies.lib.s3 import S3View
+from policies.lib.scope import SCOPE_SETTINGS, log_stores
 from policies.lib.values import deps, get, ids_of
 
 
@@ -15,6 +16,9 @@ from policies.lib.values import deps, get, ids_of
     severity=Severity.HIGH,
     remediation="Set kms_master_key_id to the ARN of the store's aws.kms.Key (created in this stack), not alias/aws/s3 or an empty id.",
     domain="storage",
+    tier=BASELINE,
+    applies_to=LOG_STORES,
+    settings=SCOPE_SETTINGS,
 )
 def s3_sse_customer_managed_key(args: StackValidationArgs, report: Report, check: Check) -> None:
     view = S3View(args.resources)
@@ -23,7 +27,8 @@ def s3_sse_customer_managed_key(args: StackValidationArgs, report: Report, check
         key_ids |= ids_of(key, "arn", "keyId", "id", "name", "targetKeyArn")
     key_urns = {k.urn for k in view.keys}
     deferred = Deferred()
-    for bucket in view.buckets:
+    stores = log_stores(args.resources, check.settings)
+    for bucket in (b for b in view.buckets if b.urn in stores):
         with deferred.each():
             for default, carrier, prop in bucket.encryption:
                 if get(default, "sseAlgorithm") not in ("aws:kms", "aws:kms:dsse"):

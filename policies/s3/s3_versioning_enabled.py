@@ -2,8 +2,9 @@ from __future__ import annotations
 
 from pulumi_policy import Severity, StackValidationArgs
 
-from policies.framework import Check, Report, stack_policy
+from policies.framework import LOG_STORES, SOC2, Check, Report, stack_policy
 from policies.lib.s3 import S3View
+from policies.lib.scope import SCOPE_SETTINGS, log_stores
 
 
 @stack_policy(
@@ -14,8 +15,12 @@ from policies.lib.s3 import S3View
     severity=Severity.MEDIUM,
     remediation="Add aws.s3.BucketVersioning with versioning_configuration status 'Enabled'.",
     domain="storage",
+    tier=SOC2,
+    applies_to=LOG_STORES,
+    settings=SCOPE_SETTINGS,
 )
 def s3_versioning_enabled(args: StackValidationArgs, report: Report, check: Check) -> None:
-    for bucket in S3View(args.resources).buckets:
+    stores = log_stores(args.resources, check.settings)
+    for bucket in (b for b in S3View(args.resources).buckets if b.urn in stores):
         if not any(bucket.versioning):
             report(f"bucket {bucket.label} does not have versioning enabled", bucket.urn)

@@ -3,6 +3,7 @@ exceptions the pack reports through its `approved-exceptions` policy."""
 
 from __future__ import annotations
 
+import datetime
 import json
 import re
 from collections.abc import Mapping
@@ -15,6 +16,11 @@ from pulumi_policy import EnforcementLevel, Policy
 from preflight.analyze.pack import PolicyPackSpec
 
 SOC2_CRITERION = re.compile(r"^(CC|A|C|PI|P)[0-9]+\.[0-9]+$")
+
+
+def tier_of(policy: Policy | None) -> str:
+    """The tier a policy declares as a `tier:<name>` tag (logmesh-soc2: `soc2` or `baseline`), or ""."""
+    return next((t.removeprefix("tier:") for t in (getattr(policy, "tags", None) or []) if t.startswith("tier:")), "")
 
 
 def criteria_of(policy: Policy) -> list[str]:
@@ -34,6 +40,11 @@ class Approval:
     reason: str
     approved_by: str
     expires: str
+    days_left: int | None = None  # on the day of the run
+
+    @property
+    def expiry_label(self) -> str:
+        return self.expires + (f" ({self.days_left} days left)" if self.days_left is not None else "")
 
 
 @dataclass
@@ -52,6 +63,15 @@ class Finding:
     approval: Approval | None = None
     source_file: str = ""
     source_line: int = 0
+    tier: str = ""  # the policy's tier: soc2 (what SOC 2 requires) or baseline (logmesh's stricter choice)
+
+
+def days_until(date: str) -> int | None:
+    """Days from today (UTC) to a YYYY-MM-DD date; None when it is not one."""
+    try:
+        return (datetime.date.fromisoformat(date) - datetime.datetime.now(datetime.UTC).date()).days
+    except ValueError:
+        return None
 
 
 def approval_of(exception: Finding) -> Approval:
@@ -73,6 +93,7 @@ class PolicySummary:
     remediation: str
     url: str
     stack_policy: bool
+    tier: str = ""
 
 
 @dataclass
@@ -94,12 +115,19 @@ class Analysis:
     def advisory(self) -> list[Finding]:
         return [v for v in self.violations if v.enforcement == "advisory"]
 
+    @property
+    def scope(self) -> list[Finding]:
+        """What the pack reported as in scope (logmesh-soc2's advisory `log-store-scope`: message "in scope: <why>")."""
+        return [v for v in self.violations if is_scope_note(v)]
+
     def split(self) -> tuple[list[Finding], list[Finding]]:
-        """(violations that stand, approved exceptions), each in the servicer's order."""
+        """(violations that stand, approved exceptions), each in the servicer's order; scope notes are neither."""
         findings: list[Finding] = []
         exceptions: list[Finding] = []
         by_name = {p.name: p for p in self.pack.policies}
         for diagnostic in self.violations:
+            if is_scope_note(diagnostic):
+                continue
             excused = (
                 parse_exception(diagnostic, by_name, self.config, self.pack.enforcement_level)
                 if diagnostic.policy == EXCEPTIONS_POLICY
@@ -126,6 +154,14 @@ class Analysis:
 # The pack reports each approved exception as an advisory diagnostic of this policy whose message is
 # EXCEPTION_PREFIX + json.dumps({"policy", "urn", "reason", "approved_by", "expires", "message"}, sort_keys=True).
 EXCEPTIONS_POLICY = "approved-exceptions"
+SCOPE_POLICY = "log-store-scope"
+SCOPE_PREFIX = "in scope: "
+
+
+def is_scope_note(finding: Finding) -> bool:
+    return finding.policy == SCOPE_POLICY and finding.enforcement == "advisory" and finding.message.startswith(SCOPE_PREFIX)
+
+
 EXCEPTION_PREFIX = "exception: "
 _EXCEPTION_KEYS = {"policy", "urn", "reason", "approved_by", "expires", "message"}
 
@@ -150,6 +186,7 @@ def policy_summary(policy: Policy, configured: Mapping[str, Any] | None, pack_le
         remediation=policy.remediation_steps or "",
         url=policy.url or "",
         stack_policy=isinstance(policy, pulumi_policy.StackValidationPolicy),
+        tier=tier_of(policy),
     )
 
 
@@ -186,5 +223,11 @@ def parse_exception(
         message=str(record["message"]),
         soc2=summary.soc2 if summary is not None else [],
         remediation=summary.remediation if summary is not None else "",
-        approval=Approval(reason=str(record["reason"]), approved_by=str(record["approved_by"]), expires=str(record["expires"])),
+        tier=summary.tier if summary is not None else "",
+        approval=Approval(
+            reason=str(record["reason"]),
+            approved_by=str(record["approved_by"]),
+            expires=str(record["expires"]),
+            days_left=record["days_left"] if isinstance(record.get("days_left"), int) else days_until(str(record["expires"])),
+        ),
     )

@@ -16,7 +16,7 @@ from pulumi.runtime.proto import analyzer_pb2
 from pulumi_policy import EnforcementLevel
 from pulumi_policy.policy import _PolicyAnalyzerServicer
 
-from preflight.analyze.findings import Analysis, Finding, criteria_of, severity_name, type_of_urn
+from preflight.analyze.findings import Analysis, Finding, criteria_of, severity_name, tier_of, type_of_urn
 from preflight.analyze.memo import converting_each_struct_once, memoize_resource_views
 from preflight.analyze.pack import PolicyPackSpec
 from preflight.record.recording import Recording, Registration
@@ -71,6 +71,7 @@ class Analyzer:
             message=message or description,
             soc2=criteria_of(policy) if policy is not None else [],
             remediation=(policy.remediation_steps or "") if policy is not None else "",
+            tier=tier_of(policy),
         )
 
     def analyze(self, recording: Recording, progress: Any = None) -> Analysis:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from preflight.analyze.findings import Analysis, Finding, PolicySummary
+from preflight.analyze.findings import SCOPE_PREFIX, Analysis, Finding, PolicySummary
 from preflight.record.recording import Recording, Registration
 from preflight.secrets import Scrubber, redact, secret_strings
 
@@ -45,6 +45,14 @@ class Evidence:
     exceptions: list[Finding]
     policies: list[PolicySummary]
     recording: Recording = field(repr=False)
+    scope: list[tuple[str, str]] = field(default_factory=list)  # (URN, why) of each log store the pack judged as one
+    config_source: str = ""  # the policy config file applied; "" for the pack's defaults
+    config_sha256: str = ""
+
+    @property
+    def config_label(self) -> str:
+        """The policy config the verdict rests on, as report headers name it."""
+        return f"{self.config_source} (sha256 {self.config_sha256})" if self.config_source else "pack defaults"
 
     @property
     def mandatory(self) -> list[Finding]:
@@ -140,4 +148,7 @@ def build_evidence(recording: Recording, analysis: Analysis, project_dir: Path |
         exceptions=exceptions,
         policies=analysis.policies(),
         recording=recording,
+        scope=[(s.urn, s.message.removeprefix(SCOPE_PREFIX)) for s in analysis.scope],
+        config_source=analysis.config_source,
+        config_sha256=analysis.config_sha256,
     )

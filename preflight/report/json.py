@@ -7,13 +7,14 @@ from typing import Any
 from preflight.analyze.findings import Finding
 from preflight.report.evidence import Evidence
 
-_FINDING_KEYS = ("policy", "enforcement", "severity", "urn", "resource_type", "message", "soc2", "remediation")
+_FINDING_KEYS = ("policy", "enforcement", "tier", "severity", "urn", "resource_type", "message", "soc2", "remediation")
 
 
 def _finding_json(finding: Finding) -> dict[str, Any]:
     entry = {k: getattr(finding, k) for k in _FINDING_KEYS}
     if finding.approval is not None:
-        entry.update(reason=finding.approval.reason, approved_by=finding.approval.approved_by, expires=finding.approval.expires)
+        approval = finding.approval
+        entry.update(reason=approval.reason, approved_by=approval.approved_by, expires=approval.expires, days_left=approval.days_left)
     return entry
 
 
@@ -23,8 +24,10 @@ def to_json(evidence: Evidence) -> dict[str, Any]:
         "project": evidence.project,
         "stack": evidence.stack,
         "mode": evidence.mode,
+        "policy_config": {"path": evidence.config_source, "sha256": evidence.config_sha256},
         "resources": [{"urn": r.urn, "type": r.type, "name": r.name, "parent": r.parent, "inputs": r.inputs} for r in evidence.resources],
         "violations": [_finding_json(v) for v in evidence.violations],
         "exceptions": [_finding_json(e) for e in evidence.exceptions],
+        "scope": [{"urn": urn, "reason": reason} for urn, reason in evidence.scope],
         "summary": evidence.summary(),
     }

@@ -63,7 +63,9 @@ def render_markdown(evidence: Evidence) -> str:
     out = [
         f"## {icon} preflight {evidence.project}/{evidence.stack}: {evidence.verdict()}",
         "",
-        f"Policy pack `{evidence.pack}` v{evidence.pack_version} on the {source}.",
+        f"Policy pack `{evidence.pack}` v{evidence.pack_version} on the {source}; policy config: "
+        + (f"`{evidence.config_source}` (sha256 {evidence.config_sha256})" if evidence.config_source else "pack defaults")
+        + ".",
         "",
         "| resources | policies | mandatory | advisory | exceptions |",
         "| ---: | ---: | ---: | ---: | ---: |",
@@ -72,6 +74,9 @@ def render_markdown(evidence: Evidence) -> str:
     ]
     out += _violations(evidence.violations)
     out += _exceptions(evidence.exceptions)
+    if evidence.scope:
+        out += ["### Log stores in scope", "", "| resource | why |", "| --- | --- |"]
+        out += [f"| {_resource(urn)} | {_cell(why)} |" for urn, why in evidence.scope] + [""]
     out += _inventory(evidence)
     out += _diagram(evidence)
     return "\n".join(out).rstrip() + "\n"
@@ -89,9 +94,12 @@ def _violations(violations: list[Finding]) -> list[str]:
         rows = groups[criterion]
         title = CRITERIA_TITLES.get(criterion)
         out += [f"#### {criterion}" + (f": {title}" if title else "") + f" ({len(rows)})", ""]
-        out += ["| enforcement | severity | policy | resource | type | message |", "| --- | --- | --- | --- | --- | --- |"]
+        out += ["| enforcement | tier | severity | policy | resource | type | message |", "| --- | --- | --- | --- | --- | --- | --- |"]
         for v in rows[:MAX_ROWS_PER_CRITERION]:
-            out.append(f"| {v.enforcement} | {v.severity} | `{v.policy}` | {_resource(v.urn)} | `{v.resource_type}` | {_cell(v.message)} |")
+            out.append(
+                f"| {v.enforcement} | {v.tier or '-'} | {v.severity} | `{v.policy}` | {_resource(v.urn)} "
+                f"| `{v.resource_type}` | {_cell(v.message)} |"
+            )
         if len(rows) > MAX_ROWS_PER_CRITERION:
             out.append(f"\n{len(rows) - MAX_ROWS_PER_CRITERION} more under {criterion}: see the JSON or SARIF report.")
         remediation = {v.policy: v.remediation for v in rows if v.remediation}
@@ -111,7 +119,7 @@ def _exceptions(exceptions: list[Finding]) -> list[str]:
         approval = approval_of(e)
         out.append(
             f"| `{e.policy}` | {', '.join(e.soc2) or '-'} | {_resource(e.urn)} | {_cell(approval.reason)} "
-            f"| {_cell(approval.approved_by)} | {approval.expires} |"
+            f"| {_cell(approval.approved_by)} | {approval.expiry_label} |"
         )
     if len(exceptions) > MAX_EXCEPTION_ROWS:
         out.append(f"\n{len(exceptions) - MAX_EXCEPTION_ROWS} more exceptions: see the JSON or SARIF report.")

@@ -62,6 +62,7 @@ def render_sarif(evidence: Evidence, fallback_artifact: str = "Pulumi.yaml") -> 
                 "soc2": policy.soc2,
                 "severity": policy.severity,
                 "enforcement": policy.enforcement,
+                "tier": policy.tier,
             },
         }
         if policy.url:
@@ -82,6 +83,7 @@ def render_sarif(evidence: Evidence, fallback_artifact: str = "Pulumi.yaml") -> 
                 "resourceType": finding.resource_type,
                 "soc2": finding.soc2,
                 "enforcement": finding.enforcement,
+                "tier": finding.tier,
                 "severity": finding.severity,
             },
         }
@@ -93,7 +95,7 @@ def render_sarif(evidence: Evidence, fallback_artifact: str = "Pulumi.yaml") -> 
                 {
                     "kind": "external",
                     "status": "accepted",
-                    "justification": f"{approval.reason} (approved by {approval.approved_by}, expires {approval.expires})",
+                    "justification": f"{approval.reason} (approved by {approval.approved_by}, expires {approval.expiry_label})",
                 }
             ]
         return entry
@@ -114,7 +116,11 @@ def render_sarif(evidence: Evidence, fallback_artifact: str = "Pulumi.yaml") -> 
                 },
                 "automationDetails": {"id": f"preflight/{evidence.project}/{evidence.stack}/"},
                 "results": [result(f, False) for f in evidence.violations] + [result(e, True) for e in evidence.exceptions],
-                "properties": {"mode": evidence.mode, "summary": evidence.summary()},
+                "properties": {
+                    "mode": evidence.mode,
+                    "summary": evidence.summary(),
+                    "policyConfig": {"path": evidence.config_source, "sha256": evidence.config_sha256},
+                },
             }
         ],
     }

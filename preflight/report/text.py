@@ -34,13 +34,18 @@ def render_text(evidence: Evidence, stream: TextIO, width: int | None = None) ->
         f"{counts['mandatory']} mandatory, {counts['advisory']} advisory, {counts['exceptions']} exceptions",
         markup=False,
     )
+    console.print(f"policy config: {evidence.config_label}", markup=False)
+    if evidence.scope:
+        stores = ", ".join(f"{urn.rsplit('::', 1)[-1]} ({why})" for urn, why in evidence.scope)
+        console.print(f"log stores in scope of the log-store controls: {stores}", markup=False)
     if evidence.violations:
         table = Table(title="Violations", title_justify="left", show_lines=False, expand=False)
-        for column in ("enforcement", "policy", "resource", "SOC 2", "message"):
+        for column in ("enforcement", "tier", "policy", "resource", "SOC 2", "message"):
             table.add_column(column, overflow="fold")
         for v in evidence.violations:
             table.add_row(
                 f"[red]{v.enforcement}[/]" if v.enforcement == "mandatory" else f"[yellow]{v.enforcement}[/]",
+                escape(v.tier or "-"),
                 escape(v.policy),
                 escape(v.urn.rsplit("::", 1)[-1] if v.urn else "(stack)"),
                 ", ".join(v.soc2),
@@ -59,6 +64,6 @@ def render_text(evidence: Evidence, stream: TextIO, width: int | None = None) ->
                 ", ".join(e.soc2),
                 escape(approval.reason),
                 escape(approval.approved_by),
-                approval.expires,
+                approval.expiry_label,
             )
         console.print(table)

@@ -18,8 +18,10 @@ from preflight.analyze.pack import PolicyPackSpec
 from preflight.errors import InputError
 from tests.policies.conftest import flagged, recording
 
+SOON = (exceptions.today() + datetime.timedelta(days=100)).isoformat()
 
-def _exception(resource: str, expires: str = "2999-12-31") -> dict[str, str]:
+
+def _exception(resource: str, expires: str = SOON) -> dict[str, str]:
     return {"resource": resource, "reason": "migration to object lock scheduled", "approved_by": "ciso@acme.example", "expires": expires}
 
 
@@ -36,8 +38,8 @@ def excepted(analyze: Callable[..., Analysis]) -> Analysis:
             "s3-versioning-enabled": {"exceptions": [_exception("versioning-suspended")]},
             # by exact URN, on a resource policy
             "aws-kms-key-deletion-window": {"exceptions": [_exception(_urn("key-short-window"))]},
-            # by fnmatch pattern on the URN
-            "s3-object-lock-default-retention": {"exceptions": [_exception("urn:pulumi:*::aws:s3/bucket:Bucket::lock-*")]},
+            # by resource name, on another stack policy
+            "s3-object-lock-default-retention": {"exceptions": [_exception("lock-governance")]},
             # expired yesterday or long ago: a violation again
             "s3-public-access-block": {"exceptions": [_exception("pab-partial", expires="2020-01-31")]},
         },
@@ -59,7 +61,8 @@ def test_each_exception_is_reported_with_its_accountability(excepted: Analysis) 
         (
             "s3-object-lock-default-retention",
             "lock-governance",
-            "bucket bad-lock-governance default retention mode is GOVERNANCE, required COMPLIANCE",
+            "bucket bad-lock-governance default retention is GOVERNANCE and policy-star may bypass it "
+            "(s3:BypassGovernanceRetention): deny that action, or use COMPLIANCE",
         ),
     }
     messages = {}
@@ -69,7 +72,8 @@ def test_each_exception_is_reported_with_its_accountability(excepted: Analysis) 
             "urn": _urn(name),
             "reason": "migration to object lock scheduled",
             "approved_by": "ciso@acme.example",
-            "expires": "2999-12-31",
+            "expires": SOON,
+            "days_left": 100,
             "message": message,
         }
         messages[_urn(name)] = "exception: " + json.dumps(entry, sort_keys=True)
@@ -84,21 +88,25 @@ def test_expired_exception_is_a_violation_that_says_so(excepted: Analysis) -> No
 
 
 def test_an_exception_expires_after_its_last_day(monkeypatch: pytest.MonkeyPatch, analyze: Callable[..., Analysis]) -> None:
-    config = {"aws-kms-key-deletion-window": {"exceptions": [_exception("key-short-window", expires="2030-06-30")]}}
-    monkeypatch.setattr(exceptions, "today", lambda: datetime.date(2030, 6, 30))
+    last_day = exceptions.today() + datetime.timedelta(days=10)
+    config = {"aws-kms-key-deletion-window": {"exceptions": [_exception("key-short-window", expires=last_day.isoformat())]}}
+    monkeypatch.setattr(exceptions, "today", lambda: last_day)
     assert flagged(analyze("aws_bad", config), "aws-kms-key-deletion-window") == set()
-    monkeypatch.setattr(exceptions, "today", lambda: datetime.date(2030, 7, 1))
+    monkeypatch.setattr(exceptions, "today", lambda: last_day + datetime.timedelta(days=1))
     assert flagged(analyze("aws_bad", config), "aws-kms-key-deletion-window") == {"key-short-window"}
 
 
 @pytest.mark.parametrize(
     ("entry", "problem"),
     [
-        ({"resource": "bare", "reason": "r", "expires": "2030-01-01"}, "'approved_by' is a required property"),
+        ({"resource": "bare", "reason": "r", "expires": SOON}, "'approved_by' is a required property"),
         ({**_exception("bare"), "expires": "2030-02-30"}, "is not a 'date'"),
         ({**_exception("bare"), "expires": "next year"}, "does not match"),
         ({**_exception("bare"), "ticket": "SEC-1"}, "Additional properties are not allowed"),
-        ({**_exception("bare"), "reason": ""}, "should be non-empty"),
+        ({**_exception("bare"), "reason": ""}, "does not match"),
+        ({**_exception("bare"), "approved_by": " "}, "does not match"),
+        ({**_exception("bare"), "resource": "*"}, "does not match"),
+        ({**_exception("bare"), "resource": "urn:pulumi:*::aws:s3/bucket:Bucket::lock-*"}, "does not match"),
     ],
 )
 def test_malformed_exceptions_are_rejected(
@@ -129,7 +137,7 @@ def test_every_policy_accepts_exceptions(pack: PolicyPackSpec) -> None:
 def test_a_renewed_exception_wins_over_its_expired_entry(analyze: Callable[..., Analysis]) -> None:
     config = {
         "aws-kms-key-deletion-window": {
-            "exceptions": [_exception("key-short-window", expires="2020-01-31"), _exception("key-*", expires="2999-12-31")]
+            "exceptions": [_exception("key-short-window", expires="2020-01-31"), _exception(_urn("key-short-window"))]
         }
     }
     analysis = analyze("aws_bad", config)
@@ -142,3 +150,39 @@ def test_an_exception_for_one_policy_hides_no_other(analyze: Callable[..., Analy
     excepted = analyze("aws_bad", {"s3-versioning-enabled": {"exceptions": [_exception("bare")]}})
     assert {(v.policy, v.urn) for v in excepted.findings} == everything - {("s3-versioning-enabled", _urn("bare"))}
     assert [(e.policy, e.urn) for e in excepted.exceptions] == [("s3-versioning-enabled", _urn("bare"))]
+
+
+def test_an_approval_runs_at_most_a_year(pack: PolicyPackSpec) -> None:
+    """The pack's own ceiling (under the Pulumi CLI too); preflight refuses the config before (next test)."""
+    with pytest.raises(
+        exceptions.PolicyConfigError, match=r"s3-versioning-enabled\.exceptions\[0\]\.expires 9999-12-31 is [0-9]+ days ahead"
+    ):
+        exceptions.parse("s3-versioning-enabled", [_exception("bare", expires="9999-12-31")])
+    with pytest.raises(InputError, match=r"s3-versioning-enabled\.exceptions\[0\]\.expires 9999-12-31 .* at most 365 days"):
+        resolve_config(pack, {"s3-versioning-enabled": {"exceptions": [_exception("bare", expires="9999-12-31")]}})
+
+
+def test_preflight_refuses_an_approval_longer_than_the_setting(pack: PolicyPackSpec) -> None:
+    config = {"approved-exceptions": {"max_exception_days": 30}, "s3-versioning-enabled": {"exceptions": [_exception("bare")]}}
+    with pytest.raises(InputError, match=r"s3-versioning-enabled\.exceptions\[0\]\.expires .* at most 30 days"):
+        resolve_config(pack, config)
+
+
+def test_an_exception_for_a_resource_not_in_the_stack_is_reported(analyze: Callable[..., Analysis]) -> None:
+    analysis = analyze("aws_bad", {"s3-versioning-enabled": {"exceptions": [_exception("renamed-bucket")]}})
+    notes = [v.message for v in analysis.violations if v.policy == "approved-exceptions"]
+    assert notes == ["s3-versioning-enabled.exceptions[0] names renamed-bucket, which is not a resource of this stack"]
+
+
+def test_preflight_refuses_an_exception_for_a_resource_not_in_the_stack(pack: PolicyPackSpec) -> None:
+    from preflight.analyze.config import check_exception_targets
+
+    resolved = resolve_config(pack, {"s3-versioning-enabled": {"exceptions": [_exception("renamed-bucket")]}})
+    urns = [r.urn for r in recording("aws_bad").resources]
+    with pytest.raises(InputError, match=r"s3-versioning-enabled\.exceptions\[0\]\.resource 'renamed-bucket' is not a resource"):
+        check_exception_targets(resolved, urns, "policy config")
+    check_exception_targets(resolve_config(pack, {"s3-versioning-enabled": {"exceptions": [_exception("bare")]}}), urns, "policy config")
+
+
+def test_reports_show_days_left(excepted: Analysis) -> None:
+    assert {e.approval.expiry_label for e in excepted.exceptions if e.approval} == {f"{SOON} (100 days left)"}

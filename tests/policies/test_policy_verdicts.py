@@ -24,10 +24,12 @@ EXPECTED: dict[str, tuple[str, str, set[str]]] = {
         "aws_bad",
         {"retention-too-short", "lock-and-expiry-too-short", "retention-too-long", "lock-too-long", "unversioned-short-expiry"},
     ),
-    "s3-public-access-block": ("aws_good", "aws_bad", {"bare", "pab-partial", "access-logs"}),
+    # bare and access-logs have no BucketPublicAccessBlock: AWS blocks public access on them by default.
+    "s3-public-access-block": ("aws_good", "aws_bad", {"pab-partial"}),
     "s3-secure-transport-only": ("aws_good", "aws_bad", {"bare", "no-tls-deny", "access-logs"}),
     "s3-server-access-logging": ("aws_good", "aws_bad", {"bare", "logs-to-itself"}),
-    "s3-acls-disabled": ("aws_good", "aws_bad", {"bare", "public-acl", "acls-enabled", "access-logs"}),
+    # bare and access-logs set no object ownership: AWS's default is BucketOwnerEnforced.
+    "s3-acls-disabled": ("aws_good", "aws_bad", {"public-acl", "acls-enabled"}),
     "gcs-default-cmek": ("gcp_good", "gcp_bad", {"no-cmek", "foreign-key", "key-without-agent-grant"}),
     "gcs-retention-policy-locked": (
         "gcp_good",
@@ -99,7 +101,8 @@ EXPECTED: dict[str, tuple[str, str, set[str]]] = {
 
 
 def test_every_policy_has_a_passing_and_a_failing_case(pack: PolicyPackSpec) -> None:
-    tested = set(EXPECTED) | {"approved-exceptions"}  # approved-exceptions: tests/policies/test_exceptions.py
+    # approved-exceptions: tests/policies/test_exceptions.py; log-store-scope: test_the_scope_is_listed below
+    tested = set(EXPECTED) | {"approved-exceptions", "log-store-scope"}
     assert tested == {p.name for p in pack.policies}
 
 
@@ -117,7 +120,7 @@ def test_flawed_resources_are_flagged(policy: str, analyze: Callable[..., Analys
 
 def test_compliant_programs_have_no_findings_at_all(analyze: Callable[..., Analysis]) -> None:
     for program in ("aws_good", "gcp_good", "k8s_good"):
-        assert [(v.policy, v.urn, v.message) for v in analyze(program).violations] == []
+        assert [(v.policy, v.urn, v.message) for v in analyze(program).findings] == []
 
 
 def test_levels_and_severity_reach_the_report(analyze: Callable[..., Analysis]) -> None:
@@ -126,3 +129,17 @@ def test_levels_and_severity_reach_the_report(analyze: Callable[..., Analysis]) 
     assert by_policy["no-plaintext-credentials"].enforcement == "mandatory"
     assert by_policy["no-plaintext-credentials"].severity == "critical"
     assert by_policy["no-plaintext-credentials"].soc2 == ["CC6.1", "CC6.7"]
+
+
+def test_the_scope_is_listed(analyze: Callable[..., Analysis]) -> None:
+    """log-store-scope names each log store with why; preflight lists them as scope, not as findings."""
+    scope = {v.urn.rsplit("::", 1)[-1]: v.message for v in analyze("aws_good").scope}
+    assert scope == {
+        "archive": "in scope: marked logmesh:log-store=true",
+        "inline": "in scope: marked logmesh:log-store=true",
+        "access-logs": "in scope: receives S3 server access logs (inline)",
+    }
+    assert not [v for v in analyze("aws_good").findings if v.policy == "log-store-scope"]
+    assert analyze("peer_website").scope == []
+    widened = analyze("peer_website", {"log-store-scope": {"scope": "all"}})
+    assert [v.urn.rsplit("::", 1)[-1] for v in widened.scope] == ["site"]

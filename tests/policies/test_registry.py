@@ -10,6 +10,7 @@ import jsonschema
 import pytest
 from pulumi_policy import EnforcementLevel, Severity, StackValidationPolicy
 
+from policies.framework import applies_to_of, tier_of
 from policies.registry import ALL_POLICIES
 from preflight.analyze.config import load_policy_config, resolve_config
 from preflight.analyze.findings import SOC2_CRITERION, criteria_of
@@ -85,19 +86,52 @@ def test_environment_configs_are_valid(env: str, pack: PolicyPackSpec) -> None:
         }
         jsonschema.validate(resolved[policy.name]["properties"], schema, format_checker=jsonschema.FormatChecker())
     advisory = {name for name, entry in resolved.items() if entry["enforcementLevel"] != EnforcementLevel.MANDATORY}
-    by_design = {"approved-exceptions", "collector-runs-as-non-root"}
+    by_design = {"approved-exceptions", "collector-runs-as-non-root", "log-store-scope"}
     if env == "dev":
         assert by_design < advisory
     else:
         assert advisory == by_design
 
 
-def test_without_config_every_policy_is_mandatory_unless_documented(pack: PolicyPackSpec) -> None:
+BASELINE = {
+    "s3-default-encryption-kms",
+    "s3-sse-customer-managed-key",
+    "gcs-default-cmek",
+    "aws-kms-key-rotation-enabled",
+    "gcp-kms-key-rotation-period",
+    "collector-runs-as-non-root",
+}
+
+
+def test_without_config_soc2_policies_are_mandatory_and_the_baseline_advisory(pack: PolicyPackSpec) -> None:
     resolved = resolve_config(pack, {})
     advisory = {name for name, entry in resolved.items() if entry["enforcementLevel"] == EnforcementLevel.ADVISORY}
-    assert advisory == {"approved-exceptions", "collector-runs-as-non-root"}
-    for name in advisory:
+    assert {p.name for p in pack.policies if tier_of(p) == "baseline"} == BASELINE
+    assert {p.name for p in pack.policies if tier_of(p) == "soc2"} == {p.name for p in pack.policies} - BASELINE
+    assert advisory == BASELINE | {"approved-exceptions", "log-store-scope"}
+    for name in ("approved-exceptions", "collector-runs-as-non-root", "log-store-scope"):
         assert "Advisory" in pack.policy(name).description
+
+
+def test_every_policy_states_what_it_applies_to(pack: PolicyPackSpec) -> None:
+    log_store_controls = {p.name for p in pack.policies if applies_to_of(p) == "log-stores"}
+    assert {applies_to_of(p) for p in pack.policies} == {"log-stores", "every-resource"}
+    assert "s3-public-access-block" not in log_store_controls and "backend-iam-least-privilege" not in log_store_controls
+    assert {
+        "s3-lifecycle-expiration",
+        "s3-retention-within-bounds",
+        "s3-object-lock-default-retention",
+        "gcs-default-cmek",
+    } <= log_store_controls
+    assert "collector-and-gap-alert" in log_store_controls
+
+
+def test_logmesh_configs_raise_the_baseline_to_mandatory(pack: PolicyPackSpec) -> None:
+    for env in ("dev", "staging", "prod"):
+        resolved = resolve_config(pack, load_policy_config(ROOT / "policies" / "config" / f"{env}.json"))
+        assert {
+            n for n in BASELINE - {"collector-runs-as-non-root"} if resolved[n]["enforcementLevel"] != EnforcementLevel.MANDATORY
+        } == set()
 
 
 def test_prod_config_is_strictest() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import io
 import json
 import os
@@ -12,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from preflight import cli as preflight_cli
+from preflight.analyze.findings import days_until
 from preflight.record.program import record_program
 from tests.helpers.harness import PROJECT, stack_config
 from tests.preflight.conftest import PLAIN_URN, ROOT, SITE_URN, write_pack, write_project
@@ -58,6 +60,7 @@ def test_approved_exceptions_move_out_of_violations(cli, s3_project: Path, small
         {
             "policy": "s3-no-public-acl",
             "enforcement": "mandatory",
+            "tier": "",
             "severity": "critical",
             "urn": SITE_URN,
             "resource_type": "aws:s3/bucket:Bucket",
@@ -67,11 +70,12 @@ def test_approved_exceptions_move_out_of_violations(cli, s3_project: Path, small
             "reason": "public website, reviewed",
             "approved_by": "security@acme.example",
             "expires": "2099-12-31",
+            "days_left": days_until("2099-12-31"),
         }
     ]
     assert report["summary"]["exceptions"] == 1 and report["summary"]["mandatory"] == 1
     markdown = cli("--project-dir", s3_project, "--policy-pack", small_pack, "--policy-config", config, "--format", "markdown").out
-    assert "| `s3-no-public-acl` | CC6.1, CC6.6 | `site` | public website, reviewed | security@acme.example | 2099-12-31 |" in markdown
+    assert "| `s3-no-public-acl` | CC6.1, CC6.6 | `site` | public website, reviewed | security@acme.example | 2099-12-31 (" in markdown
 
 
 def test_passing_program_exits_0(cli, tmp_path: Path, small_pack: Path) -> None:
@@ -276,7 +280,8 @@ def test_real_pack_exception_moves_a_violation(cli, s3_project: Path, tmp_path: 
     before = cli("--project-dir", s3_project, "--format", "json").json()
     target = next(v for v in before["violations"] if v["urn"] == SITE_URN and v["enforcement"] == "mandatory")
     config = tmp_path / "config.json"
-    exception = {"resource": "site", "reason": "legacy website", "approved_by": "ciso@acme.example", "expires": "2099-01-31"}
+    expires = (datetime.date.today() + datetime.timedelta(days=90)).isoformat()
+    exception = {"resource": "site", "reason": "legacy website", "approved_by": "ciso@acme.example", "expires": expires}
     config.write_text(json.dumps({target["policy"]: {"exceptions": [exception]}}), encoding="utf-8")
     after = cli("--project-dir", s3_project, "--policy-config", config, "--format", "json").json()
     assert not [v for v in after["violations"] if v["policy"] == target["policy"] and v["urn"] == SITE_URN]

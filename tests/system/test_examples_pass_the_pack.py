@@ -37,11 +37,12 @@ def test_example_stack_with_elk(stack: str) -> None:
 
 
 def test_the_check_can_fail(example: Recording) -> None:
-    """The same analysis finds a removed guard: drop one store bucket's public access block."""
-    blocks = example.of_type("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock")
-    assert blocks
-    broken = Recording(example.project, example.stack, example.mode, [r for r in example.resources if r is not blocks[0]])
-    assert any(line.startswith("s3-public-access-block:") for line in mandatory(broken))
+    """The same analysis finds a removed guard: drop one store bucket's policy (its TLS-only statement). (Dropping a
+    public access block is no longer a flaw: AWS blocks public access on a bucket by default.)"""
+    policies = example.of_type("aws:s3/bucketPolicy:BucketPolicy")
+    assert policies
+    broken = Recording(example.project, example.stack, example.mode, [r for r in example.resources if r is not policies[0]])
+    assert any(line.startswith("s3-secure-transport-only:") for line in mandatory(broken))
 
 
 @pytest.mark.parametrize("backend", ["loki", "elk"])

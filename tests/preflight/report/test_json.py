@@ -6,12 +6,13 @@ from pathlib import Path
 
 from tests.preflight.conftest import PLAIN_URN
 
-VIOLATION_KEYS = {"policy", "enforcement", "severity", "urn", "resource_type", "message", "soc2", "remediation"}
+VIOLATION_KEYS = {"policy", "enforcement", "tier", "severity", "urn", "resource_type", "message", "soc2", "remediation"}
 
 
 def test_json_shape_is_pinned(cli, s3_project: Path, small_pack: Path) -> None:
     report = cli("--project-dir", s3_project, "--policy-pack", small_pack, "--format", "json").json()
-    assert list(report) == ["project", "stack", "mode", "resources", "violations", "exceptions", "summary"]
+    assert list(report) == ["project", "stack", "mode", "policy_config", "resources", "violations", "exceptions", "scope", "summary"]
+    assert report["policy_config"] == {"path": "", "sha256": ""}
     assert (report["project"], report["stack"], report["mode"]) == ("outside", "dev", "program")
     assert all(set(r) == {"urn", "type", "name", "parent", "inputs"} for r in report["resources"])
     assert all(set(v) == VIOLATION_KEYS for v in report["violations"])
@@ -20,6 +21,7 @@ def test_json_shape_is_pinned(cli, s3_project: Path, small_pack: Path) -> None:
     assert plain == {
         "policy": "s3-bucket-encrypted",
         "enforcement": "mandatory",
+        "tier": "",
         "severity": "high",
         "urn": PLAIN_URN,
         "resource_type": "aws:s3/bucket:Bucket",

@@ -9,6 +9,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+from preflight.analyze.findings import days_until
 from tests.preflight.conftest import PLAIN_BUCKET_LINE, ROOT
 
 
@@ -61,7 +62,11 @@ def test_sarif_exceptions_are_suppressed_results(
     [excused] = [r for r in sarif["runs"][0]["results"] if "suppressions" in r]
     assert excused["ruleId"] == "s3-no-public-acl"
     assert excused["suppressions"] == [
-        {"kind": "external", "status": "accepted", "justification": "public website (approved by ciso@acme.example, expires 2099-01-01)"}
+        {
+            "kind": "external",
+            "status": "accepted",
+            "justification": f"public website (approved by ciso@acme.example, expires 2099-01-01 ({days_until('2099-01-01')} days left))",
+        }
     ]
 
 

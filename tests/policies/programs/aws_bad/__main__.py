@@ -10,6 +10,7 @@ import pulumi_aws as aws
 ACCOUNT = "123456789012"
 ISSUER = "oidc.eks.us-east-1.amazonaws.com/id/ABCDEF0123456789"
 OMIT = object()
+LOG_STORE = {"logmesh:log-store": "true"}  # marks a log store: the log-store controls judge it (policies/lib/scope.py)
 
 key = aws.kms.Key("store-key", enable_key_rotation=True)
 access_logs = aws.s3.Bucket("access-logs", bucket="bad-access-logs", opts=pulumi.ResourceOptions(protect=True))
@@ -40,6 +41,7 @@ def store(
         object_lock_enabled=lock is not OMIT,
         acl=acl,
         force_destroy=force_destroy,
+        tags=LOG_STORE,
         opts=pulumi.ResourceOptions(protect=protect),
     )
     covered.append(bucket.arn)
@@ -77,7 +79,7 @@ def store(
     return bucket
 
 
-bare = aws.s3.Bucket("bare", bucket="bad-bare")
+bare = aws.s3.Bucket("bare", bucket="bad-bare", tags=LOG_STORE)
 store("compliant")
 store("sse-s3", sse={"sse_algorithm": "AES256"})
 store("sse-aws-managed-key", sse={"sse_algorithm": "aws:kms"})

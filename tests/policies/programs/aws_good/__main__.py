@@ -9,6 +9,7 @@ import pulumi_aws as aws
 ACCOUNT = "123456789012"
 ISSUER = "oidc.eks.us-east-1.amazonaws.com/id/ABCDEF0123456789"
 protected = pulumi.ResourceOptions(protect=True, retain_on_delete=True)
+LOG_STORE = {"logmesh:log-store": "true"}  # marks a log store: the log-store controls judge it (policies/lib/scope.py)
 
 key = aws.kms.Key(
     "logs-key",
@@ -120,7 +121,7 @@ aws.s3.BucketPolicy(
 )
 
 # Archive bucket: every setting as a separate resource (pulumi-aws v7 style).
-archive = aws.s3.Bucket("archive", bucket="acme-prod-logs", object_lock_enabled=True, opts=protected)
+archive = aws.s3.Bucket("archive", bucket="acme-prod-logs", object_lock_enabled=True, tags=LOG_STORE, opts=protected)
 guard("archive", archive)
 aws.s3.BucketServerSideEncryptionConfiguration(
     "archive-sse",
@@ -155,6 +156,7 @@ aws.s3.BucketPolicy("archive-policy", bucket=archive.id, policy=deny_insecure(ar
 inline = aws.s3.Bucket(
     "inline",
     bucket="acme-prod-inline-logs",
+    tags=LOG_STORE,
     object_lock_configuration={"object_lock_enabled": "Enabled", "rule": {"default_retention": {"mode": "COMPLIANCE", "years": 1}}},
     server_side_encryption_configuration={
         "rule": {"apply_server_side_encryption_by_default": {"sse_algorithm": "aws:kms", "kms_master_key_id": alias.arn}}

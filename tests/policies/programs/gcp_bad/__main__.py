@@ -29,6 +29,7 @@ LOCKED = {"retention_period": str(400 * 86400), "is_locked": True}
 def bucket(name: str, **overrides: object) -> gcp.storage.Bucket:
     settings = {
         "location": "EU",
+        "labels": {"logmesh-log-store": "true"},
         "uniform_bucket_level_access": True,
         "public_access_prevention": "enforced",
         "encryption": {"default_kms_key_name": key.id},
