@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -12,6 +11,7 @@ from pulumi_policy import EnforcementLevel
 from preflight.analyze.findings import EXCEPTIONS_POLICY
 from preflight.analyze.pack import PolicyPackSpec
 from preflight.errors import InputError
+from preflight.inputs.json_file import load_json
 
 _LEVELS = {
     "advisory": EnforcementLevel.ADVISORY,
@@ -25,12 +25,7 @@ def load_policy_config(path: Path | None) -> dict[str, Any]:
     """A `--policy-pack-config` file, exactly as the Pulumi CLI takes it."""
     if path is None:
         return {}
-    try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise InputError(f"--policy-config {path}: cannot be read: {exc.strerror}") from None
-    except json.JSONDecodeError as exc:
-        raise InputError(f"--policy-config {path}: not valid JSON (line {exc.lineno}): {exc.msg}") from None
+    document = load_json(path, "--policy-config")
     if not isinstance(document, dict):
         raise InputError(f"--policy-config {path}: must be a JSON object of policy names to settings")
     return document
