@@ -101,6 +101,7 @@ def load_state(path: Path, project_dir: Path | None = None) -> Recording:
         raise InputError(f"--state {path}: `deployment.resources` must be a list")
 
     registrations: list[Registration] = []
+    links: list[tuple[str, str]] = []
     project = stack = ""
     stack_urn = ""
     for index, raw in enumerate(resources):
@@ -115,6 +116,7 @@ def load_state(path: Path, project_dir: Path | None = None) -> Recording:
         except ValueError:
             raise InputError(f"{where}: `urn` {urn!r} is not a Pulumi URN (urn:pulumi:<stack>::<project>::<type>::<name>)") from None
         project, stack = project or project_name, stack or stack_name
+        links.append((urn, str(raw.get("parent") or "")))
         if type_ == STACK_TYPE:
             stack_urn = urn
             continue
@@ -130,6 +132,8 @@ def load_state(path: Path, project_dir: Path | None = None) -> Recording:
         property_dependencies = raw.get("propertyDependencies") or {}
         if not isinstance(property_dependencies, dict):
             raise InputError(f"{where}: `propertyDependencies` must be an object of property names to URN lists")
+        if "\0" in str(raw.get("sourcePosition") or ""):
+            raise InputError(f"{where}.sourcePosition: has a NUL character, which no file path holds; fix or remove it")
         source_file, source_line = _source_position(raw.get("sourcePosition"), project_dir)
         registrations.append(
             Registration(
@@ -152,7 +156,7 @@ def load_state(path: Path, project_dir: Path | None = None) -> Recording:
                 source_line=source_line,
             )
         )
-    check_parent_graph(((r.urn, r.parent) for r in registrations), f"--state {path}")
+    check_parent_graph(links, f"--state {path}")  # every entry, copies pending deletion too: a cycle is a corrupt export
     if stack_urn:
         for registration in registrations:
             if registration.parent == stack_urn:
