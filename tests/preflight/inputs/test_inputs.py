@@ -23,6 +23,7 @@ from preflight.inputs.json_file import load_json
 from preflight.inputs.shapes import check_parent_graph, expect_mapping
 from preflight.inputs.text import read_text
 from preflight.inputs.yaml_file import load_yaml
+from tests.helpers.mutations import mutate, mutations
 
 MAIN = Path(__file__).resolve().parents[3]
 STACK = MAIN / "stacks" / "Pulumi.prod.yaml"
@@ -483,72 +484,6 @@ def test_parent_graph_is_linear_and_not_recursive() -> None:
 
 
 # ------------------------------------------------------------------------------------------------- fuzz
-
-TOKENS = [
-    b"&a ",
-    b"*a",
-    b"<<: ",
-    b"[",
-    b"]",
-    b"{",
-    b"}",
-    b"\x00",
-    b"\xff",
-    b"\xc3",
-    b"---\n",
-    b"\t",
-    b"!!int ",
-    b"!!binary ",
-    b"!!timestamp ",
-    b"!!python/name:os.system ",
-    b"? ",
-    b": ",
-    b"- ",
-    b'"',
-    b"'",
-    b"\\u",
-    b"\\ud800",
-    b"NaN",
-    b"1e999",
-    b"\xef\xbb\xbf",
-    b"\n",
-    b"  ",
-    b"%YAML 1.1\n",
-    b"!<tag:x> ",
-    b"|\n",
-    b">-\n",
-    b"#",
-    b",",
-    b"9" * 5000,
-]
-
-mutations = st.lists(
-    st.tuples(
-        st.sampled_from(["insert", "delete", "replace", "dup_line"]),
-        st.integers(0, 1 << 20),
-        st.integers(0, 64),
-        st.one_of(st.sampled_from(TOKENS), st.binary(max_size=6)),
-    ),
-    min_size=1,
-    max_size=8,
-)
-
-
-def mutate(data: bytes, ops: list[tuple[str, int, int, bytes]]) -> bytes:
-    for op, where, length, chunk in ops:
-        at = where % (len(data) + 1)
-        if op == "insert":
-            data = data[:at] + chunk + data[at:]
-        elif op == "delete":
-            data = data[:at] + data[at + length :]
-        elif op == "replace":
-            data = data[:at] + chunk + data[at + len(chunk) :]
-        else:
-            start = data.rfind(b"\n", 0, at) + 1
-            end = data.find(b"\n", at)
-            end = len(data) if end < 0 else end + 1
-            data = data[:end] + data[start:end] + data[end:]
-    return data
 
 
 @pytest.fixture(scope="module")
