@@ -8,7 +8,7 @@ import json
 import math
 import operator
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from itertools import accumulate, count
 from pathlib import Path
 from typing import Any, NoReturn
@@ -77,9 +77,11 @@ class _DuplicateKeys(dict[str, Any]):
     duplicate: str = ""
 
 
-def _find_duplicate(value: Any, parts: list[str | int]) -> list[str | int] | None:
-    if isinstance(value, _DuplicateKeys):
-        return [*parts, value.duplicate]
+def _find(value: Any, parts: list[str | int], hit: Callable[[Any], list[str | int] | None]) -> list[str | int] | None:
+    """The key path of the first value (depth first) for which `hit` gives a path suffix; depth bounded by max_depth."""
+    found = hit(value)
+    if found is not None:
+        return [*parts, *found]
     items: Iterable[tuple[str | int, Any]]
     if isinstance(value, dict):
         items = value.items()
@@ -88,29 +90,23 @@ def _find_duplicate(value: Any, parts: list[str | int]) -> list[str | int] | Non
     else:
         return None
     for key, item in items:
-        found = _find_duplicate(item, [*parts, key])  # depth already bounded by max_depth
+        found = _find(item, [*parts, key], hit)
         if found is not None:
             return found
     return None
 
 
-def _find_surrogate(value: Any, parts: list[str | int]) -> list[str | int] | None:
+def _duplicate_here(value: Any) -> list[str | int] | None:
+    return [value.duplicate] if isinstance(value, _DuplicateKeys) else None
+
+
+def _surrogate_here(value: Any) -> list[str | int] | None:
     if isinstance(value, str):
-        return parts if re.search("[\ud800-\udfff]", value) else None
-    items: Iterable[tuple[str | int, Any]]
+        return [] if re.search("[\ud800-\udfff]", value) else None
     if isinstance(value, dict):
         for key in value:
             if re.search("[\ud800-\udfff]", key):
-                return [*parts, key.encode("utf-8", "backslashreplace").decode("ascii")]
-        items = value.items()
-    elif isinstance(value, list):
-        items = enumerate(value)
-    else:
-        return None
-    for key, item in items:
-        found = _find_surrogate(item, [*parts, key])
-        if found is not None:
-            return found
+                return [key.encode("utf-8", "backslashreplace").decode("ascii")]
     return None
 
 
@@ -165,7 +161,7 @@ def load_json(path: Path | str, what: str, *, max_bytes: int = JSON_MAX_BYTES, m
         line, column = _text_line_column(text, match.start() if match else None)
         refuse(path, what, f"a number is out of range: {str(exc).split(';')[0]}", "write a smaller number", line=line, column=column)
     if duplicates:
-        found = _find_duplicate(value, [])
+        found = _find(value, [], _duplicate_here)
         key = duplicates[0].duplicate if found is None else found[-1]
         refuse(
             path,
@@ -175,7 +171,7 @@ def load_json(path: Path | str, what: str, *, max_bytes: int = JSON_MAX_BYTES, m
             key_path=key_path(found or [key]),
         )
     if _SURROGATE_ESCAPE.search(text):
-        found = _find_surrogate(value, [])
+        found = _find(value, [], _surrogate_here)
         if found is not None:
             refuse(
                 path,

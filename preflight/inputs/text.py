@@ -134,26 +134,15 @@ def read_bytes_and_text(path: Path | str, what: str, max_bytes: int, allow_bom: 
         bad = exc.start
         text = ""
     nul = data.find(b"\0", 0, bad if bad >= 0 else len(data))
-    if nul >= 0:
-        line, column = _line_column(data, nul)
-        refuse(
-            path,
-            what,
-            f"has a NUL byte at byte offset {nul}",
-            "this is not a text file; restore it from version control",
-            line=line,
-            column=column,
+    if nul >= 0 or bad >= 0:
+        offset = nul if nul >= 0 else bad
+        problem, fix = (
+            (f"has a NUL byte at byte offset {nul}", "this is not a text file; restore it from version control")
+            if nul >= 0
+            else (f"is not UTF-8: byte 0x{data[bad]:02x} at byte offset {bad} is invalid", "re-save the file as UTF-8")
         )
-    if bad >= 0:
-        line, column = _line_column(data, bad)
-        refuse(
-            path,
-            what,
-            f"is not UTF-8: byte 0x{data[bad]:02x} at byte offset {bad} is invalid",
-            "re-save the file as UTF-8",
-            line=line,
-            column=column,
-        )
+        line, column = _line_column(data, offset)
+        refuse(path, what, problem, fix, line=line, column=column)
     return data, text
 
 
