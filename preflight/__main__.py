@@ -2,4 +2,6 @@ import sys
 
 from preflight.cli import main
 
-sys.exit(main())
+# Guarded: multiprocessing may import the main module again in the worker's forkserver.
+if __name__ == "__main__":
+    sys.exit(main())

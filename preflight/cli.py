@@ -3,50 +3,68 @@
 record (the program under the SDK's mocks, or a `pulumi stack export` file) -> analyze (the pack through
 pulumi_policy's own analyzer) -> report (text, markdown, json or sarif).
 
-Exit codes: 0 no mandatory violation; 1 mandatory violations; 2 usage, stack config, program, policy pack or
-state error (one message, no traceback unless --debug).
+Exit codes: 0 no mandatory violation; 1 mandatory violations; 2 anything else (usage, stack config, program, policy
+pack, state or report error, a run that ended early or timed out, nothing to check), always one message and no
+traceback unless --debug.
 """
 
 from __future__ import annotations
 
 import argparse
+import io
 import json
+import multiprocessing
 import os
+import signal
 import sys
+import tempfile
+import time
 import traceback
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager, nullcontext
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-import pulumi
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from preflight.analyze.config import check_exception_targets, config_digest, default_config_file, load_policy_config, resolve_config
-from preflight.analyze.findings import Analysis
-from preflight.analyze.pack import load_policy_pack
-from preflight.analyze.servicer import Analyzer
 from preflight.errors import InputError
-from preflight.record.program import record_program
-from preflight.record.project import load_project, load_stack_config
-from preflight.record.recording import Recording
-from preflight.record.state import load_state
-from preflight.report.evidence import Evidence, build_evidence
-from preflight.report.json import to_json
-from preflight.report.markdown import render_markdown
-from preflight.report.sarif import render_sarif
-from preflight.report.text import render_text
+
+if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
+
+    from preflight.report.evidence import Evidence
+    from preflight.worker import Outcome
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_STACK = "dev"
 FORMATS = ("text", "markdown", "json", "sarif")
 # Below this many resources a run takes about a second: no progress bar.
 PROGRESS_THRESHOLD = 200
+# The 500-cluster bench fleet (8,244 resources) takes about 35 s on 2 cores (docs/performance.md): 600 s is over 15
+# times that, so only a program that hangs or loops reaches it, and a CI job fails in minutes rather than at the
+# runner's limit (6 hours on GitHub Actions).
+DEFAULT_TIMEOUT = 600.0
+# Modules the worker's forkserver imports once; each run is a fresh fork of it. Tests add provider SDKs here.
+PRELOAD = ["preflight.worker"]
 
 
-class StageError(Exception):
-    """A failure of the program or the policy pack, already worded for the user (exit code 2)."""
+class Failure(Exception):
+    """The run gave no verdict: exit code 2 with this one-line message (and `details`, a traceback, with --debug)."""
+
+    def __init__(self, message: str, details: str = "") -> None:
+        super().__init__(message)
+        self.details = details
+
+
+def _timeout(text: str) -> float:
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = 0.0
+    if not 0 < seconds < 1e9:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number of seconds")
+    return seconds
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -57,8 +75,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--policy-config",
         type=Path,
-        help="policy pack config JSON (default for the logmesh project: <policy pack>/config/<stack>.json when it exists; "
-        "other projects: the pack's defaults)",
+        help="policy pack config JSON (default for the project that holds the pack: <policy pack>/config/<stack>.json when it "
+        "exists; other projects: the pack's defaults)",
     )
     parser.add_argument("--format", choices=FORMATS, default="text")
     parser.add_argument("--output", type=Path, help="write the report to FILE instead of standard output")
@@ -66,100 +84,24 @@ def _parser() -> argparse.ArgumentParser:
         "--state", type=Path, metavar="EXPORT.json", help="check a `pulumi stack export` file instead of running the program"
     )
     parser.add_argument("--preview", action="store_true", help="run as a preview: computed outputs are unknown")
-    parser.add_argument("--debug", action="store_true", help="show tracebacks")
+    parser.add_argument(
+        "--timeout",
+        type=_timeout,
+        default=DEFAULT_TIMEOUT,
+        metavar="SECONDS",
+        help=f"stop a run (program and pack) that takes longer, exit 2 (default: {DEFAULT_TIMEOUT:g})",
+    )
+    parser.add_argument("--allow-empty", action="store_true", help="a program or export with no resources passes (default: exit 2)")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks (exit codes stay the same)")
     return parser
 
 
-def _where(exc: BaseException, roots: list[Path]) -> str:
-    """`file:line` of the innermost traceback frame inside one of `roots` (the program or the pack), if any."""
-    resolved = [str(root.resolve()) for root in roots]
-    found = ""
-    for frame in traceback.extract_tb(exc.__traceback__):
-        if any(frame.filename.startswith(root) for root in resolved) and "site-packages" not in frame.filename:
-            found = f"{frame.filename}:{frame.lineno}"
-    return found
-
-
-def _describe(exc: BaseException, roots: list[Path]) -> str:
-    where = _where(exc, roots)
-    return f"{type(exc).__name__}: {exc}" + (f" (at {where})" if where else "")
-
-
-@contextmanager
-def _stage(what: str, roots: list[Path], debug: bool) -> Iterator[None]:
-    try:
-        yield
-    except (InputError, StageError):
-        raise
-    except pulumi.RunError as exc:
-        # components.config.schema.ConfigError is a RunError whose message already lists one problem per line;
-        # the Pulumi CLI, too, prints a RunError's message alone.
-        if debug:
-            raise
-        raise StageError(str(exc)) from exc
-    except Exception as exc:
-        if debug:
-            raise
-        raise StageError(f"{what}: {_describe(exc, roots)}") from exc
-    except SystemExit as exc:
-        # A program that exits early registered only part of its resources: never a passing (0) or failing (1) gate.
-        raise StageError(
-            f"{what}: it called sys.exit({exc.code!r}) before it finished" + (f" (at {_where(exc, roots)})" if _where(exc, roots) else "")
-        ) from exc
-
-
-def _record(args: argparse.Namespace, console: Console | None) -> tuple[Recording, str]:
-    """The recording, and the file SARIF locates findings at when a resource has no source line."""
-    if args.state is not None:
-        recording = load_state(args.state, args.project_dir)
-        if args.stack:
-            recording.stack = args.stack
-        return recording, "Pulumi.yaml"
-    project = load_project(args.project_dir)
-    stack = args.stack or DEFAULT_STACK
-    config = load_stack_config(project, stack)
-    status = console.status(f"running {project.main} under mocks") if console is not None else nullcontext()
-    with status, _stage(f"the program {project.main} failed", [project.directory], args.debug):
-        recording = record_program(project.main, project.name, stack, config.values, config.secret_keys, args.preview)
-    main = project.main.resolve()
-    try:
-        fallback = main.relative_to(project.directory.resolve()).as_posix()
-    except ValueError:
-        fallback = main.as_uri()
-    return recording, fallback
-
-
-def _progress(console: Console | None, total: int) -> Any:
-    if console is None or total < PROGRESS_THRESHOLD:
-        return nullcontext(None)
-    return Progress(TextColumn("analyzing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console, transient=True)
-
-
-def _advancer(progress: Progress | None, total: int) -> Callable[[], None] | None:
-    if progress is None:
-        return None
-    task = progress.add_task("analyze", total=total)
-    return lambda: progress.advance(task)
-
-
-def _analyze(args: argparse.Namespace, recording: Recording, console: Console | None) -> Analysis:
-    pack_dir: Path = args.policy_pack
-    with _stage(f"policy pack {pack_dir} failed to load", [pack_dir], args.debug):
-        pack = load_policy_pack(pack_dir)
-    config_file = args.policy_config or default_config_file(pack_dir, recording.project, recording.stack)
-    source = f"--policy-config {config_file}" if config_file is not None else "policy config"
-    config = resolve_config(pack, load_policy_config(config_file), source)
-    check_exception_targets(config, (r.urn for r in recording.resources), source)
-    with _stage(f"policy pack {pack.name} failed", [pack_dir], args.debug):
-        analyzer = Analyzer(pack, config)
-        with _progress(console, len(recording.resources)) as progress:
-            analysis = analyzer.analyze(recording, _advancer(progress, len(recording.resources)))
-    analysis.config_source = str(config_file) if config_file is not None else ""
-    analysis.config_sha256 = config_digest(config_file)
-    return analysis
-
-
 def render(evidence: Evidence, format_: str, stream: TextIO, fallback_artifact: str = "Pulumi.yaml") -> None:
+    from preflight.report.json import to_json
+    from preflight.report.markdown import render_markdown
+    from preflight.report.sarif import render_sarif
+    from preflight.report.text import render_text
+
     if format_ == "text":
         render_text(evidence, stream)
     elif format_ == "markdown":
@@ -172,35 +114,216 @@ def render(evidence: Evidence, format_: str, stream: TextIO, fallback_artifact: 
         stream.write("\n")
 
 
-def run(args: argparse.Namespace) -> int:
-    if args.state is not None and args.preview:
-        raise InputError("--preview applies to program runs; a --state export holds deployed values")
-    console = Console(stderr=True) if sys.stderr.isatty() else None
-    recording, fallback = _record(args, console)
-    analysis = _analyze(args, recording, console)
-    evidence = build_evidence(recording, analysis, args.project_dir, preview=args.preview)
-    if args.output is not None:
+# --- the worker process ---------------------------------------------------------------------------------------------
+
+
+def _serve(connection: Connection, args: argparse.Namespace) -> None:
+    """The child's target, by a name this light module holds; the forkserver has preflight.worker imported already."""
+    from preflight.worker import serve
+
+    serve(connection, args)
+
+
+def _how_it_ended(exitcode: int | None) -> str:
+    if exitcode is not None and exitcode < 0:
         try:
-            with args.output.open("w", encoding="utf-8") as stream:
-                render(evidence, args.format, stream, fallback)
-        except OSError as exc:
-            raise InputError(f"--output {args.output}: cannot be written: {exc.strerror}") from None
+            name = signal.Signals(-exitcode).name
+        except ValueError:
+            name = f"signal {-exitcode}"
+        cause = {"SIGKILL": " (out of memory?)", "SIGSEGV": " (a crash in native code)"}.get(name, "")
+        return f"was killed by {name}{cause}"
+    return f"exited with code {exitcode} (os._exit, or a crash in native code?)"
+
+
+@contextmanager
+def _display(console: Console | None) -> Iterator[Any]:
+    """A status line while the program runs and a progress bar for long analyses, on a terminal only."""
+    with ExitStack() as stack:
+        state: dict[str, Any] = {"status": None, "progress": None, "task": None}
+
+        def update(message: tuple[Any, ...]) -> None:
+            if console is None:
+                return
+            kind = message[0]
+            if kind == "stage" and state["progress"] is None:
+                if state["status"] is None:
+                    state["status"] = stack.enter_context(console.status(f"running {message[1]}"))
+                else:
+                    state["status"].update(f"running {message[1]}")
+            elif kind == "total" and message[1] >= PROGRESS_THRESHOLD:
+                if state["status"] is not None:
+                    state["status"].stop()
+                columns = (TextColumn("analyzing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+                state["progress"] = stack.enter_context(Progress(*columns, console=console, transient=True))
+                state["task"] = state["progress"].add_task("analyze", total=message[1])
+            elif kind == "advance" and state["progress"] is not None:
+                state["progress"].advance(state["task"], message[1])
+
+        yield update
+
+
+def _await(process: Any, receiver: Connection, args: argparse.Namespace, console: Console | None) -> Outcome:
+    deadline = time.monotonic() + args.timeout
+    stage = "the run"
+    with _display(console) as update:
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise Failure(
+                    f"--timeout {args.timeout:g}: {stage} did not finish within {args.timeout:g} s and was stopped; "
+                    "look for a loop or a blocking call, or raise --timeout"
+                )
+            if not receiver.poll(min(remaining, 1.0)):
+                if process.is_alive():
+                    continue
+                if not receiver.poll(0):
+                    break
+            try:
+                message = receiver.recv()
+            except EOFError:
+                break
+            if message[0] == "done":
+                process.join(max(deadline - time.monotonic(), 0))
+                if process.is_alive():
+                    raise Failure(f"--timeout {args.timeout:g}: the worker did not exit after the run (a thread left running?)")
+                if process.exitcode != 0:
+                    raise Failure(f"the run finished, then {stage} {_how_it_ended(process.exitcode)}")
+                outcome: Outcome = message[1]
+                return outcome
+            if message[0] == "failed":
+                raise Failure(message[1], message[2])
+            if message[0] == "stage":
+                stage = message[1]
+            update(message)
+    process.join(5)
+    raise Failure(f"{stage} ended the run before it finished: it {_how_it_ended(process.exitcode)}; a verdict needs a complete run")
+
+
+def run_worker(args: argparse.Namespace, console: Console | None) -> Outcome:
+    """The run in a child process (a fork of a forkserver that has the worker's modules imported): its outcome."""
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(PRELOAD)
+    receiver, sender = context.Pipe(duplex=False)
+    process = context.Process(target=_serve, args=(sender, args), name="preflight-worker")
+    process.start()
+    sender.close()
+    import preflight.report.evidence  # noqa: F401  (while the worker runs: the outcome unpickles into its classes)
+
+    try:
+        return _await(process, receiver, args, console)
+    finally:
+        if process.is_alive():
+            process.kill()
+        process.join()
+        receiver.close()
+
+
+# --- inputs and the report file -------------------------------------------------------------------------------------
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except (OSError, ValueError):
+        return a.resolve() == b.resolve()
+
+
+def _known_inputs(args: argparse.Namespace) -> list[Path]:
+    """The files this run will read, as far as they are known before it starts."""
+    from preflight.record.project import load_project
+
+    stack = args.stack or DEFAULT_STACK
+    found = [args.state, args.policy_config, args.project_dir / "Pulumi.yaml", args.policy_pack / "PulumiPolicy.yaml"]
+    found += [args.policy_pack / "__main__.py", args.policy_pack / "config" / f"{stack}.json"]
+    if args.state is None:
+        try:
+            project = load_project(args.project_dir)
+        except InputError:
+            pass  # the worker reports it
+        else:
+            found += [project.main, project.stack_file(stack)]
+    return [path for path in found if path is not None]
+
+
+def _refuse_output_input(output: Path, inputs: list[Path]) -> None:
+    for path in inputs:
+        if _same_file(output, path):
+            raise InputError(f"--output {output}: is an input of this run ({path}); write the report to another file")
+
+
+def _write_atomically(output: Path, text: str) -> None:
+    """The report whole or not at all: a temporary file beside `output`, renamed over it."""
+    try:
+        handle, temporary = tempfile.mkstemp(dir=output.parent if str(output.parent) else ".", prefix=f".{output.name}.")
+    except OSError as exc:
+        raise InputError(f"--output {output}: cannot be written: {exc.strerror}") from None
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+        os.replace(temporary, output)
+    except OSError as exc:
+        os.unlink(temporary)
+        raise InputError(f"--output {output}: cannot be written: {exc.strerror}") from None
+    except BaseException:
+        os.unlink(temporary)
+        raise
+
+
+def _remove_stale(output: Path | None, inputs: list[Path]) -> None:
+    """A failed run leaves no report at --output: a previous run's would read as this run's verdict."""
+    if output is None or any(_same_file(output, path) for path in inputs):
+        return
+    try:
+        if output.is_file() or output.is_symlink():
+            output.unlink()
+    except OSError:
+        pass
+
+
+def run(args: argparse.Namespace, inputs: list[Path]) -> int:
+    if args.output is not None:
+        _refuse_output_input(args.output, inputs)
+    console = Console(stderr=True) if sys.stderr.isatty() else None
+    outcome = run_worker(args, console)
+    read = [Path(path) for path in outcome.inputs]
+    inputs += read
+    if args.output is not None:
+        _refuse_output_input(args.output, read)
+    report = io.StringIO()
+    try:
+        render(outcome.evidence, args.format, report, outcome.fallback)
+    except Exception as exc:
+        raise Failure(f"the {args.format} report could not be rendered: {type(exc).__name__}: {exc}", traceback.format_exc()) from exc
+    evidence = outcome.evidence
+    if args.output is not None:
+        _write_atomically(args.output, report.getvalue())
         print(f"preflight {evidence.project}/{evidence.stack}: {evidence.verdict()} ({args.format} report: {args.output})", file=sys.stderr)
     else:
-        render(evidence, args.format, sys.stdout, fallback)
+        sys.stdout.write(report.getvalue())
+        sys.stdout.flush()
     return 1 if evidence.mandatory else 0
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    inputs: list[Path] = []
     try:
-        return run(args)
+        inputs += _known_inputs(args)
+        return run(args, inputs)
     except BrokenPipeError:
-        # The reader (`| head`) closed the pipe: stop quietly, as Unix tools do.
+        # The reader (`| head`) closed the pipe: stop quietly, as Unix tools do; the verdict was not delivered.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 1
-    except (InputError, StageError) as exc:
-        if args.debug:
-            raise
-        print(f"preflight: {exc}", file=sys.stderr)
+        return 2
+    except (Exception, KeyboardInterrupt) as exc:  # every other ending is exit 2 with one line
+        details = exc.details if isinstance(exc, Failure) else traceback.format_exc()
+        if isinstance(exc, KeyboardInterrupt):
+            message = "interrupted"
+        elif isinstance(exc, (InputError, Failure)):
+            message = str(exc)
+        else:
+            message = f"internal error: {type(exc).__name__}: {exc}"
+        _remove_stale(args.output, inputs)
+        if args.debug and details:
+            print(details.rstrip("\n"), file=sys.stderr)
+        print(f"preflight: {message}", file=sys.stderr)
         return 2

@@ -10,12 +10,13 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema  # type: ignore[import-untyped]
-import yaml
 from pulumi_policy import EnforcementLevel
 
 from preflight.analyze.findings import EXCEPTIONS_POLICY
 from preflight.analyze.pack import PolicyPackSpec
 from preflight.errors import InputError
+from preflight.inputs.json_file import load_json
+from preflight.inputs.yaml_file import load_yaml
 
 _LEVELS = {
     "advisory": EnforcementLevel.ADVISORY,
@@ -29,12 +30,7 @@ def load_policy_config(path: Path | None) -> dict[str, Any]:
     """A `--policy-pack-config` file, exactly as the Pulumi CLI takes it."""
     if path is None:
         return {}
-    try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise InputError(f"--policy-config {path}: cannot be read: {exc.strerror}") from None
-    except json.JSONDecodeError as exc:
-        raise InputError(f"--policy-config {path}: not valid JSON (line {exc.lineno}): {exc.msg}") from None
+    document = load_json(path, "--policy-config")
     if not isinstance(document, dict):
         raise InputError(f"--policy-config {path}: must be a JSON object of policy names to settings")
     return document
@@ -47,10 +43,10 @@ def config_digest(path: Path | None) -> str:
 
 def owning_project(pack_dir: Path) -> str:
     """The name of the Pulumi project that holds the pack (its parent folder's Pulumi.yaml), or ""."""
-    try:
-        document = yaml.safe_load((pack_dir.resolve().parent / "Pulumi.yaml").read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError):
+    project_file = pack_dir.resolve().parent / "Pulumi.yaml"
+    if not project_file.is_file():
         return ""
+    document = load_yaml(project_file, "the policy pack's project file") or {}
     name = document.get("name") if isinstance(document, dict) else None
     return name if isinstance(name, str) else ""
 

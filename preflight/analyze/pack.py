@@ -11,10 +11,10 @@ from pathlib import Path
 from typing import Any
 
 import pulumi_policy
-import yaml
 from pulumi_policy import EnforcementLevel, Policy
 
 from preflight.errors import InputError
+from preflight.inputs.yaml_file import load_yaml
 
 
 @dataclass
@@ -61,10 +61,9 @@ def load_policy_pack(directory: Path) -> PolicyPackSpec:
     manifest = directory / "PulumiPolicy.yaml"
     if not entry.is_file() or not manifest.is_file():
         raise InputError(f"--policy-pack {directory}: needs PulumiPolicy.yaml and __main__.py; pass a policy pack folder")
-    try:
-        spec = yaml.safe_load(manifest.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise InputError(f"{manifest}: not valid YAML: {exc}") from None
+    spec = load_yaml(manifest, "policy pack manifest") or {}
+    if not isinstance(spec, dict):
+        raise InputError(f"{manifest}: must be a mapping (`runtime: python`, `version: ...`)")
     captured: dict[str, Any] = {}
     parent = str(directory.resolve().parent)
     sys.path.insert(0, parent)

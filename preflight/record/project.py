@@ -6,9 +6,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from preflight.errors import InputError
+from preflight.inputs.yaml_file import load_yaml
 
 # Stack files keep secrets encrypted (`{secure: <ciphertext>}`); offline there is no key to decrypt them,
 # so the program sees this stand-in, marked secret, and reports can prove it never leaks.
@@ -34,16 +33,9 @@ class StackConfig:
     source: Path | None = None
 
 
-def _load_yaml(path: Path) -> Any:
-    try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise InputError(f"{path}:{where}: not valid YAML: {problem}; fix the indentation or quoting there") from None
-    except OSError as exc:
-        raise InputError(f"{path}: cannot be read: {exc.strerror}") from None
+def _load_yaml(path: Path, what: str) -> Any:
+    """The file's one YAML document, read with bounds (size, UTF-8, depth, aliases) and duplicate keys refused."""
+    return load_yaml(path, what)
 
 
 def load_project(directory: Path) -> Project:
@@ -52,7 +44,7 @@ def load_project(directory: Path) -> Project:
     pulumi_yaml = directory / "Pulumi.yaml"
     if not pulumi_yaml.is_file():
         raise InputError(f"--project-dir {directory}: no Pulumi.yaml there; pass a Pulumi project folder")
-    spec = _load_yaml(pulumi_yaml)
+    spec = _load_yaml(pulumi_yaml, "project file")
     if not isinstance(spec, dict) or not isinstance(spec.get("name"), str):
         raise InputError(f"{pulumi_yaml}: `name` is required and must be a string")
     runtime = spec.get("runtime")
@@ -85,7 +77,7 @@ def load_stack_config(project: Project, stack: str) -> StackConfig:
     path = project.stack_file(stack)
     if not path.is_file():
         return StackConfig()
-    document = _load_yaml(path)
+    document = _load_yaml(path, "stack file")
     if document is None:
         return StackConfig(source=path)
     if not isinstance(document, dict):

@@ -16,6 +16,8 @@ from typing import Any
 from urllib.parse import unquote
 
 from preflight.errors import InputError
+from preflight.inputs.json_file import load_json
+from preflight.inputs.shapes import check_parent_graph
 from preflight.record.project import SECRET_PLACEHOLDER
 from preflight.record.recording import STACK_TYPE, Recording, Registration
 from preflight.secrets import SECRET_SIG, SIG_KEY
@@ -78,19 +80,11 @@ def _strings(value: Any, where: str) -> list[str]:
 def load_state(path: Path, project_dir: Path | None = None) -> Recording:
     """Reads a state export; every problem (unreadable, truncated, wrong version, malformed resource) is an InputError."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"--state {path}: cannot be read: {exc.strerror}") from None
-    except UnicodeDecodeError:
-        raise InputError(f"--state {path}: not UTF-8 text; pass the output of `pulumi stack export`") from None
-    try:
-        document = json.loads(text)
-    except json.JSONDecodeError as exc:
-        hint = "the file is truncated" if exc.pos >= len(text.rstrip()) else "the file is corrupt"
-        raise InputError(
-            f"--state {path}: not valid JSON at line {exc.lineno}, column {exc.colno} ({exc.msg}): {hint}; "
-            "export it again with `pulumi stack export --file FILE`"
-        ) from None
+        document = load_json(path, "--state")
+    except InputError as exc:
+        if "not valid JSON" not in str(exc):
+            raise
+        raise InputError(f"{exc}; if the file is truncated, export it again with `pulumi stack export --file FILE`") from None
     if not isinstance(document, dict) or "deployment" not in document:
         raise InputError(f"--state {path}: no `deployment`; pass the output of `pulumi stack export`, not a stack file")
     version = document.get("version")
@@ -107,6 +101,7 @@ def load_state(path: Path, project_dir: Path | None = None) -> Recording:
         raise InputError(f"--state {path}: `deployment.resources` must be a list")
 
     registrations: list[Registration] = []
+    links: list[tuple[str, str]] = []
     project = stack = ""
     stack_urn = ""
     for index, raw in enumerate(resources):
@@ -121,6 +116,7 @@ def load_state(path: Path, project_dir: Path | None = None) -> Recording:
         except ValueError:
             raise InputError(f"{where}: `urn` {urn!r} is not a Pulumi URN (urn:pulumi:<stack>::<project>::<type>::<name>)") from None
         project, stack = project or project_name, stack or stack_name
+        links.append((urn, str(raw.get("parent") or "")))
         if type_ == STACK_TYPE:
             stack_urn = urn
             continue
@@ -136,6 +132,8 @@ def load_state(path: Path, project_dir: Path | None = None) -> Recording:
         property_dependencies = raw.get("propertyDependencies") or {}
         if not isinstance(property_dependencies, dict):
             raise InputError(f"{where}: `propertyDependencies` must be an object of property names to URN lists")
+        if "\0" in str(raw.get("sourcePosition") or ""):
+            raise InputError(f"{where}.sourcePosition: has a NUL character, which no file path holds; fix or remove it")
         source_file, source_line = _source_position(raw.get("sourcePosition"), project_dir)
         registrations.append(
             Registration(
@@ -158,6 +156,7 @@ def load_state(path: Path, project_dir: Path | None = None) -> Recording:
                 source_line=source_line,
             )
         )
+    check_parent_graph(links, f"--state {path}")  # every entry, copies pending deletion too: a cycle is a corrupt export
     if stack_urn:
         for registration in registrations:
             if registration.parent == stack_urn:

@@ -83,6 +83,8 @@ class Evidence:
         counts = self.summary()
         if counts["mandatory"]:
             return f"FAILED: {counts['mandatory']} mandatory violation{'s' if counts['mandatory'] != 1 else ''}"
+        if not self.resources:  # only with --allow-empty: otherwise an empty run is exit 2 before any report
+            return "PASSED: nothing to check (no resources; --allow-empty)"
         return "PASSED: no mandatory violation"
 
     def inventory(self) -> list[tuple[str, str, int]]:

@@ -156,8 +156,10 @@ def test_program_that_exits_early_is_a_program_error(cli, tmp_path: Path, small_
 
 def test_program_that_raises_with_debug_shows_the_traceback(cli, tmp_path: Path, small_pack: Path) -> None:
     project = write_project(tmp_path / "raises", "raise ValueError('region must be set')\n")
-    with pytest.raises(ValueError, match="region must be set"):
-        cli("--project-dir", project, "--policy-pack", small_pack, "--debug")
+    result = cli("--project-dir", project, "--policy-pack", small_pack, "--debug")
+    assert result.code == 2 and result.out == ""  # --debug adds the traceback and keeps the exit code
+    assert "Traceback (most recent call last)" in result.err and "ValueError: region must be set" in result.err
+    assert result.err.rstrip().splitlines()[-1].startswith("preflight: the program")
 
 
 def test_logmesh_config_error_prints_its_lines(cli, tmp_path: Path, small_pack: Path) -> None:

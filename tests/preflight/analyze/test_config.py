@@ -14,6 +14,7 @@ from preflight.errors import InputError
 from tests.preflight.conftest import REAL_PACK, write_project
 
 PROD_CONFIG = REAL_PACK / "config" / "prod.json"
+STAGING_CONFIG = REAL_PACK / "config" / "staging.json"  # no exceptions: they name logmesh resources, so fit no other stack
 
 
 @pytest.fixture(scope="module")
@@ -30,18 +31,18 @@ def test_another_project_gets_the_pack_defaults_for_a_stack_named_like_logmeshs(
 
 
 def test_a_named_config_is_reported_with_its_digest(cli, s3_project: Path, pack_dir: Path) -> None:
-    report = cli("--project-dir", s3_project, "--policy-pack", pack_dir, "--policy-config", PROD_CONFIG, "--format", "json").json()
-    digest = hashlib.sha256(PROD_CONFIG.read_bytes()).hexdigest()
-    assert report["policy_config"] == {"path": str(PROD_CONFIG), "sha256": digest}
-    markdown = cli("--project-dir", s3_project, "--policy-pack", pack_dir, "--policy-config", PROD_CONFIG, "--format", "markdown").out
-    assert f"`{PROD_CONFIG}` (sha256 {digest})" in markdown
+    report = cli("--project-dir", s3_project, "--policy-pack", pack_dir, "--policy-config", STAGING_CONFIG, "--format", "json").json()
+    digest = hashlib.sha256(STAGING_CONFIG.read_bytes()).hexdigest()
+    assert report["policy_config"] == {"path": str(STAGING_CONFIG), "sha256": digest}
+    markdown = cli("--project-dir", s3_project, "--policy-pack", pack_dir, "--policy-config", STAGING_CONFIG, "--format", "markdown").out
+    assert f"`{STAGING_CONFIG}` (sha256 {digest})" in markdown
 
 
 def test_logmesh_itself_gets_its_environment_config(cli, tmp_path: Path, pack_dir: Path) -> None:
     project = write_project(tmp_path / "fork", "import pulumi\n", name="logmesh")
-    (project / "Pulumi.prod.yaml").write_text("config: {}\n", encoding="utf-8")
-    report = cli("--project-dir", project, "--policy-pack", pack_dir, "--stack", "prod", "--format", "json").json()
-    assert report["policy_config"]["path"] == str(PROD_CONFIG)
+    (project / "Pulumi.staging.yaml").write_text("config: {}\n", encoding="utf-8")
+    report = cli("--project-dir", project, "--policy-pack", pack_dir, "--stack", "staging", "--allow-empty", "--format", "json").json()
+    assert report["policy_config"]["path"] == str(STAGING_CONFIG)
 
 
 @pytest.mark.parametrize(

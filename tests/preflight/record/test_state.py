@@ -134,14 +134,14 @@ def _write(tmp_path: Path, text: str) -> Path:
 @pytest.mark.parametrize(
     ("mutate", "fragment"),
     [
-        (lambda text: text[: len(text) // 2], "the file is truncated"),
-        (lambda text: text.replace('"custom": true,', '"custom": true,,', 1), "the file is corrupt"),
+        (lambda text: text[: len(text) // 2], "if the file is truncated, export it again"),
+        (lambda text: text.replace('"custom": true,', '"custom": true,,', 1), "not valid JSON"),
         (lambda text: text.replace('"version": 3', '"version": 4', 1), "export version 4 is not supported"),
         (lambda text: json.dumps({"version": 3, "deployment": {"resources": {"urn": "x"}}}), "`deployment.resources` must be a list"),
         (lambda text: json.dumps({"config": {"logmesh:org": "acme"}}), "no `deployment`"),
         (lambda text: text.replace('"urn": "urn:pulumi:dev::outside::aws:s3/bucket:Bucket::plain"', '"urn": "plain"'), "not a Pulumi URN"),
         (lambda text: text.replace('"ciphertext"', '"cipher"', 1), "a secret has neither `ciphertext` nor `plaintext`"),
-        (lambda text: "", "the file is truncated"),
+        (lambda text: "", "not valid JSON"),
     ],
     ids=["truncated", "corrupt", "version", "resources-not-list", "not-an-export", "bad-urn", "bad-secret", "empty"],
 )
@@ -155,7 +155,7 @@ def test_bad_state_file_exits_2(cli, tmp_path: Path, small_pack: Path, mutate: A
 
 def test_missing_state_file(cli, tmp_path: Path, small_pack: Path) -> None:
     result = cli("--state", tmp_path / "missing.json", "--policy-pack", small_pack)
-    assert result.code == 2 and "cannot be read: No such file or directory" in result.err
+    assert result.code == 2 and "does not exist; check the path" in result.err
 
 
 def test_preview_with_state_is_a_usage_error(cli, small_pack: Path) -> None:
