@@ -91,10 +91,45 @@ EXPECTED: dict[str, tuple[str, str, set[str]]] = {
             "configmap-aws-key",
             "configmap-secret-output",
             "literal-env-secret",
+            "configmap-env-secret",
         },
     ),
     "collector-runs-as-non-root": ("k8s_good", "k8s_bad", {"fluent-bit-plaintext", "filebeat-insecure", "privileged-collector"}),
     "collector-and-gap-alert": ("k8s_good", "k8s_bad", {"cluster-without-collector"}),
+    "cloudtrail-trail-integrity": ("trail_good", "trail_bad", {"stopped", "unvalidated", "unencrypted", "aws-managed-key"}),
+    # `watched` is watched by a rule naming its ARN; the other rules miss (no target, disabled, StopLogging only).
+    "cloudtrail-trail-monitored": (
+        "trail_good",
+        "trail_bad",
+        {"stopped", "unvalidated", "unencrypted", "aws-managed-key", "filter-without-alarm"},
+    ),
+    # aws-key-retained-only: retain_on_delete is not visible to a policy pack, and alone it is not protect.
+    "key-deletion-protected": (
+        "keys_good",
+        "keys_bad",
+        {"aws-key-unprotected", "aws-key-retained-only", "ring-unprotected", "gcp-key-unprotected"},
+    ),
+    "gcp-kms-key-destroy-delay": ("keys_good", "keys_bad", {"destroy-after-1-day", "destroy-delay-not-seconds"}),
+    # app-on-host-network (pods_good) runs outside the logging namespaces and is not judged.
+    "logging-pods-host-isolated": (
+        "pods_good",
+        "pods_bad",
+        {
+            "filebeat-host-namespaces",
+            "fluent-bit-host-network",
+            "alloy-host-pid",
+            "writes-host-logs",
+            "mounts-host-etc",
+            "es-privileged-init",
+            "sidecar-host-ipc",
+            "pod-adds-net-admin",
+        },
+    ),
+    "logging-namespaces-pod-security": (
+        "pods_good",
+        "pods_bad",
+        {"logging-privileged", "eck-baseline", "collectors-privileged-silent", "loki-in-undeclared-namespace", "kibana-ns"},
+    ),
 }
 
 

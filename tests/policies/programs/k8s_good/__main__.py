@@ -9,8 +9,14 @@ edge_cluster = k8s.Provider("edge-cluster", context="edge")
 a = pulumi.ResourceOptions(provider=backend_cluster)
 b = pulumi.ResourceOptions(provider=edge_cluster)
 meta = {"namespace": "logging"}
+restricted = {f"pod-security.kubernetes.io/{mode}": "restricted" for mode in ("enforce", "warn", "audit")}
+# Pod Security baseline forbids the hostPath volumes node log collectors need: privileged with baseline warn and audit.
+host_log_readers = {f"pod-security.kubernetes.io/{mode}": "baseline" for mode in ("warn", "audit")}
+host_log_readers["pod-security.kubernetes.io/enforce"] = "privileged"
 
-k8s.core.v1.Namespace("logging", metadata={"name": "logging"}, opts=a)
+k8s.core.v1.Namespace("logging", metadata={"name": "logging", "labels": restricted}, opts=a)
+k8s.core.v1.Namespace("collectors", metadata={"name": "collectors", "labels": host_log_readers}, opts=a)
+k8s.core.v1.Namespace("edge-collectors", metadata={"name": "collectors", "labels": host_log_readers}, opts=b)
 k8s.networking.v1.NetworkPolicy(
     "default-deny", metadata={**meta, "name": "default-deny"}, spec={"pod_selector": {}, "policy_types": ["Ingress"]}, opts=a
 )
