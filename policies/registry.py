@@ -31,6 +31,7 @@ from policies.kubernetes.collector_runs_as_non_root import collector_runs_as_non
 from policies.kubernetes.elastic_security_and_tls import elastic_security_and_tls
 from policies.kubernetes.logging_namespace_network_policy import logging_namespace_network_policy
 from policies.kubernetes.logging_namespaces_pod_security import logging_namespaces_pod_security
+from policies.kubernetes.logging_pods_hardened import logging_pods_hardened
 from policies.kubernetes.logging_pods_host_isolated import logging_pods_host_isolated
 from policies.kubernetes.loki_auth_enabled import loki_auth_enabled
 from policies.kubernetes.no_plaintext_credentials import no_plaintext_credentials
@@ -82,6 +83,7 @@ ALL_POLICIES: list[Policy] = [
     no_plaintext_credentials,
     collector_runs_as_non_root,
     logging_pods_host_isolated,
+    logging_pods_hardened,
     logging_namespaces_pod_security,
     gcp_data_access_audit_logs,
     cloudtrail_s3_data_events,

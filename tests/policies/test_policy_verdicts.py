@@ -125,6 +125,12 @@ EXPECTED: dict[str, tuple[str, str, set[str]]] = {
             "pod-adds-net-admin",
         },
     ),
+    # seccomp-on-pod, digest-image and collector-mounts-token (a collector reads pod metadata) are sound.
+    "logging-pods-hardened": (
+        "pods_good",
+        "hardening_bad",
+        {"keeps-capabilities", "escalates", "writable-root", "no-seccomp", "latest-image", "untagged-image", "no-requests", "mounts-token"},
+    ),
     "logging-namespaces-pod-security": (
         "pods_good",
         "pods_bad",
@@ -158,6 +164,9 @@ def test_compliant_programs_have_no_findings_at_all(analyze: Callable[..., Analy
 def test_levels_and_severity_reach_the_report(analyze: Callable[..., Analysis]) -> None:
     by_policy = {v.policy: v for v in analyze("k8s_bad").violations}
     assert by_policy["collector-runs-as-non-root"].enforcement == "advisory"
+    assert analyze("hardening_bad").violations and {
+        v.enforcement for v in analyze("hardening_bad").violations if v.policy == "logging-pods-hardened"
+    } == {"advisory"}
     assert by_policy["no-plaintext-credentials"].enforcement == "mandatory"
     assert by_policy["no-plaintext-credentials"].severity == "critical"
     assert by_policy["no-plaintext-credentials"].soc2 == ["CC6.1", "CC6.7"]

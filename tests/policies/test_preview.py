@@ -19,7 +19,12 @@ PROGRAMS = (
     "k8s_bad",
     "edge_bad",
     "k8s_preview_join",
-    *(f"{area}_{verdict}" for area in ("trail", "keys", "pods") for verdict in ("good", "bad")),
+    *(
+        f"{area}_{verdict}"
+        for area in ("trail", "keys", "pods", "hardening")
+        for verdict in ("good", "bad")
+        if area != "hardening" or verdict == "bad"
+    ),
 )
 
 

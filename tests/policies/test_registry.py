@@ -85,7 +85,7 @@ def test_environment_configs_are_valid(env: str, pack: PolicyPackSpec) -> None:
         }
         jsonschema.validate(resolved[policy.name]["properties"], schema, format_checker=jsonschema.FormatChecker())
     advisory = {name for name, entry in resolved.items() if entry["enforcementLevel"] != EnforcementLevel.MANDATORY}
-    by_design = {"approved-exceptions", "collector-runs-as-non-root"}
+    by_design = {"approved-exceptions", "collector-runs-as-non-root", "logging-pods-hardened"}
     if env == "dev":
         assert by_design < advisory
     else:
@@ -95,7 +95,7 @@ def test_environment_configs_are_valid(env: str, pack: PolicyPackSpec) -> None:
 def test_without_config_every_policy_is_mandatory_unless_documented(pack: PolicyPackSpec) -> None:
     resolved = resolve_config(pack, {})
     advisory = {name for name, entry in resolved.items() if entry["enforcementLevel"] == EnforcementLevel.ADVISORY}
-    assert advisory == {"approved-exceptions", "collector-runs-as-non-root"}
+    assert advisory == {"approved-exceptions", "collector-runs-as-non-root", "logging-pods-hardened"}
     for name in advisory:
         assert "Advisory" in pack.policy(name).description
 

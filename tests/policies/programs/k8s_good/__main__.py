@@ -13,6 +13,13 @@ restricted = {f"pod-security.kubernetes.io/{mode}": "restricted" for mode in ("e
 # Pod Security baseline forbids the hostPath volumes node log collectors need: privileged with baseline warn and audit.
 host_log_readers = {f"pod-security.kubernetes.io/{mode}": "baseline" for mode in ("warn", "audit")}
 host_log_readers["pod-security.kubernetes.io/enforce"] = "privileged"
+HARDENED = {
+    "capabilities": {"drop": ["ALL"]},
+    "allowPrivilegeEscalation": False,
+    "readOnlyRootFilesystem": True,
+    "seccompProfile": {"type": "RuntimeDefault"},
+}
+REQUESTS = {"requests": {"cpu": "100m", "memory": "128Mi"}}
 
 k8s.core.v1.Namespace("logging", metadata={"name": "logging", "labels": restricted}, opts=a)
 k8s.core.v1.Namespace("collectors", metadata={"name": "collectors", "labels": host_log_readers}, opts=a)
@@ -82,7 +89,8 @@ k8s.helm.v3.Release(
         "config": {"outputs": FLUENT_BIT_OUTPUTS},
         "env": [{"name": "LOKI_PASSWORD", "valueFrom": {"secretKeyRef": {"name": "loki-credentials", "key": "password"}}}],
         "podSecurityContext": {"runAsNonRoot": True},
-        "securityContext": {"runAsUser": 10001, "readOnlyRootFilesystem": True},
+        "securityContext": {**HARDENED, "runAsUser": 10001},
+        "resources": REQUESTS,
     },
     opts=a,
 )
@@ -109,7 +117,11 @@ k8s.helm.v3.Release(
     namespace="collectors",
     repository_opts={"repo": "https://grafana.github.io/helm-charts"},
     values={
-        "alloy": {"configMap": {"content": ALLOY_CONFIG}, "securityContext": {"runAsUser": 473, "runAsNonRoot": True}},
+        "alloy": {
+            "configMap": {"content": ALLOY_CONFIG},
+            "securityContext": {**HARDENED, "runAsUser": 473, "runAsNonRoot": True},
+            "resources": REQUESTS,
+        },
     },
     opts=b,
 )
@@ -154,7 +166,12 @@ k8s.apiextensions.CustomResource(
         "version": "8.19.0",
         "elasticsearchRef": {"name": "logs", "namespace": "logging"},
         "daemonSet": {
-            "podTemplate": {"spec": {"securityContext": {"runAsUser": 1000, "runAsNonRoot": True}, "containers": [{"name": "filebeat"}]}}
+            "podTemplate": {
+                "spec": {
+                    "securityContext": {"runAsUser": 1000, "runAsNonRoot": True},
+                    "containers": [{"name": "filebeat", "securityContext": HARDENED, "resources": REQUESTS}],
+                }
+            }
         },
     },
     opts=b,

@@ -8,6 +8,14 @@ import pulumi_kubernetes as k8s
 cluster = k8s.Provider("cluster", context="main")
 a = pulumi.ResourceOptions(provider=cluster)
 restricted = {f"pod-security.kubernetes.io/{m}": "restricted" for m in ("enforce", "warn", "audit")}
+# logmesh's baseline for every container (logging-pods-hardened); values keys in the charts' spelling.
+HARDENED = {
+    "capabilities": {"drop": ["ALL"]},
+    "allowPrivilegeEscalation": False,
+    "readOnlyRootFilesystem": True,
+    "seccompProfile": {"type": "RuntimeDefault"},
+}
+REQUESTS = {"requests": {"cpu": "100m", "memory": "128Mi"}}
 # Pod Security baseline forbids hostPath, which node log collectors need: privileged, with baseline warnings and audit.
 host_log_collectors = {
     "pod-security.kubernetes.io/enforce": "privileged",
@@ -37,7 +45,8 @@ k8s.helm.v3.Release(
             {"name": "varlog", "mountPath": "/var/log", "readOnly": True},
             {"name": "buffer", "mountPath": "/var/fluent-bit/state"},
         ],
-        "securityContext": {"capabilities": {"drop": ["ALL"], "add": ["DAC_READ_SEARCH"]}, "readOnlyRootFilesystem": True},
+        "securityContext": {**HARDENED, "capabilities": {"drop": ["ALL"], "add": ["DAC_READ_SEARCH"]}},
+        "resources": REQUESTS,
     },
     opts=a,
 )
@@ -46,7 +55,10 @@ k8s.helm.v3.Release(
     chart="alloy",
     namespace="collectors",
     repository_opts={"repo": "https://grafana.github.io/helm-charts"},
-    values={"alloy": {"mounts": {"varlog": True}}, "controller": {"type": "daemonset"}},
+    values={
+        "alloy": {"mounts": {"varlog": True}, "securityContext": HARDENED, "resources": REQUESTS},
+        "controller": {"type": "daemonset"},
+    },
     opts=a,
 )
 k8s.apiextensions.CustomResource(
@@ -62,7 +74,12 @@ k8s.apiextensions.CustomResource(
                 "spec": {
                     "dnsPolicy": "ClusterFirst",
                     "containers": [
-                        {"name": "filebeat", "volumeMounts": [{"name": "pods", "mountPath": "/var/log/pods", "readOnly": True}]}
+                        {
+                            "name": "filebeat",
+                            "securityContext": HARDENED,
+                            "resources": REQUESTS,
+                            "volumeMounts": [{"name": "pods", "mountPath": "/var/log/pods", "readOnly": True}],
+                        }
                     ],
                     "volumes": [{"name": "pods", "hostPath": {"path": "/var/log/pods"}}],
                 }
@@ -82,9 +99,7 @@ k8s.apiextensions.CustomResource(
             {
                 "name": "default",
                 "count": 3,
-                "podTemplate": {
-                    "spec": {"containers": [{"name": "elasticsearch", "securityContext": {"capabilities": {"drop": ["ALL"]}}}]}
-                },
+                "podTemplate": {"spec": {"containers": [{"name": "elasticsearch", "securityContext": HARDENED, "resources": REQUESTS}]}},
             }
         ],
     },
@@ -110,6 +125,8 @@ k8s.apps.v1.DaemonSet(
                     {
                         "name": "vector",
                         "image": "timberio/vector:0.50.0",
+                        "securityContext": HARDENED,
+                        "resources": REQUESTS,
                         "volume_mounts": [{"name": "docker", "mount_path": "/var/lib/docker/containers", "read_only": True}],
                     }
                 ],
@@ -125,7 +142,15 @@ k8s.batch.v1.CronJob(
     spec={
         "schedule": "0 3 * * *",
         "job_template": {
-            "spec": {"template": {"spec": {"restart_policy": "Never", "containers": [{"name": "curator", "image": "curator:8.0.21"}]}}}
+            "spec": {
+                "template": {
+                    "spec": {
+                        "restart_policy": "Never",
+                        "automount_service_account_token": False,
+                        "containers": [{"name": "curator", "image": "curator:8.0.21", "securityContext": HARDENED, "resources": REQUESTS}],
+                    }
+                }
+            }
         },
     },
     opts=a,
