@@ -7,6 +7,8 @@ from pulumi_policy import Policy
 
 from policies.audit.approved_exceptions import approved_exceptions
 from policies.audit.cloudtrail_s3_data_events import cloudtrail_s3_data_events
+from policies.audit.cloudtrail_trail_integrity import cloudtrail_trail_integrity
+from policies.audit.cloudtrail_trail_monitored import cloudtrail_trail_monitored
 from policies.audit.gcp_data_access_audit_logs import gcp_data_access_audit_logs
 from policies.audit.log_store_scope import log_store_scope
 from policies.gcs.gcs_default_cmek import gcs_default_cmek
@@ -20,13 +22,18 @@ from policies.identity.irsa_trust_pinned import irsa_trust_pinned
 from policies.kms.aws_kms_key_deletion_window import aws_kms_key_deletion_window
 from policies.kms.aws_kms_key_policy_not_public import aws_kms_key_policy_not_public
 from policies.kms.aws_kms_key_rotation_enabled import aws_kms_key_rotation_enabled
+from policies.kms.gcp_kms_key_destroy_delay import gcp_kms_key_destroy_delay
 from policies.kms.gcp_kms_key_rotation_period import gcp_kms_key_rotation_period
+from policies.kms.key_deletion_protected import key_deletion_protected
 from policies.kms.kms_separation_of_duties import kms_separation_of_duties
 from policies.kubernetes.collector_backend_tls import collector_backend_tls
 from policies.kubernetes.collector_rbac_read_only import collector_rbac_read_only
 from policies.kubernetes.collector_runs_as_non_root import collector_runs_as_non_root
 from policies.kubernetes.elastic_security_and_tls import elastic_security_and_tls
 from policies.kubernetes.logging_namespace_network_policy import logging_namespace_network_policy
+from policies.kubernetes.logging_namespaces_pod_security import logging_namespaces_pod_security
+from policies.kubernetes.logging_pods_hardened import logging_pods_hardened
+from policies.kubernetes.logging_pods_host_isolated import logging_pods_host_isolated
 from policies.kubernetes.loki_auth_enabled import loki_auth_enabled
 from policies.kubernetes.no_plaintext_credentials import no_plaintext_credentials
 from policies.monitoring.collector_and_gap_alert import collector_and_gap_alert
@@ -64,6 +71,8 @@ ALL_POLICIES: list[Policy] = [
     aws_kms_key_deletion_window,
     gcp_kms_key_rotation_period,
     kms_separation_of_duties,
+    key_deletion_protected,
+    gcp_kms_key_destroy_delay,
     backend_iam_least_privilege,
     irsa_trust_pinned,
     gcp_workload_identity_scoped,
@@ -74,8 +83,13 @@ ALL_POLICIES: list[Policy] = [
     collector_rbac_read_only,
     no_plaintext_credentials,
     collector_runs_as_non_root,
+    logging_pods_host_isolated,
+    logging_pods_hardened,
+    logging_namespaces_pod_security,
     gcp_data_access_audit_logs,
     cloudtrail_s3_data_events,
+    cloudtrail_trail_integrity,
+    cloudtrail_trail_monitored,
     collector_and_gap_alert,
     log_store_scope,
     approved_exceptions,

@@ -19,6 +19,7 @@ from components.storage.retention import (
     NONCURRENT_TRANSITION_DAYS,
     RetentionPlan,
 )
+from components.storage.trail_alerts import create_trail_alert
 
 
 def deny_insecure_transport(bucket_arn: str) -> dict[str, Any]:
@@ -323,6 +324,7 @@ class AwsLogStore(StoreBase):
             opts=self._child(depends_on=[access_policy]),
         )
 
+        create_trail_alert(name, trail_name=trail_name, trail_arn=trail_arn, child=self._child())
         create_irsa_role_policy(name, role=role, bucket_arn=bucket.arn, key_arn=key.arn, opts=self._child())
 
         self.bucket_name = bucket.bucket

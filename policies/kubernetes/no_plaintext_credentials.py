@@ -37,19 +37,25 @@ def plaintext_credentials(text: str) -> list[str]:
     return found
 
 
-def _env_literals(env: Any) -> list[str]:
-    return [
-        str(get(e, "name"))
-        for e in as_list(env)
-        if CREDENTIAL_NAME.search(str(get(e, "name") or "")) and get(e, "value") not in (None, "") and get(e, "valueFrom") is None
-    ]
+def _env_credentials(env: Any) -> list[str]:
+    """Credential-named env entries that do not come from a Secret: a literal value, or a ConfigMap key."""
+    found = []
+    for e in as_list(env):
+        name = str(get(e, "name") or "")
+        if not CREDENTIAL_NAME.search(name):
+            continue
+        if get(e, "valueFrom") is None and get(e, "value") not in (None, ""):
+            found.append(f"{name} as a literal env value")
+        elif get(e, "valueFrom", "configMapKeyRef") is not None:
+            found.append(f"{name} from a ConfigMap (configMapKeyRef; a ConfigMap is plain text)")
+    return found
 
 
 def _pod_spec_problems(spec: Any) -> list[str]:
     problems = []
     for container in as_list(get(spec, "containers")) + as_list(get(spec, "initContainers")):
-        for name in _env_literals(get(container, "env")):
-            problems.append(f"container {get(container, 'name')} sets {name} as a literal env value")
+        for what in _env_credentials(get(container, "env")):
+            problems.append(f"container {get(container, 'name')} sets {what}")
     return problems
 
 
@@ -81,7 +87,7 @@ def _credential_findings(resource: PolicyResource) -> list[_Finding]:
                 found += [_Finding(f"values.{path}", w) for w in plaintext_credentials(text)]
         for env_path in (("env",), ("extraEnv",), ("alloy", "extraEnv"), ("loki", "extraEnv")):
             where = "values." + ".".join(env_path)
-            found += [_Finding(where, f"{n} as a literal env value") for n in _env_literals(get(values, *env_path))]
+            found += [_Finding(where, what) for what in _env_credentials(get(values, *env_path))]
         for key in ("accessKeyId", "secretAccessKey"):
             if get(values, "loki", "storage", "s3", key):
                 found.append(_Finding(f"values.loki.storage.s3.{key}", "static AWS credentials (use IRSA)"))
@@ -91,17 +97,18 @@ def _credential_findings(resource: PolicyResource) -> list[_Finding]:
 @resource_policy(
     name="no-plaintext-credentials",
     description="No credentials in plain text in Kubernetes objects or collector/backend configuration: ConfigMaps, pod env "
-    'values, Helm values config strings (Fluent Bit HTTP_Passwd, Alloy password = "..."), static cloud keys.',
+    'values and env from ConfigMaps, Helm values config strings (Fluent Bit HTTP_Passwd, Alloy password = "..."), static cloud keys.',
     criteria=("CC6.1", "CC6.7"),
     anchors="Kubescape C-0012",
     severity=Severity.CRITICAL,
-    remediation="Put the credential in a Kubernetes Secret; reference it with env valueFrom.secretKeyRef and ${VAR} "
+    remediation="Put the credential in a Kubernetes Secret; mount it as a file, or reference it with env valueFrom.secretKeyRef and ${VAR} "
     '(Fluent Bit) or sys.env("VAR") (Alloy); use workload identity instead of static cloud keys.',
     domain="kubernetes",
     types=(CONFIG_MAP, BEAT, *WORKLOAD_TYPES, *HELM_TYPES),
 )
 def no_plaintext_credentials(args: ResourceValidationArgs, report: Report, check: Check) -> None:
-    """Credentials belong in Secrets, referenced through env valueFrom or ${VAR}."""
+    """Credentials reach containers only from Secrets: a mounted Secret volume, or env valueFrom.secretKeyRef read
+    through ${VAR} (docs/policy-pack.md, "Credentials in containers")."""
     resource = as_resource(args)
     for finding in _credential_findings(resource):
         report(f"{finding.where}: {finding.what}")

@@ -39,6 +39,13 @@ GCS_TRANSFER = "gcp:storage/transferJob:TransferJob"
 GCP_CRYPTO_KEY = "gcp:kms/cryptoKey:CryptoKey"
 GCP_KEY_RING = "gcp:kms/keyRing:KeyRing"
 AWS_KEY = "aws:kms/key:Key"
+AWS_KEYS_WITH_DELETION_WINDOW = (
+    AWS_KEY,
+    "aws:kms/replicaKey:ReplicaKey",
+    "aws:kms/externalKey:ExternalKey",
+    "aws:kms/replicaExternalKey:ReplicaExternalKey",
+)
+GCP_KEY_RING = "gcp:kms/keyRing:KeyRing"
 AWS_KEY_POLICY = "aws:kms/keyPolicy:KeyPolicy"
 IAM_ROLE = "aws:iam/role:Role"
 
@@ -67,10 +74,17 @@ AUDIT_CONFIG_TYPES = (
 
 
 TRAIL = "aws:cloudtrail/trail:Trail"
+EVENT_RULE = "aws:cloudwatch/eventRule:EventRule"
+EVENT_TARGET = "aws:cloudwatch/eventTarget:EventTarget"
+LOG_METRIC_FILTER = "aws:cloudwatch/logMetricFilter:LogMetricFilter"
+METRIC_ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 HELM_TYPES = ("kubernetes:helm.sh/v3:Release", "kubernetes:helm.sh/v4:Chart")
 ES = "kubernetes:elasticsearch.k8s.elastic.co/v1:Elasticsearch"
 KIBANA = "kubernetes:kibana.k8s.elastic.co/v1:Kibana"
 BEAT = "kubernetes:beat.k8s.elastic.co/v1beta1:Beat"
+AGENT = "kubernetes:agent.k8s.elastic.co/v1alpha1:Agent"
+LOGSTASH = "kubernetes:logstash.k8s.elastic.co/v1alpha1:Logstash"
+NAMESPACE_TYPES = ("kubernetes:core/v1:Namespace", "kubernetes:core/v1:NamespacePatch")
 NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
 INGRESS = "kubernetes:networking.k8s.io/v1:Ingress"
 CONFIG_MAP = "kubernetes:core/v1:ConfigMap"
@@ -82,6 +96,7 @@ WORKLOAD_TYPES = {
     "kubernetes:apps/v1:DaemonSet": ("spec", "template", "spec"),
     "kubernetes:apps/v1:Deployment": ("spec", "template", "spec"),
     "kubernetes:apps/v1:StatefulSet": ("spec", "template", "spec"),
+    "kubernetes:apps/v1:ReplicaSet": ("spec", "template", "spec"),
     "kubernetes:batch/v1:Job": ("spec", "template", "spec"),
     "kubernetes:batch/v1:CronJob": ("spec", "jobTemplate", "spec", "template", "spec"),
     "kubernetes:core/v1:Pod": ("spec",),

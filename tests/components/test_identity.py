@@ -132,6 +132,7 @@ DOCUMENT_KINDS = {
     ("aws:s3/bucketPolicy:BucketPolicy", "policy"): "bucket policy",
     ("aws:iam/role:Role", "assumeRolePolicy"): "trust policy",
     ("aws:iam/rolePolicy:RolePolicy", "policy"): "role policy",
+    ("aws:sns/topicPolicy:TopicPolicy", "policy"): "topic policy",
 }
 
 
@@ -150,4 +151,4 @@ def test_every_iam_document_of_every_store_passes_parliament(example: Recording)
             assert parliament_findings(document(resource, field), kind) == [], f"{resource.type} {resource.name}"
             checked += 1
     aws_stores = [s for s in stack_config(example.stack)["logmesh:stores"] if s["cloud"] == "aws"]
-    assert checked == 5 * len(aws_stores)
+    assert checked == 6 * len(aws_stores)

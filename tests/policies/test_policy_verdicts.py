@@ -93,10 +93,51 @@ EXPECTED: dict[str, tuple[str, str, set[str]]] = {
             "configmap-aws-key",
             "configmap-secret-output",
             "literal-env-secret",
+            "configmap-env-secret",
         },
     ),
     "collector-runs-as-non-root": ("k8s_good", "k8s_bad", {"fluent-bit-plaintext", "filebeat-insecure", "privileged-collector"}),
     "collector-and-gap-alert": ("k8s_good", "k8s_bad", {"cluster-without-collector"}),
+    "cloudtrail-trail-integrity": ("trail_good", "trail_bad", {"stopped", "unvalidated", "unencrypted", "aws-managed-key"}),
+    # `watched` is watched by a rule naming its ARN; the other rules miss (no target, disabled, StopLogging only).
+    "cloudtrail-trail-monitored": (
+        "trail_good",
+        "trail_bad",
+        {"stopped", "unvalidated", "unencrypted", "aws-managed-key", "filter-without-alarm"},
+    ),
+    # aws-key-retained-only: retain_on_delete is not visible to a policy pack, and alone it is not protect.
+    "key-deletion-protected": (
+        "keys_good",
+        "keys_bad",
+        {"aws-key-unprotected", "aws-key-retained-only", "ring-unprotected", "gcp-key-unprotected"},
+    ),
+    "gcp-kms-key-destroy-delay": ("keys_good", "keys_bad", {"destroy-after-1-day", "destroy-delay-not-seconds"}),
+    # app-on-host-network (pods_good) runs outside the logging namespaces and is not judged.
+    "logging-pods-host-isolated": (
+        "pods_good",
+        "pods_bad",
+        {
+            "filebeat-host-namespaces",
+            "fluent-bit-host-network",
+            "alloy-host-pid",
+            "writes-host-logs",
+            "mounts-host-etc",
+            "es-privileged-init",
+            "sidecar-host-ipc",
+            "pod-adds-net-admin",
+        },
+    ),
+    # seccomp-on-pod, digest-image and collector-mounts-token (a collector reads pod metadata) are sound.
+    "logging-pods-hardened": (
+        "pods_good",
+        "hardening_bad",
+        {"keeps-capabilities", "escalates", "writable-root", "no-seccomp", "latest-image", "untagged-image", "no-requests", "mounts-token"},
+    ),
+    "logging-namespaces-pod-security": (
+        "pods_good",
+        "pods_bad",
+        {"logging-privileged", "eck-baseline", "collectors-privileged-silent", "loki-in-undeclared-namespace", "kibana-ns"},
+    ),
 }
 
 
@@ -126,6 +167,9 @@ def test_compliant_programs_have_no_findings_at_all(analyze: Callable[..., Analy
 def test_levels_and_severity_reach_the_report(analyze: Callable[..., Analysis]) -> None:
     by_policy = {v.policy: v for v in analyze("k8s_bad").violations}
     assert by_policy["collector-runs-as-non-root"].enforcement == "advisory"
+    assert analyze("hardening_bad").violations and {
+        v.enforcement for v in analyze("hardening_bad").violations if v.policy == "logging-pods-hardened"
+    } == {"advisory"}
     assert by_policy["no-plaintext-credentials"].enforcement == "mandatory"
     assert by_policy["no-plaintext-credentials"].severity == "critical"
     assert by_policy["no-plaintext-credentials"].soc2 == ["CC6.1", "CC6.7"]

@@ -10,7 +10,22 @@ import pytest
 from preflight.analyze.findings import Analysis
 from tests.policies.conftest import UNKNOWN_IN_PREVIEW, flagged
 
-PROGRAMS = ("aws_good", "aws_bad", "gcp_good", "gcp_bad", "k8s_good", "k8s_bad", "edge_bad", "k8s_preview_join")
+PROGRAMS = (
+    "aws_good",
+    "aws_bad",
+    "gcp_good",
+    "gcp_bad",
+    "k8s_good",
+    "k8s_bad",
+    "edge_bad",
+    "k8s_preview_join",
+    *(
+        f"{area}_{verdict}"
+        for area in ("trail", "keys", "pods", "hardening")
+        for verdict in ("good", "bad")
+        if area != "hardening" or verdict == "bad"
+    ),
+)
 
 
 @pytest.mark.parametrize("program", PROGRAMS)

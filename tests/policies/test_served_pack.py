@@ -40,7 +40,8 @@ def test_cli_sees_every_policy_with_its_metadata(served: analyzer_pb2_grpc.Analy
 
 def test_cli_analyze_reports_a_violation(served: analyzer_pb2_grpc.AnalyzerStub) -> None:
     key = next(r for r in recording("aws_bad").resources if r.name == "key-short-window")
-    request = analyzer_pb2.AnalyzeRequest(type=key.type, urn=key.urn, name=key.name, properties=struct(key.inputs))
+    protected = analyzer_pb2.AnalyzerResourceOptions(protect=True)  # so only the deletion-window rule fires
+    request = analyzer_pb2.AnalyzeRequest(type=key.type, urn=key.urn, name=key.name, properties=struct(key.inputs), options=protected)
     diagnostics = served.Analyze(request).diagnostics
     assert {d.policyName for d in diagnostics} == {"aws-kms-key-deletion-window"}
     assert diagnostics[0].enforcementLevel == analyzer_pb2.MANDATORY

@@ -4,6 +4,7 @@ sends them): the S3 bucket, its policy, Object Lock and lifecycle, the access-lo
 from __future__ import annotations
 
 import fnmatch
+import json
 from typing import Any
 
 import pytest
@@ -248,3 +249,22 @@ def test_aws_cloudtrail_records_every_read_and_write_on_the_store_bucket(example
     assert fields["resources.type"]["equals"] == ["AWS::S3::Object"]
     assert fields["resources.ARN"]["startsWiths"] == [f"arn:aws:s3:::{store_bucket}/"]
     assert "readOnly" not in fields, "both read and write events"
+
+
+@pytest.mark.parametrize(("example", "store_name"), store_cases("aws"), indirect=["example"])
+def test_aws_store_trail_alerts_when_it_is_stopped_deleted_or_changed(example: Recording, store_name: str) -> None:
+    store = store_component(example, store_name)
+    trail = child(example, store, "aws:cloudtrail/trail:Trail")
+    rule = child(example, store, "aws:cloudwatch/eventRule:EventRule")
+    pattern = json.loads(rule.inputs["eventPattern"])
+    assert pattern["source"] == ["aws.cloudtrail"] and pattern["detail-type"] == ["AWS API Call via CloudTrail"]
+    assert {"StopLogging", "DeleteTrail", "UpdateTrail"} <= set(pattern["detail"]["eventName"])
+    assert trail.inputs["name"] in pattern["detail"]["requestParameters"]["name"]
+    target = child(example, store, "aws:cloudwatch/eventTarget:EventTarget")
+    topic = child(example, store, "aws:sns/topic:Topic")
+    assert target.inputs["rule"] == rule.inputs["name"] and target.inputs["arn"] == topic.outputs["arn"]
+    # Only this rule may publish to the topic.
+    policy = json.loads(child(example, store, "aws:sns/topicPolicy:TopicPolicy").inputs["policy"])
+    (grant,) = policy["Statement"]
+    assert grant["Principal"] == {"Service": "events.amazonaws.com"} and grant["Action"] == "sns:Publish"
+    assert grant["Condition"] == {"ArnEquals": {"aws:SourceArn": rule.outputs["arn"]}}

@@ -189,6 +189,7 @@ ODD_EXPORT = {
                 "custom": True,
                 "id": "k1",
                 "type": "aws:kms/key:Key",
+                "protect": True,
                 "parent": "urn:pulumi:prod::odd::logmesh:keys:Keys::keys",
                 "provider": "urn:pulumi:prod::odd::pulumi:providers:aws::default::prov-1",
                 "outputs": {"arn": "arn:aws:kms:us-east-1:123456789012:key/k1", "enableKeyRotation": True, "deletionWindowInDays": 30},

@@ -46,6 +46,7 @@ key = aws.kms.Key(
             ],
         }
     ),
+    opts=protected,
 )
 alias = aws.kms.Alias("logs-key-alias", name="alias/logs", target_key_id=key.key_id)
 
@@ -220,7 +221,10 @@ aws.iam.RolePolicy(
 
 trail = aws.cloudtrail.Trail(
     "audit",
+    name="audit",
     s3_bucket_name="acme-org-trail",
+    kms_key_id=key.arn,
+    enable_log_file_validation=True,
     advanced_event_selectors=[
         {
             "name": "log bucket data events",
@@ -235,3 +239,17 @@ trail = aws.cloudtrail.Trail(
         {"read_write_type": "All", "data_resources": [{"type": "AWS::S3::Object", "values": [access_logs.arn.apply(lambda a: f"{a}/")]}]}
     ],
 )
+# Stopping or changing the trail alerts: an EventBridge rule on those CloudTrail calls, published to an SNS topic.
+alerts = aws.sns.Topic("security-alerts")
+tampering = aws.cloudwatch.EventRule(
+    "trail-tampering",
+    name="trail-tampering",
+    event_pattern=json.dumps(
+        {
+            "source": ["aws.cloudtrail"],
+            "detail-type": ["AWS API Call via CloudTrail"],
+            "detail": {"eventSource": ["cloudtrail.amazonaws.com"], "eventName": ["StopLogging", "DeleteTrail", "UpdateTrail"]},
+        }
+    ),
+)
+aws.cloudwatch.EventTarget("trail-tampering-alert", rule=tampering.name, arn=alerts.arn)

@@ -10,8 +10,8 @@ provider = gcp.Provider("acme-logs", project=PROJECT, region="europe-west1")
 opts = pulumi.ResourceOptions(provider=provider)
 protected = pulumi.ResourceOptions(provider=provider, protect=True, retain_on_delete=True)
 
-ring = gcp.kms.KeyRing("logs", location="europe-west1", opts=opts)
-key = gcp.kms.CryptoKey("logs", key_ring=ring.id, rotation_period="7776000s", opts=opts)
+ring = gcp.kms.KeyRing("logs", location="europe-west1", opts=protected)
+key = gcp.kms.CryptoKey("logs", key_ring=ring.id, rotation_period="7776000s", opts=protected)
 # The project's GCS service agent (gcp.storage.get_project_service_account returns it; spelled out here).
 agent = "serviceAccount:service-987654321098@gs-project-accounts.iam.gserviceaccount.com"
 grant = gcp.kms.CryptoKeyIAMMember(

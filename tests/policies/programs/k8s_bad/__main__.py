@@ -208,6 +208,26 @@ k8s.apps.v1.Deployment(
     },
     opts=a,
 )
+k8s.apps.v1.Deployment(
+    "configmap-env-secret",
+    metadata={"namespace": "apps"},
+    spec={
+        "selector": {"match_labels": {"app": "y"}},
+        "template": {
+            "metadata": {"labels": {"app": "y"}},
+            "spec": {
+                "containers": [
+                    {
+                        "name": "y",
+                        "image": "y:1",
+                        "env": [{"name": "API_TOKEN", "value_from": {"config_map_key_ref": {"name": "settings", "key": "token"}}}],
+                    }
+                ]
+            },
+        },
+    },
+    opts=a,
+)
 k8s.apps.v1.DaemonSet(
     "privileged-collector",
     metadata={"namespace": "collectors"},

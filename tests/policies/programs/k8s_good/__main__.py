@@ -9,8 +9,21 @@ edge_cluster = k8s.Provider("edge-cluster", context="edge")
 a = pulumi.ResourceOptions(provider=backend_cluster)
 b = pulumi.ResourceOptions(provider=edge_cluster)
 meta = {"namespace": "logging"}
+restricted = {f"pod-security.kubernetes.io/{mode}": "restricted" for mode in ("enforce", "warn", "audit")}
+# Pod Security baseline forbids the hostPath volumes node log collectors need: privileged with baseline warn and audit.
+host_log_readers = {f"pod-security.kubernetes.io/{mode}": "baseline" for mode in ("warn", "audit")}
+host_log_readers["pod-security.kubernetes.io/enforce"] = "privileged"
+HARDENED = {
+    "capabilities": {"drop": ["ALL"]},
+    "allowPrivilegeEscalation": False,
+    "readOnlyRootFilesystem": True,
+    "seccompProfile": {"type": "RuntimeDefault"},
+}
+REQUESTS = {"requests": {"cpu": "100m", "memory": "128Mi"}}
 
-k8s.core.v1.Namespace("logging", metadata={"name": "logging"}, opts=a)
+k8s.core.v1.Namespace("logging", metadata={"name": "logging", "labels": restricted}, opts=a)
+k8s.core.v1.Namespace("collectors", metadata={"name": "collectors", "labels": host_log_readers}, opts=a)
+k8s.core.v1.Namespace("edge-collectors", metadata={"name": "collectors", "labels": host_log_readers}, opts=b)
 k8s.networking.v1.NetworkPolicy(
     "default-deny", metadata={**meta, "name": "default-deny"}, spec={"pod_selector": {}, "policy_types": ["Ingress"]}, opts=a
 )
@@ -76,7 +89,8 @@ k8s.helm.v3.Release(
         "config": {"outputs": FLUENT_BIT_OUTPUTS},
         "env": [{"name": "LOKI_PASSWORD", "valueFrom": {"secretKeyRef": {"name": "loki-credentials", "key": "password"}}}],
         "podSecurityContext": {"runAsNonRoot": True},
-        "securityContext": {"runAsUser": 10001, "readOnlyRootFilesystem": True},
+        "securityContext": {**HARDENED, "runAsUser": 10001},
+        "resources": REQUESTS,
     },
     opts=a,
 )
@@ -103,7 +117,11 @@ k8s.helm.v3.Release(
     namespace="collectors",
     repository_opts={"repo": "https://grafana.github.io/helm-charts"},
     values={
-        "alloy": {"configMap": {"content": ALLOY_CONFIG}, "securityContext": {"runAsUser": 473, "runAsNonRoot": True}},
+        "alloy": {
+            "configMap": {"content": ALLOY_CONFIG},
+            "securityContext": {**HARDENED, "runAsUser": 473, "runAsNonRoot": True},
+            "resources": REQUESTS,
+        },
     },
     opts=b,
 )
@@ -148,7 +166,12 @@ k8s.apiextensions.CustomResource(
         "version": "8.19.0",
         "elasticsearchRef": {"name": "logs", "namespace": "logging"},
         "daemonSet": {
-            "podTemplate": {"spec": {"securityContext": {"runAsUser": 1000, "runAsNonRoot": True}, "containers": [{"name": "filebeat"}]}}
+            "podTemplate": {
+                "spec": {
+                    "securityContext": {"runAsUser": 1000, "runAsNonRoot": True},
+                    "containers": [{"name": "filebeat", "securityContext": HARDENED, "resources": REQUESTS}],
+                }
+            }
         },
     },
     opts=b,
