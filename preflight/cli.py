@@ -28,6 +28,8 @@ from preflight.analyze.findings import Analysis
 from preflight.analyze.pack import load_policy_pack
 from preflight.analyze.servicer import Analyzer
 from preflight.errors import InputError
+from preflight.record.chart_cache import CACHE_ENV, CACHE_FOLDER, charts_main
+from preflight.record.charts import render_releases
 from preflight.record.program import record_program
 from preflight.record.project import load_project, load_stack_config
 from preflight.record.recording import Recording
@@ -63,6 +65,11 @@ def _parser() -> argparse.ArgumentParser:
         "--state", type=Path, metavar="EXPORT.json", help="check a `pulumi stack export` file instead of running the program"
     )
     parser.add_argument("--preview", action="store_true", help="run as a preview: computed outputs are unknown")
+    parser.add_argument(
+        "--chart-cache",
+        type=Path,
+        help=f"chart archives the Helm releases render from (default: <project>/{CACHE_FOLDER}; `python -m preflight charts`)",
+    )
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
     return parser
 
@@ -173,6 +180,9 @@ def run(args: argparse.Namespace) -> int:
         raise InputError("--preview applies to program runs; a --state export holds deployed values")
     console = Console(stderr=True) if sys.stderr.isatty() else None
     recording, fallback = _record(args, console)
+    chosen = args.chart_cache or os.environ.get(CACHE_ENV)
+    cache = Path(chosen) if chosen else args.project_dir / CACHE_FOLDER
+    render_releases(recording, cache, str(chosen) if chosen else CACHE_FOLDER)
     analysis = _analyze(args, recording, console)
     evidence = build_evidence(recording, analysis, args.project_dir, preview=args.preview)
     if args.output is not None:
@@ -188,6 +198,9 @@ def run(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["charts"]:
+        return charts_main(argv[1:], REPO_ROOT)
     args = _parser().parse_args(argv)
     try:
         return run(args)

@@ -72,10 +72,14 @@ class Evidence:
         }
 
     def verdict(self) -> str:
+        from preflight.report.charts import verdict_suffix
+
         counts = self.summary()
         if counts["mandatory"]:
-            return f"FAILED: {counts['mandatory']} mandatory violation{'s' if counts['mandatory'] != 1 else ''}"
-        return "PASSED: no mandatory violation"
+            return f"FAILED: {counts['mandatory']} mandatory violation{'s' if counts['mandatory'] != 1 else ''}" + verdict_suffix(
+                self.recording
+            )
+        return "PASSED: no mandatory violation" + verdict_suffix(self.recording)
 
     def inventory(self) -> list[tuple[str, str, int]]:
         """(cloud, type, count), sorted by cloud then type."""

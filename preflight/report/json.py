@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from preflight.analyze.findings import Finding
+from preflight.report.charts import charts_json
 from preflight.report.evidence import Evidence
 
 _FINDING_KEYS = ("policy", "enforcement", "severity", "urn", "resource_type", "message", "soc2", "remediation")
@@ -27,4 +28,5 @@ def to_json(evidence: Evidence) -> dict[str, Any]:
         "violations": [_finding_json(v) for v in evidence.violations],
         "exceptions": [_finding_json(e) for e in evidence.exceptions],
         "summary": evidence.summary(),
+        "charts": charts_json(evidence.recording),
     }

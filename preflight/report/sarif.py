@@ -12,6 +12,7 @@ from typing import Any
 
 from preflight import __version__
 from preflight.analyze.findings import Finding, approval_of
+from preflight.report.charts import charts_json
 from preflight.report.evidence import Evidence
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -114,7 +115,7 @@ def render_sarif(evidence: Evidence, fallback_artifact: str = "Pulumi.yaml") -> 
                 },
                 "automationDetails": {"id": f"preflight/{evidence.project}/{evidence.stack}/"},
                 "results": [result(f, False) for f in evidence.violations] + [result(e, True) for e in evidence.exceptions],
-                "properties": {"mode": evidence.mode, "summary": evidence.summary()},
+                "properties": {"mode": evidence.mode, "summary": evidence.summary(), "charts": charts_json(evidence.recording)},
             }
         ],
     }

@@ -11,6 +11,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from preflight.analyze.findings import approval_of
+from preflight.report.charts import not_rendered_lines
 from preflight.report.evidence import Evidence
 
 
@@ -34,6 +35,8 @@ def render_text(evidence: Evidence, stream: TextIO, width: int | None = None) ->
         f"{counts['mandatory']} mandatory, {counts['advisory']} advisory, {counts['exceptions']} exceptions",
         markup=False,
     )
+    for line in not_rendered_lines(evidence.recording):
+        console.print(f"not rendered: {line}", markup=False)
     if evidence.violations:
         table = Table(title="Violations", title_justify="left", show_lines=False, expand=False)
         for column in ("enforcement", "policy", "resource", "SOC 2", "message"):
