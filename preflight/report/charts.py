@@ -9,7 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from preflight.record.recording import Recording
-from preflight.report.reachability import Endpoint, Outside, Pod, matrix
+from preflight.report.network_needs import matrix
+from preflight.report.reachability import Endpoint, Outside, Pod
 
 MAX_MATRIX_ROWS = 120
 

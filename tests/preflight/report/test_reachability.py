@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 
 from preflight.record.recording import Recording, Registration
-from preflight.report.reachability import Pod, matrix, network_of
+from preflight.report.network_needs import matrix
+from preflight.report.reachability import Pod, network_of
 from tests.helpers.harness import STACKS, elk_recording, example_recording
 
 LOKI_COMPONENTS = {
@@ -83,7 +84,9 @@ def test_every_needed_flow_is_allowed_and_nothing_else_reaches_the_backends(stac
     verdicts, unexpected = matrix(recording, described_pods(recording))
     kinds = {v.flow.what for v in verdicts}
     needed = {"collector to ingest", "DNS", "object storage"} | (
-        {"Grafana to Loki gateway"} if backend == "loki" else {"ECK operator to Elasticsearch", "ECK operator to Kibana", "Kibana to Elasticsearch"}
+        {"Grafana to Loki gateway"}
+        if backend == "loki"
+        else {"ECK operator to Elasticsearch", "ECK operator to Kibana", "Kibana to Elasticsearch"}
     )
     if backend == "loki" and stack == "prod":
         needed.add("ruler to Alertmanager")  # only prod configures logmesh:alerting
