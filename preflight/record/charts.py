@@ -20,7 +20,7 @@ import yaml
 
 from preflight.errors import InputError
 from preflight.record.recording import ChartsOutcome, NotRendered, Recording, Registration
-from preflight.secrets import is_secret, secret
+from preflight.secrets import is_secret, secret, secret_strings
 
 RELEASE_TYPE = "kubernetes:helm.sh/v3:Release"
 # The Kubernetes version the charts see in `.Capabilities.KubeVersion`: the one logmesh's namespaces pin their Pod
@@ -45,27 +45,15 @@ def type_token(api_version: str, kind: str) -> str:
     return f"kubernetes:{group or 'core'}/{version}:{kind}"
 
 
-def _plain(value: Any, secrets: set[str]) -> Any:
-    """Values as Helm gets them: secrets unwrapped (their strings remembered), floats that are integers as ints."""
+def _plain(value: Any) -> Any:
+    """Values as Helm gets them: the value under every secret marker."""
     if is_secret(value):
-        inner = value.get("value")
-        secrets.update(s for s in _strings(inner) if s)
-        return _plain(inner, secrets)
+        return _plain(value.get("value"))
     if isinstance(value, dict):
-        return {k: _plain(v, secrets) for k, v in value.items()}
+        return {k: _plain(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_plain(v, secrets) for v in value]
+        return [_plain(v) for v in value]
     return value
-
-
-def _strings(value: Any) -> list[str]:
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, dict):
-        return [s for v in value.values() for s in _strings(v)]
-    if isinstance(value, list):
-        return [s for v in value for s in _strings(v)]
-    return []
 
 
 def _mark_secrets(value: Any, secrets: set[str]) -> Any:
@@ -184,8 +172,8 @@ def render_releases(recording: Recording, cache: Path, label: str = "") -> Chart
             where = "no chart cache" if not cache.is_dir() else f"{archive_name(chart, version)} is not in the chart cache"
             outcome.not_rendered.append(_missing(release, where))
             continue
-        secrets: set[str] = set()
-        values = _plain(release.inputs.get("values") or {}, secrets)
+        raw_values = release.inputs.get("values") or {}
+        secrets, values = secret_strings([raw_values]), _plain(raw_values)
         namespace = str(release.inputs.get("namespace") or "default")
         try:
             objects = render_objects(loaded, values, str(release.inputs.get("name") or release.name), namespace)
