@@ -159,6 +159,9 @@ def render_releases(recording: Recording, cache: Path, label: str = "") -> Chart
     releases = recording.of_type(RELEASE_TYPE)
     if not releases:
         return outcome
+    if not cache.is_dir():  # without a cache, do not even load the engine (0.2-0.5 s)
+        outcome.not_rendered = [_missing(r, "no chart cache") for r in releases]
+        return outcome
     try:
         import helm_python
     except ImportError:  # pragma: no cover - pinned in pyproject.toml
@@ -167,10 +170,9 @@ def render_releases(recording: Recording, cache: Path, label: str = "") -> Chart
     added: list[Registration] = []
     for release in releases:
         chart, version = str(release.inputs.get("chart") or ""), str(release.inputs.get("version") or "")
-        loaded = _load(cache, chart, version) if cache.is_dir() else None
+        loaded = _load(cache, chart, version)
         if loaded is None:
-            where = "no chart cache" if not cache.is_dir() else f"{archive_name(chart, version)} is not in the chart cache"
-            outcome.not_rendered.append(_missing(release, where))
+            outcome.not_rendered.append(_missing(release, f"{archive_name(chart, version)} is not in the chart cache"))
             continue
         raw_values = release.inputs.get("values") or {}
         secrets, values = secret_strings([raw_values]), _plain(raw_values)
