@@ -6,6 +6,7 @@ every format, never left out silently: the pack saw its values but not its objec
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 from preflight.record.recording import Recording
@@ -43,6 +44,23 @@ def charts_json(recording: Recording) -> dict[str, Any]:
         "rendered": dict(sorted(outcome.rendered.items())),
         "not_rendered": [{"release": n.release, "chart": n.chart, "version": n.version, "reason": n.reason} for n in outcome.not_rendered],
     }
+
+
+def rendered_markdown(recording: Recording) -> list[str]:
+    """Per rendered release, its objects by kind (every object is in the JSON report, under the release's URN)."""
+    if recording.charts is None or not recording.charts.rendered:
+        return []
+    kinds: dict[str, Counter[str]] = {urn: Counter() for urn in recording.charts.rendered}
+    for r in recording.resources:
+        if r.parent in kinds:
+            kinds[r.parent][r.type.rsplit(":", 1)[-1]] += 1
+    total = sum(recording.charts.rendered.values())
+    out = ["### Rendered Helm releases", "", f"<details><summary>{total} objects from {len(kinds)} releases</summary>", ""]
+    out += ["| release | objects | kinds |", "| --- | ---: | --- |"]
+    for urn, counts in sorted(kinds.items()):
+        listed = ", ".join(f"{kind} {n}" for kind, n in sorted(counts.items()))
+        out.append(f"| `{urn.rsplit('::', 1)[-1]}` | {sum(counts.values())} | {listed} |")
+    return [*out, "", "</details>", ""]
 
 
 def _endpoint(endpoint: Endpoint) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from preflight.analyze.findings import Finding, approval_of
-from preflight.report.charts import matrix_markdown, not_rendered_lines
+from preflight.report.charts import matrix_markdown, not_rendered_lines, rendered_markdown
 from preflight.report.evidence import Evidence
 from preflight.report.topology import build_topology, mermaid
 
@@ -76,6 +76,7 @@ def render_markdown(evidence: Evidence) -> str:
     out += _violations(evidence.violations)
     out += _exceptions(evidence.exceptions)
     out += _inventory(evidence)
+    out += rendered_markdown(evidence.recording)
     out += matrix_markdown(evidence.recording)
     out += _diagram(evidence)
     return "\n".join(out).rstrip() + "\n"

@@ -16,6 +16,7 @@ from components import pins
 from preflight.record.chart_cache import CACHE_FOLDER
 from preflight.record.charts import archive_name, render_releases
 from preflight.record.recording import Recording
+from preflight.report.charts import matrix_markdown
 from preflight.report.network_needs import matrix
 from tests.helpers.harness import ROOT, elk_recording, example_recording
 
@@ -51,3 +52,7 @@ def test_prod_renders_valid_objects_and_its_network_paths_hold(backend: str) -> 
     assert unexpected == []
     if backend == "elk":
         assert {v.flow.what for v in verdicts} >= {"ECK operator to Elasticsearch", "ECK operator to Kibana"}
+        table = matrix_markdown(recording)
+        assert any(
+            "| ECK operator to Kibana | elastic-system/elastic-operator | logging/logmesh-kb | 5601/TCP | allowed |" in row for row in table
+        )

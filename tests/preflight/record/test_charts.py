@@ -151,4 +151,6 @@ def test_cli_with_a_cache_reports_the_rendered_objects(project: Path, tmp_path: 
     assert result.code == 0 and document["charts"]["not_rendered"] == [] and document["charts"]["rendered"] == {RELEASE_URN: 5}
     rendered = [r for r in document["resources"] if r["parent"] == RELEASE_URN]
     assert len(rendered) == 5
+    markdown = cli("--project-dir", project, "--policy-pack", pack, "--chart-cache", tmp_path / "cache", "--format", "markdown").out
+    assert "| `web` | 5 | ClusterRole 1, ConfigMap 1, CustomResourceDefinition 1, Deployment 1, Secret 1 |" in markdown
     assert next(r for r in rendered if r["type"] == "kubernetes:core/v1:Secret")["inputs"]["stringData"]["password"] == "[secret]"

@@ -122,3 +122,15 @@ def test_a_pod_in_another_namespace_is_denied_and_a_policy_change_shows() -> Non
     assert not network.allows(type(grafana)("probe", stranger, grafana.destination, grafana.port))
     network.policies = [p for p in network.policies if not p.name.endswith("grafana-to-loki-gateway")]
     assert not network.allows(grafana)
+
+
+def test_the_markdown_report_shows_the_matrix() -> None:
+    from preflight.report.charts import matrix_markdown
+
+    lines = matrix_markdown(elk_recording("dev"))
+    assert lines[:2] == ["### Network paths", ""]
+    assert "| cluster | flow | from | to | port | verdict |" in lines
+    assert any(
+        line.startswith("| dev-eks-k8s | Kibana to Elasticsearch | logging/logmesh-kb | logging/logmesh-es | 9200/TCP | allowed |")
+        for line in lines
+    )
