@@ -12,7 +12,7 @@ FORMAT ?= text
 OUTPUT ?=
 PREFLIGHT_ARGS ?=
 
-.PHONY: preflight test lint format-check format typecheck unit bench clean
+.PHONY: preflight charts test lint format-check format typecheck unit bench clean
 
 # Bootstrap: the pinned uv goes into .venv itself (a venv without pip; the pip of $(PYTHON) installs uv into it, or,
 # where $(PYTHON) has no pip, the venv's own ensurepip, which is slower), then uv makes .venv match uv.lock exactly.
@@ -27,6 +27,11 @@ $(BIN)/.installed: pyproject.toml uv.lock
 
 preflight: $(BIN)/.installed
 	$(BIN)/python -m preflight --stack $(STACK) --format $(FORMAT) $(if $(OUTPUT),--output $(OUTPUT)) $(PREFLIGHT_ARGS)
+
+# Fetch every pinned chart (components/pins.py) once into .charts/, checked against its repository's index digest;
+# preflight then renders the Helm releases from there, offline.
+charts: $(BIN)/.installed
+	$(BIN)/python -m preflight charts
 
 test: lint format-check typecheck unit
 

@@ -7,7 +7,9 @@ measures, each run in a fresh process so peak RSS is that run's own:
   preflight the full offline check: realistic mocks and recording, the policy pack through the
             analyzer servicer, and every report format rendered.
 It prints resources, median wall seconds over the repeats, peak RSS, milliseconds per resource and
-ratio = preflight / floor; the last line names the ratio at the largest size run.
+ratio = preflight / floor; the last line names the ratio at the largest size run. A second table gives the cost of
+rendering the Helm releases (preflight/record/charts.py) of the prod example stack, with Loki and with ELK, from the
+chart cache (`make charts`) and without one (every release reported as not rendered).
 """
 
 from __future__ import annotations
@@ -30,9 +32,11 @@ from preflight.analyze.config import load_policy_config, resolve_config
 from preflight.analyze.pack import load_policy_pack
 from preflight.analyze.servicer import Analyzer
 from preflight.cli import render
+from preflight.record.chart_cache import CACHE_FOLDER
+from preflight.record.charts import render_releases
 from preflight.record.mocks import RealisticMocks
 from preflight.record.program import config_to_strings, record_program
-from preflight.record.project import Project, load_project
+from preflight.record.project import Project, load_project, load_stack_config
 from preflight.report.evidence import build_evidence
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -151,6 +155,51 @@ def _measure_once(mode: str, clusters: int) -> dict[str, Any]:
     return {"mode": mode, "clusters": clusters, "resources": count, "seconds": seconds, "peak_rss_mib": _peak_rss_mib()}
 
 
+def _prod_config(backend: str) -> dict[str, Any]:
+    """The prod example stack; with `elk`, switched to ELK as tests/helpers/harness.py elk_config does."""
+    config = load_stack_config(load_project(REPO_ROOT), "prod").values
+    if backend == "elk":
+        config["logmesh:backend"] = "elk"
+        for cluster in config["logmesh:clusters"]:
+            if cluster.get("collector") == "alloy":
+                cluster["collector"] = "filebeat"
+    return config
+
+
+def _measure_render(mode: str) -> dict[str, Any]:
+    """Runs in a child process: rendering every release of prod (`render-<backend>-<cache|none>`) after recording it."""
+    _, backend, cache = mode.split("-")
+    project = load_project(REPO_ROOT)
+    recording = record_program(project.main, project.name, "prod", _prod_config(backend))
+    folder = REPO_ROOT / CACHE_FOLDER if cache == "cache" else REPO_ROOT / CACHE_FOLDER / "absent"
+    started = time.perf_counter()
+    outcome = render_releases(recording, folder)
+    seconds = time.perf_counter() - started
+    return {
+        "mode": mode,
+        "releases": len(outcome.rendered) + len(outcome.not_rendered),
+        "rendered": len(outcome.rendered),
+        "objects": sum(outcome.rendered.values()),
+        "seconds": seconds,
+        "peak_rss_mib": _peak_rss_mib(),
+    }
+
+
+def _render_table(repeat: int) -> None:
+    print("rendering the Helm releases of prod (median s over the repeats; recording not included)")
+    print(f"{'backend':>8} {'releases':>8} {'objects':>7} {'cache s':>8} {'no cache s':>10} {'peak MiB':>8}")
+    for backend in ("loki", "elk"):
+        with_cache = [_measure(f"render-{backend}-cache", 0) for _ in range(repeat)]
+        without = [_measure(f"render-{backend}-none", 0) for _ in range(repeat)]
+        first = with_cache[0]
+        cached = f"{statistics.median(r['seconds'] for r in with_cache):>8.2f}" if first["rendered"] else f"{'no cache':>8}"
+        print(
+            f"{backend:>8} {first['releases']:>8} {first['objects']:>7} {cached} "
+            f"{statistics.median(r['seconds'] for r in without):>10.4f} {max(r['peak_rss_mib'] for r in with_cache):>8.0f}",
+            flush=True,
+        )
+
+
 def _measure(mode: str, clusters: int) -> dict[str, Any]:
     output = subprocess.run(
         [sys.executable, "-m", "preflight.bench", "--child", mode, str(clusters)],
@@ -172,7 +221,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--child", nargs=2, metavar=("MODE", "N"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
-        print(json.dumps(_measure_once(args.child[0], int(args.child[1]))))
+        mode = args.child[0]
+        print(json.dumps(_measure_render(mode) if mode.startswith("render-") else _measure_once(mode, int(args.child[1]))))
         return 0
     if any(n < 1 for n in args.clusters) or args.repeat < 1:
         parser.error("--clusters and --repeat take positive whole numbers")
@@ -193,6 +243,7 @@ def main(argv: list[str] | None = None) -> int:
             flush=True,
         )
     print(f"ratio at {args.clusters[-1]} clusters: {ratio:.2f}")
+    _render_table(args.repeat)
     return 0
 
 

@@ -92,6 +92,11 @@ def _parser() -> argparse.ArgumentParser:
         help=f"stop a run (program and pack) that takes longer, exit 2 (default: {DEFAULT_TIMEOUT:g})",
     )
     parser.add_argument("--allow-empty", action="store_true", help="a program or export with no resources passes (default: exit 2)")
+    parser.add_argument(
+        "--chart-cache",
+        type=Path,
+        help="chart archives the Helm releases render from (default: <project>/.charts; `python -m preflight charts`)",
+    )
     parser.add_argument("--debug", action="store_true", help="show tracebacks (exit codes stay the same)")
     return parser
 
@@ -305,6 +310,11 @@ def run(args: argparse.Namespace, inputs: list[Path]) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["charts"]:
+        from preflight.record.chart_cache import charts_main
+
+        return charts_main(argv[1:], REPO_ROOT)
     args = _parser().parse_args(argv)
     inputs: list[Path] = []
     try:

@@ -29,6 +29,8 @@ from preflight.analyze.findings import Analysis
 from preflight.analyze.pack import load_policy_pack
 from preflight.analyze.servicer import Analyzer
 from preflight.errors import InputError
+from preflight.record.chart_cache import CACHE_ENV, CACHE_FOLDER
+from preflight.record.charts import render_releases
 from preflight.record.program import record_program
 from preflight.record.project import load_project, load_stack_config
 from preflight.record.recording import Recording
@@ -173,6 +175,9 @@ def check(args: argparse.Namespace, send: Send | None = None) -> Outcome:
     inputs: list[str] = []
     recording, fallback = _record(args, send, inputs)
     _refuse_empty(args, recording)
+    chosen = args.chart_cache or os.environ.get(CACHE_ENV)
+    send(("stage", "rendering the Helm releases"))
+    render_releases(recording, Path(chosen) if chosen else args.project_dir / CACHE_FOLDER, str(chosen) if chosen else CACHE_FOLDER)
     analysis = _analyze(args, recording, send, inputs)
     send(("stage", "building the evidence"))
     evidence = build_evidence(recording, analysis, args.project_dir, preview=args.preview)

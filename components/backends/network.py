@@ -13,6 +13,7 @@ import pulumi_kubernetes as k8s
 
 from components.config.schema import AlertingConfig
 from components.names import ALERT_RULES_LABELS, COLLECTOR_NAMESPACE, ECK_OPERATOR_NAMESPACE, ES_NAME, KIBANA_NAME
+from components.pins import ECK_OPERATOR_CHART
 
 LOKI_GATEWAY_CONTAINER_PORT = 8080
 HTTPS_PORT = 443
@@ -28,7 +29,10 @@ GRAFANA_SELECTOR = {"app.kubernetes.io/name": "grafana", "app.kubernetes.io/inst
 ES_SELECTOR = {"elasticsearch.k8s.elastic.co/cluster-name": ES_NAME}
 KIBANA_SELECTOR = {"kibana.k8s.elastic.co/name": KIBANA_NAME}
 ES_SETUP_SELECTOR = {"app.kubernetes.io/name": "logmesh-es-setup"}
-ECK_OPERATOR_SELECTOR = {"control-plane": "elastic-operator"}
+# The eck-operator chart labels its pod with `eck-operator.selectorLabels` (templates/_helpers.tpl,
+# templates/statefulset.yaml): the name and the release, which Chart.release names after the chart.
+# (`control-plane: elastic-operator` appears only with the chart's `global.manifestGen`.)
+ECK_OPERATOR_SELECTOR = {"app.kubernetes.io/name": "elastic-operator", "app.kubernetes.io/instance": ECK_OPERATOR_CHART.name}
 # The pods that run the Loki ruler: its own StatefulSet when distributed, the single binary otherwise.
 LOKI_RULER_SELECTOR = {**LOKI_SELECTOR, "app.kubernetes.io/component": "ruler"}
 LOKI_SINGLE_BINARY_SELECTOR = {**LOKI_SELECTOR, "app.kubernetes.io/component": "single-binary"}

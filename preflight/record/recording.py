@@ -42,6 +42,25 @@ class StandIn:
     detail: str = ""  # which fields, in words
 
 
+@dataclass(frozen=True)
+class NotRendered:
+    """A Helm release whose objects preflight could not render (preflight/record/charts.py), and why."""
+
+    release: str  # the Release's URN
+    chart: str
+    version: str
+    reason: str
+
+
+@dataclass
+class ChartsOutcome:
+    """What rendering did: objects per rendered release (by URN), the releases it could not render."""
+
+    cache: str
+    rendered: dict[str, int] = field(default_factory=dict)
+    not_rendered: list[NotRendered] = field(default_factory=list)
+
+
 @dataclass
 class Recording:
     project: str
@@ -50,6 +69,7 @@ class Recording:
     resources: list[Registration]
     stack_outputs: dict[str, Any] = field(default_factory=dict)
     stand_ins: list[StandIn] = field(default_factory=list)
+    charts: ChartsOutcome | None = None  # None: rendering did not run (no Helm release, or not asked)
 
     def by_urn(self) -> dict[str, Registration]:
         return {r.urn: r for r in self.resources}

@@ -80,12 +80,16 @@ class Evidence:
         }
 
     def verdict(self) -> str:
+        from preflight.report.charts import verdict_suffix
+
         counts = self.summary()
         if counts["mandatory"]:
-            return f"FAILED: {counts['mandatory']} mandatory violation{'s' if counts['mandatory'] != 1 else ''}"
+            return f"FAILED: {counts['mandatory']} mandatory violation{'s' if counts['mandatory'] != 1 else ''}" + verdict_suffix(
+                self.recording
+            )
         if not self.resources:  # only with --allow-empty: otherwise an empty run is exit 2 before any report
             return "PASSED: nothing to check (no resources; --allow-empty)"
-        return "PASSED: no mandatory violation"
+        return "PASSED: no mandatory violation" + verdict_suffix(self.recording)
 
     def inventory(self) -> list[tuple[str, str, int]]:
         """(cloud, type, count), sorted by cloud then type."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from preflight.analyze.findings import Finding
+from preflight.report.charts import charts_json
 from preflight.report.evidence import Evidence
 
 _FINDING_KEYS = ("policy", "enforcement", "tier", "severity", "urn", "resource_type", "message", "soc2", "remediation")
@@ -30,4 +31,5 @@ def to_json(evidence: Evidence) -> dict[str, Any]:
         "exceptions": [_finding_json(e) for e in evidence.exceptions],
         "scope": [{"urn": urn, "reason": reason} for urn, reason in evidence.scope],
         "summary": evidence.summary(),
+        "charts": charts_json(evidence.recording),
     }

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from preflight.analyze.findings import Finding, approval_of
+from preflight.report.charts import matrix_markdown, not_rendered_lines, rendered_markdown
 from preflight.report.evidence import Evidence
 from preflight.report.topology import build_topology, mermaid
 
@@ -72,12 +73,16 @@ def render_markdown(evidence: Evidence) -> str:
         f"| {counts['resources']} | {counts['policies']} | {counts['mandatory']} | {counts['advisory']} | {counts['exceptions']} |",
         "",
     ]
+    out += [f"- not rendered: {_cell(line)}" for line in not_rendered_lines(evidence.recording)]
+    out += [""] if not_rendered_lines(evidence.recording) else []
     out += _violations(evidence.violations)
     out += _exceptions(evidence.exceptions)
     if evidence.scope:
         out += ["### Log stores in scope", "", "| resource | why |", "| --- | --- |"]
         out += [f"| {_resource(urn)} | {_cell(why)} |" for urn, why in evidence.scope] + [""]
     out += _inventory(evidence)
+    out += rendered_markdown(evidence.recording)
+    out += matrix_markdown(evidence.recording)
     out += _diagram(evidence)
     return "\n".join(out).rstrip() + "\n"
 

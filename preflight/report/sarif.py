@@ -12,6 +12,7 @@ from typing import Any
 
 from preflight import __version__
 from preflight.analyze.findings import Finding, approval_of
+from preflight.report.charts import charts_json
 from preflight.report.evidence import Evidence
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -120,6 +121,7 @@ def render_sarif(evidence: Evidence, fallback_artifact: str = "Pulumi.yaml") -> 
                     "mode": evidence.mode,
                     "summary": evidence.summary(),
                     "policyConfig": {"path": evidence.config_source, "sha256": evidence.config_sha256},
+                    "charts": charts_json(evidence.recording),
                 },
             }
         ],

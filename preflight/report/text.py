@@ -11,6 +11,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from preflight.analyze.findings import approval_of
+from preflight.report.charts import not_rendered_lines
 from preflight.report.evidence import Evidence
 
 
@@ -38,6 +39,8 @@ def render_text(evidence: Evidence, stream: TextIO, width: int | None = None) ->
     if evidence.scope:
         stores = ", ".join(f"{urn.rsplit('::', 1)[-1]} ({why})" for urn, why in evidence.scope)
         console.print(f"log stores in scope of the log-store controls: {stores}", markup=False)
+    for line in not_rendered_lines(evidence.recording):
+        console.print(f"not rendered: {line}", markup=False)
     if evidence.violations:
         table = Table(title="Violations", title_justify="left", show_lines=False, expand=False)
         for column in ("enforcement", "tier", "policy", "resource", "SOC 2", "message"):

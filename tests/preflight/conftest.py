@@ -175,3 +175,9 @@ def cli(capsys: pytest.CaptureFixture[str]):  # type: ignore[no-untyped-def]
         return Result(code, captured.out, captured.err)
 
     return run
+
+
+@pytest.fixture(autouse=True)
+def no_chart_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The suite never renders from a developer's own `.charts/`: tests that render pass --chart-cache."""
+    monkeypatch.setenv("PREFLIGHT_CHART_CACHE", str(tmp_path_factory.getbasetemp() / "no-chart-cache"))

@@ -11,8 +11,20 @@ VIOLATION_KEYS = {"policy", "enforcement", "tier", "severity", "urn", "resource_
 
 def test_json_shape_is_pinned(cli, s3_project: Path, small_pack: Path) -> None:
     report = cli("--project-dir", s3_project, "--policy-pack", small_pack, "--format", "json").json()
-    assert list(report) == ["project", "stack", "mode", "policy_config", "resources", "violations", "exceptions", "scope", "summary"]
+    assert list(report) == [
+        "project",
+        "stack",
+        "mode",
+        "policy_config",
+        "resources",
+        "violations",
+        "exceptions",
+        "scope",
+        "summary",
+        "charts",
+    ]
     assert report["policy_config"] == {"path": "", "sha256": ""}
+    assert report["charts"]["rendered"] == {} and report["charts"]["not_rendered"] == []  # no Helm release
     assert (report["project"], report["stack"], report["mode"]) == ("outside", "dev", "program")
     assert all(set(r) == {"urn", "type", "name", "parent", "inputs"} for r in report["resources"])
     assert all(set(v) == VIOLATION_KEYS for v in report["violations"])
