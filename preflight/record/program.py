@@ -21,7 +21,7 @@ from pulumi.runtime.sync_await import _sync_await
 
 from preflight.record.mocks import RealisticMocks
 from preflight.record.recording import STACK_TYPE, Recording, Registration
-from preflight.secrets import is_secret, secret
+from preflight.secrets import RESOURCE_SIG, SIG_KEY, UNKNOWN, is_secret, secret
 
 
 def _is_library(path: str) -> bool:
@@ -43,6 +43,38 @@ def _source(request: Any) -> tuple[str, int]:
     return "", 0
 
 
+def _downgraded(value: Any) -> Any:
+    """`value` with each resource reference replaced by the resource's id (a custom resource) or URN (a component),
+    as the engine hands it to a provider that does not accept resources."""
+    if isinstance(value, dict):
+        if value.get(SIG_KEY) == RESOURCE_SIG:
+            return (value["id"] or UNKNOWN) if "id" in value else value["urn"]
+        return {k: _downgraded(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_downgraded(v) for v in value]
+    return value
+
+
+def _without_resource_references(request: Any, field_name: str) -> Any:
+    """The request for the SDK's MockMonitor, its properties free of resource references.
+
+    The SDK calls the monitor through `loop.run_in_executor`, so on a pool thread; there MockMonitor calls
+    `_ensure_event_loop()`, which gives that thread a loop of its own, and `rpc.deserialize_properties` turns each
+    resource reference back into a live Resource (`resource_module.construct`), whose futures, `get resource` RPC and
+    Output tasks belong to that thread's loop, a loop that runs only while a later mock call on the same thread
+    happens to pump it. The program's loop then awaits them: already done, the run passes; still pending,
+    `RuntimeError: ... attached to a different loop`, or a hang. Ids and URNs create nothing."""
+    properties = json_format.MessageToDict(getattr(request, field_name))
+    plain = _downgraded(properties)
+    if plain == properties:
+        return request
+    copy = type(request)()
+    copy.CopyFrom(request)
+    getattr(copy, field_name).Clear()
+    getattr(copy, field_name).update(plain)
+    return copy
+
+
 class RecordingMonitor(pulumi_mocks.MockMonitor):
     """A MockMonitor that keeps each registration with everything the policy analyzer and reports need."""
 
@@ -57,8 +89,15 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
             type_ = parent.split("::")[2].split("$")[-1] + "$" + type_
         return "urn:pulumi:" + "::".join([pulumi.get_stack(), pulumi.get_project(), type_, name])
 
+    def Invoke(self, request: Any) -> Any:
+        return super().Invoke(_without_resource_references(request, "args"))  # type: ignore[no-untyped-call]
+
+    def ReadResource(self, request: Any) -> Any:
+        return super().ReadResource(_without_resource_references(request, "properties"))  # type: ignore[no-untyped-call]
+
     def RegisterResource(self, request: Any) -> Any:
-        response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
+        # The recording keeps the inputs as sent, resource references included; the mocks get ids and URNs.
+        response = super().RegisterResource(_without_resource_references(request, "object"))  # type: ignore[no-untyped-call]
         if request.type == STACK_TYPE:
             self._stack_urn = response.urn
             return response
