@@ -12,7 +12,7 @@ from preflight.errors import InputError
 
 # Stack files keep secrets encrypted (`{secure: <ciphertext>}`); offline there is no key to decrypt them,
 # so the program sees this stand-in, marked secret, and reports can prove it never leaks.
-SECRET_PLACEHOLDER = "preflight-secret-placeholder"
+from preflight.secrets import SECRET_PLACEHOLDER as SECRET_PLACEHOLDER
 
 
 @dataclass
