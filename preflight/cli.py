@@ -117,7 +117,7 @@ def _record(args: argparse.Namespace, console: Console | None) -> tuple[Recordin
     config = load_stack_config(project, stack)
     status = console.status(f"running {project.main} under mocks") if console is not None else nullcontext()
     with status, _stage(f"the program {project.main} failed", [project.directory], args.debug):
-        recording = record_program(project.main, project.name, stack, config.values, config.secret_keys, args.preview)
+        recording = record_program(project.main, project.name, stack, config.values, config.secret_keys, args.preview, config.stand_ins)
     main = project.main.resolve()
     try:
         fallback = main.relative_to(project.directory.resolve()).as_posix()

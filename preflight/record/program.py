@@ -20,7 +20,7 @@ from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
 from preflight.record.mocks import RealisticMocks
-from preflight.record.recording import STACK_TYPE, Recording, Registration
+from preflight.record.recording import STACK_TYPE, Recording, Registration, StandIn
 from preflight.secrets import RESOURCE_SIG, SIG_KEY, UNKNOWN, is_secret, secret
 
 
@@ -169,10 +169,12 @@ def record_program(
     config: Mapping[str, Any],
     secret_keys: list[str] | None = None,
     preview: bool = False,
+    stand_ins: list[StandIn] | None = None,
 ) -> Recording:
     """Runs `program` (a file, or a folder with `__main__.py`) under mocks and returns every registration.
 
-    Exceptions raised by the program propagate unchanged once every outstanding registration settled."""
+    `stand_ins` are the made-up values the program is given (a stack file's undecrypted secrets); the recording
+    lists them. Exceptions raised by the program propagate unchanged once every outstanding registration settled."""
     main_file = program / "__main__.py" if program.is_dir() else program
     project_dir = main_file.parent
     mocks = RealisticMocks(preview=preview)
@@ -199,7 +201,7 @@ def record_program(
             exc.add_note(f"preflight: {len(monitor.registrations)} resources were registered before the error")
             exc.registrations = monitor.registrations  # type: ignore[attr-defined]
             raise
-    return Recording(project, stack, "program", in_stable_order(monitor.registrations), exports)
+    return Recording(project, stack, "program", in_stable_order(monitor.registrations), exports, list(stand_ins or []))
 
 
 def in_stable_order(registrations: list[Registration]) -> list[Registration]:

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from preflight.record.program import record_program
+from preflight.record.project import load_project, load_stack_config
 from preflight.secrets import REDACTED, SECRET_PLACEHOLDER, SECRET_SIG, SIG_KEY, Scrubber, redact, secret_strings
 from tests.preflight.conftest import SECRET_TAG, write_project
 
@@ -134,3 +135,40 @@ def test_a_non_secret_setting_of_a_secret_document_stays_readable(cli, tmp_path:
     result = cli("--project-dir", project, "--policy-pack", pack_dir, "--format", format_, "--output", output)
     assert result.code == 1
     assert "http://loki.logging.svc:3100/loki/api/v1/push" in output.read_text(encoding="utf-8")
+
+
+PLAIN_READ_PROGRAM = """\
+import pulumi
+import pulumi_aws as aws
+
+name = pulumi.Config().get("bucket")  # a secure value read as a plain string: no secret Output
+aws.s3.Bucket("site", bucket=name, acl="public-read", tags={"name": name})
+"""
+SECURE_STACK = """\
+config:
+  outside:bucket:
+    secure: v1:c2VjcmV0
+  outside:login:
+    user: admin
+    password:
+      secure: v1:cGFzcw==
+"""
+
+
+@pytest.mark.parametrize("format_", ["text", "markdown", "json", "sarif"])
+def test_a_secure_value_read_as_plain_text_never_shows_its_stand_in(cli, tmp_path: Path, pack_dir: Path, format_: str) -> None:
+    project = write_project(tmp_path / "plain-read", PLAIN_READ_PROGRAM, stack_config=SECURE_STACK)
+    output = tmp_path / f"report.{format_}"
+    result = cli("--project-dir", project, "--policy-pack", pack_dir, "--format", format_, "--output", output, "--stack", "dev")
+    text = output.read_text(encoding="utf-8") + result.out + result.err
+    assert result.code == 1, text
+    assert SECRET_PLACEHOLDER not in text
+    assert REDACTED in output.read_text(encoding="utf-8")
+
+
+def test_each_undecrypted_secret_is_a_stand_in(tmp_path: Path) -> None:
+    project = load_project(write_project(tmp_path / "plain-read", PLAIN_READ_PROGRAM, stack_config=SECURE_STACK))
+    config = load_stack_config(project, "dev")
+    recording = record_program(project.main, project.name, "dev", config.values, config.secret_keys, stand_ins=config.stand_ins)
+    assert [(s.kind, s.subject) for s in recording.stand_ins] == [("secret", "outside:bucket"), ("secret", "outside:login.password")]
+    assert all("Pulumi.dev.yaml" in s.detail for s in recording.stand_ins)
