@@ -7,6 +7,7 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+import pulumi
 from pydantic import ValidationError
 
 from components.config.checks import check_alerting, check_cloud_fields, copied_entries, resolve
@@ -74,8 +75,9 @@ def _decode(key: str, value: Any) -> Any:
     if not isinstance(value, str):
         return value
     try:
-        return json.loads(value)
-    except json.JSONDecodeError:
+        # The SDK's typed getter: json.loads of the value (preflight answers it for a secret it cannot decrypt).
+        return pulumi.Config(NAMESPACE).get_object(key) if pulumi.Config(NAMESPACE).get(key) == value else json.loads(value)
+    except (json.JSONDecodeError, pulumi.ConfigTypeError):
         if key in ("environment", "org", "backend", "ingest_domain"):
             return value
         raise ConfigError([f"{NAMESPACE}:{key}: is not valid YAML/JSON structure (got {value[:60]!r})"]) from None
@@ -104,8 +106,6 @@ def load_config() -> PlatformConfig:
 def _with_leaf_secrecy(values: dict[str, Any], secret_keys: list[str]) -> PlatformConfig:
     """`parse_config`, with every credential leaf the stack file holds checked to be `secure:` there. Without a stack
     file (config from elsewhere, e.g. PULUMI_CONFIG alone) the key-level check of `secret_keys` is all there is."""
-    import pulumi
-
     from components.config.stack_file import plaintext_credentials, stack_file_config
 
     written = stack_file_config(pulumi.get_stack())

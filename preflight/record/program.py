@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import runpy
 import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
@@ -21,7 +23,7 @@ from pulumi.runtime.sync_await import _sync_await
 
 from preflight.record.mocks import RealisticMocks
 from preflight.record.recording import STACK_TYPE, Recording, Registration, StandIn
-from preflight.secrets import RESOURCE_SIG, SIG_KEY, UNKNOWN, is_secret, secret
+from preflight.secrets import RESOURCE_SIG, SECRET_PLACEHOLDER, SIG_KEY, UNKNOWN, is_secret, secret
 
 
 def _is_library(path: str) -> bool:
@@ -157,6 +159,39 @@ def _program_environment(project_dir: Path) -> Iterator[None]:
                 del sys.modules[name]
 
 
+# What a program reads, offline, for an encrypted value it asks for by type: the stand-in string cannot be parsed as
+# one, so each typed getter of pulumi.Config returns a neutral value of its type instead, and the stand-in says so.
+_TYPED_STAND_INS: dict[str, Any] = {"_get_bool": False, "_get_int": 0, "_get_float": 0.0, "_get_object": {}}
+
+
+@contextmanager
+def _typed_stand_ins(stand_ins: list[StandIn]) -> Iterator[list[StandIn]]:
+    """pulumi.Config's typed getters, for a value that is the secret stand-in, return `_TYPED_STAND_INS`'s value; the
+    list yielded is `stand_ins` with the detail of each key read so naming the type and the value the program saw."""
+    originals = {name: getattr(pulumi.Config, name) for name in _TYPED_STAND_INS}
+    read: dict[str, str] = {}
+
+    def typed(name: str) -> Any:
+        def getter(self: pulumi.Config, key: str, *args: Any) -> Any:
+            if self._get(key) != SECRET_PLACEHOLDER:
+                return originals[name](self, key, *args)
+            value = copy.deepcopy(_TYPED_STAND_INS[name])
+            read[self.full_key(key)] = f"read as {name.removeprefix('_get_')}: the program saw {json.dumps(value)}"
+            return value
+
+        return getter
+
+    result: list[StandIn] = []
+    for name in _TYPED_STAND_INS:
+        setattr(pulumi.Config, name, typed(name))
+    try:
+        yield result
+    finally:
+        for name, original in originals.items():
+            setattr(pulumi.Config, name, original)
+        result += [replace(s, detail=f"{s.detail}; {read[s.subject]}") if s.subject in read else s for s in stand_ins]
+
+
 def config_to_strings(config: Mapping[str, Any]) -> dict[str, str]:
     """Stack-file values as the CLI hands them to a program: strings, structured values as JSON."""
     return {k: v if isinstance(v, str) else json.dumps(v) for k, v in config.items()}
@@ -193,7 +228,7 @@ def record_program(
         resolved = await pulumi.Output.from_input(getattr(root, "outputs", {})).future()
         exports.update(resolved or {})
 
-    with _program_environment(project_dir):
+    with _program_environment(project_dir), _typed_stand_ins(list(stand_ins or [])) as read_stand_ins:
         try:
             _sync_await(run_pulumi_func(run))
         except Exception as exc:
@@ -201,7 +236,7 @@ def record_program(
             exc.add_note(f"preflight: {len(monitor.registrations)} resources were registered before the error")
             exc.registrations = monitor.registrations  # type: ignore[attr-defined]
             raise
-    return Recording(project, stack, "program", in_stable_order(monitor.registrations), exports, list(stand_ins or []))
+    return Recording(project, stack, "program", in_stable_order(monitor.registrations), exports, read_stand_ins)
 
 
 def in_stable_order(registrations: list[Registration]) -> list[Registration]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ import pytest
 from preflight.record.program import record_program
 from preflight.record.project import load_project, load_stack_config
 from preflight.secrets import REDACTED, SECRET_PLACEHOLDER, SECRET_SIG, SIG_KEY, Scrubber, redact, secret_strings
+from tests.helpers.harness import PROJECT
 from tests.preflight.conftest import SECRET_TAG, write_project
 
 
@@ -172,3 +174,49 @@ def test_each_undecrypted_secret_is_a_stand_in(tmp_path: Path) -> None:
     recording = record_program(project.main, project.name, "dev", config.values, config.secret_keys, stand_ins=config.stand_ins)
     assert [(s.kind, s.subject) for s in recording.stand_ins] == [("secret", "outside:bucket"), ("secret", "outside:login.password")]
     assert all("Pulumi.dev.yaml" in s.detail for s in recording.stand_ins)
+
+
+TYPED_READ_PROGRAM = """\
+import pulumi
+import pulumi_aws as aws
+
+config = pulumi.Config()
+tags = {"port": str(config.get_int("port")), "on": str(config.get_bool("on")), "doc": str(config.get_object("doc"))}
+aws.s3.Bucket("typed", bucket="acme-typed", tags=tags)
+"""
+TYPED_STACK = """\
+config:
+  outside:port:
+    secure: v1:OTA5Mw==
+  outside:on:
+    secure: v1:dHJ1ZQ==
+  outside:doc:
+    secure: v1:e30=
+"""
+
+
+def test_a_secret_read_by_type_gets_a_typed_stand_in(tmp_path: Path) -> None:
+    project = load_project(write_project(tmp_path / "typed", TYPED_READ_PROGRAM, stack_config=TYPED_STACK))
+    config = load_stack_config(project, "dev")
+    recording = record_program(project.main, project.name, "dev", config.values, config.secret_keys, stand_ins=config.stand_ins)
+    (bucket,) = recording.of_type("aws:s3/bucket:Bucket")
+    assert bucket.inputs["tags"] == {"port": "0", "on": "False", "doc": "{}"}
+    assert {s.subject: s.detail.rsplit("; ", 1)[-1] for s in recording.stand_ins} == {
+        "outside:port": "read as int: the program saw 0",
+        "outside:on": "read as bool: the program saw false",
+        "outside:doc": "read as object: the program saw {}",
+    }
+
+
+def test_logmesh_with_kubeconfigs_set_as_one_secret_runs_offline(tmp_path: Path) -> None:
+    """`pulumi config set --secret logmesh:kubeconfigs '{"dev-eks": "..."}'`: one secure value whose text is JSON."""
+    shutil.copy(PROJECT.directory / "Pulumi.yaml", tmp_path / "Pulumi.yaml")
+    shutil.copy(PROJECT.main, tmp_path / "__main__.py")
+    (tmp_path / "stacks").mkdir()
+    stack_file = PROJECT.stack_file("dev").read_text(encoding="utf-8")
+    (tmp_path / "stacks" / "Pulumi.dev.yaml").write_text(stack_file + "  logmesh:kubeconfigs:\n    secure: v1:e30=\n", encoding="utf-8")
+    project = load_project(tmp_path)
+    config = load_stack_config(project, "dev")
+    recording = record_program(project.main, project.name, "dev", config.values, config.secret_keys, stand_ins=config.stand_ins)
+    assert recording.of_type("logmesh:platform:LogPlatform")
+    assert [s.detail.rsplit("; ", 1)[-1] for s in recording.stand_ins] == ["read as object: the program saw {}"]
