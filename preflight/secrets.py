@@ -8,6 +8,7 @@ sdk/go/common/resource/properties.go.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable
 from typing import Any
@@ -20,19 +21,52 @@ RESOURCE_SIG: str = rpc._special_resource_sig
 UNKNOWN: str = rpc.UNKNOWN
 
 REDACTED = "[secret]"
-# Free text (policy messages) is scrubbed of secret strings that look like credentials: a secret object also holds
-# plain words (a username "admin" or "collector" beside its password hash), and blanking those from every message
-# would hide which resource a message is about. Properties are always redacted whole, whatever they hold.
-_MIN_SCRUB_LENGTH = 6
-_PLAIN_WORD = re.compile(r"[a-z][a-z_-]{0,23}")
-# A secret document (a collector config, a values file) reaches messages in pieces: a policy quotes one URL or
-# setting from it. Its words, split where config syntax splits them, are scrubbed as well as the whole text.
-_DOCUMENT_SEPARATORS = re.compile(r"""[\s"'`=,;{}()\[\]<>]+""")
-_URL_SEPARATORS = re.compile(r"[:@/?&]+")  # and a URL's user, password and host each
+# Offline a stack file's encrypted values (`{secure: ...}`) cannot be decrypted; the program sees this stand-in.
+# It is no secret, but it is no real value either, so reports show it as a secret wherever it appears.
+SECRET_PLACEHOLDER = "preflight-secret-placeholder"
+
+# Free text (policy messages) is scrubbed of exact secret values, whatever their length or shape: a secret string
+# whole, and of a secret document (a kubeconfig, a collector config: text with several lines, or JSON) the text
+# whole plus the leaves that are credentials, since a policy quotes one setting out of it. Other words of the
+# document (a bucket or host name) stay readable. A value is matched only where it stands as a word of its own, so
+# a secret "dev" leaves "acme-dev-logs" alone.
+_CREDENTIAL_KEY = re.compile(r"pass|secret|token|key|cred|auth|cert|private|bearer|signature|session", re.IGNORECASE)
+_KEY_VALUE = re.compile(r"""(?P<key>[\w.-]+)["']?[ \t]*[:=][ \t]*(?P<quote>["']?)(?P<value>[^\s"',;{}]+)(?P=quote)""")
+_URL_WITH_LOGIN = re.compile(r"[a-z][a-z0-9+.-]*://(?P<user>[^\s:@/\"']*):(?P<password>[^\s@/\"']+)@[^\s\"'<>]*", re.IGNORECASE)
+_WORD_BEFORE = r"(?<![\w-])(?<!\w\.)"
+_WORD_AFTER = r"(?![\w-])(?!\.\w)"
 
 
-def _credential_like(text: str) -> bool:
-    return len(text) >= _MIN_SCRUB_LENGTH and text != UNKNOWN and not _PLAIN_WORD.fullmatch(text)
+def _document_credentials(text: str) -> set[str]:
+    """The credentials inside a secret document: values under credential-like keys, URLs with a password in them."""
+    found: set[str] = set()
+    try:
+        parsed = json.loads(text)
+    except ValueError:
+        parsed = None
+    if isinstance(parsed, dict | list):
+        found.update(_credential_leaves(parsed))
+    for match in _KEY_VALUE.finditer(text):
+        if _CREDENTIAL_KEY.search(match["key"]):
+            found.add(match["value"])
+    for match in _URL_WITH_LOGIN.finditer(text):
+        found.update((match[0], match["password"]))
+    return {value for value in found if value and value != UNKNOWN}
+
+
+def _credential_leaves(value: Any, key: str = "") -> set[str]:
+    if isinstance(value, dict):
+        return {leaf for k, v in value.items() for leaf in _credential_leaves(v, str(k))}
+    if isinstance(value, list):
+        return {leaf for v in value for leaf in _credential_leaves(v, key)}
+    if isinstance(value, str) and _CREDENTIAL_KEY.search(key):
+        return {value} | _document_credentials(value)
+    return _document_credentials(value) if isinstance(value, str) else set()
+
+
+def _is_document(text: str) -> bool:
+    stripped = text.strip()
+    return "\n" in stripped or stripped[:1] in ("{", "[")
 
 
 def is_secret(value: Any) -> bool:
@@ -51,11 +85,13 @@ def redact(value: Any) -> Any:
         return {k: redact(v) for k, v in value.items()}
     if isinstance(value, list):
         return [redact(v) for v in value]
+    if isinstance(value, str) and SECRET_PLACEHOLDER in value:
+        return REDACTED  # a secure value the program read as a plain string (`config.get`) and passed on
     return value
 
 
 def secret_strings(values: Iterable[Any]) -> set[str]:
-    """Every string inside a secret in `values` (nested anywhere), to scrub from free text such as policy messages."""
+    """The exact secret values in `values` (secrets nested anywhere) to scrub from free text such as policy messages."""
     found: set[str] = set()
 
     def leaves(value: Any) -> None:
@@ -65,12 +101,11 @@ def secret_strings(values: Iterable[Any]) -> set[str]:
         elif isinstance(value, list):
             for v in value:
                 leaves(v)
-        elif isinstance(value, str) and _credential_like(value):
+        elif isinstance(value, str) and value and value != UNKNOWN:
             found.add(value)
-            for word in _DOCUMENT_SEPARATORS.split(value):
-                pieces = [word, *_URL_SEPARATORS.split(word)] if word != value else _URL_SEPARATORS.split(word)
-                found.update(piece for piece in pieces if piece != value and _credential_like(piece))
-        elif isinstance(value, int | float) and not isinstance(value, bool) and _credential_like(str(value)):
+            if _is_document(value):
+                found.update(_document_credentials(value))
+        elif isinstance(value, int | float) and not isinstance(value, bool):
             found.add(str(value))
 
     def walk(value: Any) -> None:
@@ -91,11 +126,12 @@ def secret_strings(values: Iterable[Any]) -> set[str]:
 
 
 class Scrubber:
-    """Replaces known secret strings in free text with "[secret]" (one regex pass per text)."""
+    """Replaces exact secret values, where each stands as a word of its own, and the offline secret stand-in in free
+    text with "[secret]" (one regex pass per text)."""
 
     def __init__(self, secrets: Iterable[str]) -> None:
-        ordered = sorted(set(secrets), key=len, reverse=True)
-        self._pattern = re.compile("|".join(re.escape(s) for s in ordered)) if ordered else None
+        ordered = sorted({s for s in secrets if s.strip()} | {SECRET_PLACEHOLDER}, key=len, reverse=True)
+        self._pattern = re.compile(_WORD_BEFORE + "(?:" + "|".join(re.escape(s) for s in ordered) + ")" + _WORD_AFTER)
 
     def __call__(self, text: str) -> str:
-        return self._pattern.sub(REDACTED, text) if self._pattern is not None and text else text
+        return self._pattern.sub(REDACTED, text) if text else text

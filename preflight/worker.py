@@ -105,7 +105,7 @@ def _record(args: argparse.Namespace, send: Send, inputs: list[str]) -> tuple[Re
     what = f"the program {project.main}"
     send(("stage", what))
     with _stage(f"{what} failed", [project.directory]):
-        recording = record_program(project.main, project.name, stack, config.values, config.secret_keys, args.preview)
+        recording = record_program(project.main, project.name, stack, config.values, config.secret_keys, args.preview, config.stand_ins)
     main = project.main.resolve()
     try:
         fallback = main.relative_to(project.directory.resolve()).as_posix()

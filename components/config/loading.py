@@ -7,10 +7,12 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+import pulumi
 from pydantic import ValidationError
 
 from components.config.checks import check_alerting, check_cloud_fields, copied_entries, resolve
 from components.config.schema import KNOWN_KEYS, NAMESPACE, ConfigError, PlatformConfig, StackShape, key_path
+from components.config.stack_file import SECRET_KEYS
 
 
 def _describe(error: Mapping[str, Any]) -> str:
@@ -28,9 +30,6 @@ def _describe(error: Mapping[str, Any]) -> str:
     got = error.get("input")
     shown = "" if isinstance(got, (dict, list)) or error["type"] == "model_type" else f" (got {got!r})"
     return f"{key_path(loc)}: {message}{shown}"
-
-
-SECRET_KEYS = ("kubeconfigs",)
 
 
 def parse_config(raw: Mapping[str, Any], secret_keys: Iterable[str] = ()) -> PlatformConfig:
@@ -76,8 +75,9 @@ def _decode(key: str, value: Any) -> Any:
     if not isinstance(value, str):
         return value
     try:
-        return json.loads(value)
-    except json.JSONDecodeError:
+        # The SDK's typed getter: json.loads of the value (preflight answers it for a secret it cannot decrypt).
+        return pulumi.Config(NAMESPACE).get_object(key) if pulumi.Config(NAMESPACE).get(key) == value else json.loads(value)
+    except (json.JSONDecodeError, pulumi.ConfigTypeError):
         if key in ("environment", "org", "backend", "ingest_domain"):
             return value
         raise ConfigError([f"{NAMESPACE}:{key}: is not valid YAML/JSON structure (got {value[:60]!r})"]) from None
@@ -100,4 +100,20 @@ def _raw_stack_config() -> tuple[dict[str, Any], list[str]]:
 def load_config() -> PlatformConfig:
     """Reads and validates the current stack's `logmesh:*` configuration."""
     values, secret_keys = _raw_stack_config()
-    return parse_config(values, secret_keys)
+    return _with_leaf_secrecy(values, secret_keys)
+
+
+def _with_leaf_secrecy(values: dict[str, Any], secret_keys: list[str]) -> PlatformConfig:
+    """`parse_config`, with every credential leaf the stack file holds checked to be `secure:` there. Without a stack
+    file (config from elsewhere, e.g. PULUMI_CONFIG alone) the key-level check of `secret_keys` is all there is."""
+    from components.config.stack_file import plaintext_credentials, stack_file_config
+
+    written = stack_file_config(pulumi.get_stack())
+    problems, settled = plaintext_credentials(values, written) if written is not None else ([], set())
+    try:
+        platform = parse_config(values, [*secret_keys, *settled])
+    except ConfigError as exc:
+        raise ConfigError(problems + exc.problems) from None
+    if problems:
+        raise ConfigError(problems)
+    return platform

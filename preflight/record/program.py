@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import runpy
 import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
@@ -20,8 +22,8 @@ from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
 from preflight.record.mocks import RealisticMocks
-from preflight.record.recording import STACK_TYPE, Recording, Registration
-from preflight.secrets import is_secret, secret
+from preflight.record.recording import STACK_TYPE, Recording, Registration, StandIn
+from preflight.secrets import RESOURCE_SIG, SECRET_PLACEHOLDER, SIG_KEY, UNKNOWN, is_secret, secret
 
 
 def _is_library(path: str) -> bool:
@@ -43,6 +45,38 @@ def _source(request: Any) -> tuple[str, int]:
     return "", 0
 
 
+def _downgraded(value: Any) -> Any:
+    """`value` with each resource reference replaced by the resource's id (a custom resource) or URN (a component),
+    as the engine hands it to a provider that does not accept resources."""
+    if isinstance(value, dict):
+        if value.get(SIG_KEY) == RESOURCE_SIG:
+            return (value["id"] or UNKNOWN) if "id" in value else value["urn"]
+        return {k: _downgraded(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_downgraded(v) for v in value]
+    return value
+
+
+def _without_resource_references(request: Any, field_name: str) -> Any:
+    """The request for the SDK's MockMonitor, its properties free of resource references.
+
+    The SDK calls the monitor through `loop.run_in_executor`, so on a pool thread; there MockMonitor calls
+    `_ensure_event_loop()`, which gives that thread a loop of its own, and `rpc.deserialize_properties` turns each
+    resource reference back into a live Resource (`resource_module.construct`), whose futures, `get resource` RPC and
+    Output tasks belong to that thread's loop, a loop that runs only while a later mock call on the same thread
+    happens to pump it. The program's loop then awaits them: already done, the run passes; still pending,
+    `RuntimeError: ... attached to a different loop`, or a hang. Ids and URNs create nothing."""
+    properties = json_format.MessageToDict(getattr(request, field_name))
+    plain = _downgraded(properties)
+    if plain == properties:
+        return request
+    copy = type(request)()
+    copy.CopyFrom(request)
+    getattr(copy, field_name).Clear()
+    getattr(copy, field_name).update(plain)
+    return copy
+
+
 class RecordingMonitor(pulumi_mocks.MockMonitor):
     """A MockMonitor that keeps each registration with everything the policy analyzer and reports need."""
 
@@ -57,8 +91,15 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
             type_ = parent.split("::")[2].split("$")[-1] + "$" + type_
         return "urn:pulumi:" + "::".join([pulumi.get_stack(), pulumi.get_project(), type_, name])
 
+    def Invoke(self, request: Any) -> Any:
+        return super().Invoke(_without_resource_references(request, "args"))  # type: ignore[no-untyped-call]
+
+    def ReadResource(self, request: Any) -> Any:
+        return super().ReadResource(_without_resource_references(request, "properties"))  # type: ignore[no-untyped-call]
+
     def RegisterResource(self, request: Any) -> Any:
-        response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
+        # The recording keeps the inputs as sent, resource references included; the mocks get ids and URNs.
+        response = super().RegisterResource(_without_resource_references(request, "object"))  # type: ignore[no-untyped-call]
         if request.type == STACK_TYPE:
             self._stack_urn = response.urn
             return response
@@ -118,6 +159,39 @@ def _program_environment(project_dir: Path) -> Iterator[None]:
                 del sys.modules[name]
 
 
+# What a program reads, offline, for an encrypted value it asks for by type: the stand-in string cannot be parsed as
+# one, so each typed getter of pulumi.Config returns a neutral value of its type instead, and the stand-in says so.
+_TYPED_STAND_INS: dict[str, Any] = {"_get_bool": False, "_get_int": 0, "_get_float": 0.0, "_get_object": {}}
+
+
+@contextmanager
+def _typed_stand_ins(stand_ins: list[StandIn]) -> Iterator[list[StandIn]]:
+    """pulumi.Config's typed getters, for a value that is the secret stand-in, return `_TYPED_STAND_INS`'s value; the
+    list yielded is `stand_ins` with the detail of each key read so naming the type and the value the program saw."""
+    originals = {name: getattr(pulumi.Config, name) for name in _TYPED_STAND_INS}
+    read: dict[str, str] = {}
+
+    def typed(name: str) -> Any:
+        def getter(self: pulumi.Config, key: str, *args: Any) -> Any:
+            if self._get(key) != SECRET_PLACEHOLDER:
+                return originals[name](self, key, *args)
+            value = copy.deepcopy(_TYPED_STAND_INS[name])
+            read[self.full_key(key)] = f"read as {name.removeprefix('_get_')}: the program saw {json.dumps(value)}"
+            return value
+
+        return getter
+
+    result: list[StandIn] = []
+    for name in _TYPED_STAND_INS:
+        setattr(pulumi.Config, name, typed(name))
+    try:
+        yield result
+    finally:
+        for name, original in originals.items():
+            setattr(pulumi.Config, name, original)
+        result += [replace(s, detail=f"{s.detail}; {read[s.subject]}") if s.subject in read else s for s in stand_ins]
+
+
 def config_to_strings(config: Mapping[str, Any]) -> dict[str, str]:
     """Stack-file values as the CLI hands them to a program: strings, structured values as JSON."""
     return {k: v if isinstance(v, str) else json.dumps(v) for k, v in config.items()}
@@ -130,10 +204,12 @@ def record_program(
     config: Mapping[str, Any],
     secret_keys: list[str] | None = None,
     preview: bool = False,
+    stand_ins: list[StandIn] | None = None,
 ) -> Recording:
     """Runs `program` (a file, or a folder with `__main__.py`) under mocks and returns every registration.
 
-    Exceptions raised by the program propagate unchanged once every outstanding registration settled."""
+    `stand_ins` are the made-up values the program is given (a stack file's undecrypted secrets); the recording
+    lists them. Exceptions raised by the program propagate unchanged once every outstanding registration settled."""
     main_file = program / "__main__.py" if program.is_dir() else program
     project_dir = main_file.parent
     mocks = RealisticMocks(preview=preview)
@@ -152,7 +228,7 @@ def record_program(
         resolved = await pulumi.Output.from_input(getattr(root, "outputs", {})).future()
         exports.update(resolved or {})
 
-    with _program_environment(project_dir):
+    with _program_environment(project_dir), _typed_stand_ins(list(stand_ins or [])) as read_stand_ins:
         try:
             _sync_await(run_pulumi_func(run))
         except Exception as exc:
@@ -160,7 +236,7 @@ def record_program(
             exc.add_note(f"preflight: {len(monitor.registrations)} resources were registered before the error")
             exc.registrations = monitor.registrations  # type: ignore[attr-defined]
             raise
-    return Recording(project, stack, "program", in_stable_order(monitor.registrations), exports)
+    return Recording(project, stack, "program", in_stable_order(monitor.registrations), exports, read_stand_ins)
 
 
 def in_stable_order(registrations: list[Registration]) -> list[Registration]:

@@ -8,10 +8,11 @@ from typing import Any
 
 from preflight.errors import InputError
 from preflight.inputs.yaml_file import load_yaml
+from preflight.record.recording import StandIn
 
 # Stack files keep secrets encrypted (`{secure: <ciphertext>}`); offline there is no key to decrypt them,
 # so the program sees this stand-in, marked secret, and reports can prove it never leaks.
-SECRET_PLACEHOLDER = "preflight-secret-placeholder"
+from preflight.secrets import SECRET_PLACEHOLDER as SECRET_PLACEHOLDER
 
 
 @dataclass
@@ -31,6 +32,7 @@ class StackConfig:
     values: dict[str, Any] = field(default_factory=dict)
     secret_keys: list[str] = field(default_factory=list)
     source: Path | None = None
+    stand_ins: list[StandIn] = field(default_factory=list)  # one per `secure:` leaf: offline it is not decrypted
 
 
 def _load_yaml(path: Path, what: str) -> Any:
@@ -87,10 +89,13 @@ def load_stack_config(project: Project, stack: str) -> StackConfig:
         raise InputError(f"{path}: `config` must be a mapping of keys to values")
     values: dict[str, Any] = {}
     secret_keys: list[str] = []
+    stand_ins: list[StandIn] = []
     for key, value in config.items():
         full_key = str(key) if ":" in str(key) else f"{project.name}:{key}"
         secret_paths: list[str] = []
         values[full_key] = _placeholders(value, full_key, secret_paths)
         if secret_paths:
             secret_keys.append(full_key)
-    return StackConfig(values, secret_keys, path)
+        detail = f"encrypted in {path.name}; offline the program reads a stand-in, marked secret, instead of its value"
+        stand_ins += [StandIn("secret", secret_path, detail) for secret_path in secret_paths]
+    return StackConfig(values, secret_keys, path, stand_ins)

@@ -110,7 +110,8 @@ def build_topology(recording: Recording) -> Topology:
     def resolve(urn: str) -> str:
         chain: list[str] = []
         found = ""
-        while urn and urn in by_urn:
+        # Each node once: a parent cycle in a state export (even a self-parent) must end the walk, not loop forever.
+        while urn and urn in by_urn and urn not in chain:
             if urn in unit_of:
                 found = unit_of[urn]
                 break

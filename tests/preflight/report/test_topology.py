@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import re
+import threading
 from pathlib import Path
 
+import pytest
+
 from preflight.record.program import record_program
+from preflight.record.recording import Recording, Registration
 from preflight.report.topology import build_topology, mermaid
 from tests.preflight.conftest import S3_PROGRAM, write_project
 
@@ -97,3 +101,24 @@ def test_labels_are_escaped(tmp_path: Path) -> None:
     project = write_project(tmp_path / "q", "import pulumi_aws as aws\naws.s3.Bucket('say \"hi\" <b>')\n", name="q")
     diagram = mermaid(build_topology(record_program(project, "q", "dev", {})))
     assert 'n0["Bucket say #quot;hi#quot; #lt;b#gt;<br/>aws us-east-1"]' in diagram
+
+
+def _cycle(urns: list[str], parents: list[str]) -> Recording:
+    resources = [
+        Registration(urn=u, type="aws:s3/bucket:Bucket", name=u.rsplit("::", 1)[-1], custom=True, parent=p, inputs={})
+        for u, p in zip(urns, parents, strict=True)
+    ]
+    return Recording("cyc", "dev", "state", resources)
+
+
+@pytest.mark.parametrize("shape", ["self", "pair"])
+def test_a_parent_cycle_ends(shape: str) -> None:
+    """A state export can name a parent cycle; the topology visits each node once (bounded: it used to loop forever)."""
+    a, b = "urn:pulumi:dev::cyc::aws:s3/bucket:Bucket::a", "urn:pulumi:dev::cyc::aws:s3/bucket:Bucket::b"
+    recording = _cycle([a], [a]) if shape == "self" else _cycle([a, b], [b, a])
+    done: list[str] = []
+    worker = threading.Thread(target=lambda: done.append(mermaid(build_topology(recording))), daemon=True)
+    worker.start()
+    worker.join(timeout=10)
+    assert done, "build_topology did not finish on a parent cycle"
+    assert done[0].startswith("flowchart")
