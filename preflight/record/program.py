@@ -19,8 +19,9 @@ from pulumi.runtime import settings as pulumi_settings
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
-from preflight.record.mocks import RealisticMocks
-from preflight.record.recording import STACK_TYPE, Recording, Registration
+from preflight.record.mocks import RealisticMocks, fields, provider_defaults
+from preflight.record.recording import STACK_TYPE, Recording, Registration, StandIn
+from preflight.record.stack_references import StackOutputs, referenced_output_names
 from preflight.secrets import is_secret, secret
 
 
@@ -48,8 +49,20 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
 
     def __init__(self, mocks: RealisticMocks) -> None:
         super().__init__(mocks)
+        self.realistic = mocks
         self.registrations: list[Registration] = []
+        self.output_stand_ins: list[StandIn] = []
         self._stack_urn = ""
+
+    def _file_output_stand_ins(self, urn: str) -> None:
+        paths = self.realistic.take_output_stand_ins()
+        if paths:
+            self.output_stand_ins.append(StandIn("output", urn, "stood in: " + fields(paths)))
+
+    def ReadResource(self, request: Any) -> Any:
+        response = super().ReadResource(request)  # type: ignore[no-untyped-call]
+        self._file_output_stand_ins(response.urn)
+        return response
 
     def make_urn(self, parent: str, type_: str, name: str) -> str:
         # Real URNs leave the root stack out of the type chain; the SDK's mock monitor does not.
@@ -62,6 +75,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         if request.type == STACK_TYPE:
             self._stack_urn = response.urn
             return response
+        self._file_output_stand_ins(response.urn)
         source_file, source_line = _source(request)
         outputs = json_format.MessageToDict(response.object) if response.object else {}
         if request.additionalSecretOutputs and outputs:
@@ -130,13 +144,15 @@ def record_program(
     config: Mapping[str, Any],
     secret_keys: list[str] | None = None,
     preview: bool = False,
+    stack_references: Mapping[str, StackOutputs] | None = None,
 ) -> Recording:
-    """Runs `program` (a file, or a folder with `__main__.py`) under mocks and returns every registration.
+    """Runs `program` (a file, or a folder with `__main__.py`) under mocks and returns every registration, with
+    every value the mocks stood in (`Recording.stand_ins`). `stack_references`: referenced stacks' outputs by name.
 
     Exceptions raised by the program propagate unchanged once every outstanding registration settled."""
     main_file = program / "__main__.py" if program.is_dir() else program
     project_dir = main_file.parent
-    mocks = RealisticMocks(preview=preview)
+    mocks = RealisticMocks(preview, provider_defaults(config), stack_references, referenced_output_names(project_dir))
     monitor = RecordingMonitor(mocks)
     pulumi_settings.ROOT.set(None)
     pulumi_settings.SETTINGS.outputs.clear()
@@ -160,7 +176,8 @@ def record_program(
             exc.add_note(f"preflight: {len(monitor.registrations)} resources were registered before the error")
             exc.registrations = monitor.registrations  # type: ignore[attr-defined]
             raise
-    return Recording(project, stack, "program", in_stable_order(monitor.registrations), exports)
+    stand_ins = sorted(set(mocks.stand_ins + monitor.output_stand_ins), key=lambda s: (s.kind, s.subject, s.detail))
+    return Recording(project, stack, "program", in_stable_order(monitor.registrations), exports, stand_ins)
 
 
 def in_stable_order(registrations: list[Registration]) -> list[Registration]:
