@@ -31,6 +31,7 @@ from preflight.errors import InputError
 from preflight.record.program import record_program
 from preflight.record.project import load_project, load_stack_config
 from preflight.record.recording import Recording
+from preflight.record.stack_references import load_stack_references
 from preflight.record.state import load_state
 from preflight.report.evidence import Evidence, build_evidence
 from preflight.report.json import to_json
@@ -63,6 +64,13 @@ def _parser() -> argparse.ArgumentParser:
         "--state", type=Path, metavar="EXPORT.json", help="check a `pulumi stack export` file instead of running the program"
     )
     parser.add_argument("--preview", action="store_true", help="run as a preview: computed outputs are unknown")
+    parser.add_argument(
+        "--stack-reference",
+        action="append",
+        default=[],
+        metavar="NAME=FILE",
+        help="outputs of the stack a StackReference names: a JSON object of outputs or a `pulumi stack export` (repeatable)",
+    )
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
     return parser
 
@@ -115,9 +123,10 @@ def _record(args: argparse.Namespace, console: Console | None) -> tuple[Recordin
     project = load_project(args.project_dir)
     stack = args.stack or DEFAULT_STACK
     config = load_stack_config(project, stack)
+    references = load_stack_references(args.stack_reference)
     status = console.status(f"running {project.main} under mocks") if console is not None else nullcontext()
     with status, _stage(f"the program {project.main} failed", [project.directory], args.debug):
-        recording = record_program(project.main, project.name, stack, config.values, config.secret_keys, args.preview)
+        recording = record_program(project.main, project.name, stack, config.values, config.secret_keys, args.preview, references)
     main = project.main.resolve()
     try:
         fallback = main.relative_to(project.directory.resolve()).as_posix()

@@ -144,3 +144,14 @@ def standin_output(name: str) -> Any:
     if lower.startswith(("enable", "is")):
         return False
     return f"standin-{name}"
+
+
+def load_stack_references(values: list[str]) -> dict[str, StackOutputs]:
+    """Every `--stack-reference NAME=FILE` value, by NAME; a NAME given twice is an error."""
+    references: dict[str, StackOutputs] = {}
+    for value in values:
+        name, outputs = load_stack_reference(value)
+        if name in references:
+            raise _fail(value, f"{name} is given twice")
+        references[name] = outputs
+    return references

@@ -27,4 +27,5 @@ def to_json(evidence: Evidence) -> dict[str, Any]:
         "violations": [_finding_json(v) for v in evidence.violations],
         "exceptions": [_finding_json(e) for e in evidence.exceptions],
         "summary": evidence.summary(),
+        "stand_ins": [{"kind": s.kind, "subject": s.subject, "detail": s.detail} for s in evidence.stand_ins],
     }
