@@ -150,7 +150,8 @@ def record_program(
     every value the mocks stood in (`Recording.stand_ins`). `stack_references`: referenced stacks' outputs by name.
 
     Exceptions raised by the program propagate unchanged once every outstanding registration settled."""
-    main_file = program / "__main__.py" if program.is_dir() else program
+    # Absolute: the program runs with its own folder as the working directory.
+    main_file = (program / "__main__.py" if program.is_dir() else program).resolve()
     project_dir = main_file.parent
     mocks = RealisticMocks(preview, provider_defaults(config), stack_references, referenced_output_names(project_dir))
     monitor = RecordingMonitor(mocks)

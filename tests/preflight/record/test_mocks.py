@@ -326,3 +326,11 @@ def test_a_bad_stack_reference_file_names_the_flag(tmp_path: Path, content: byte
         load_stack_reference(f"acme/net={path}")
     with pytest.raises(InputError, match="expected NAME=FILE"):
         load_stack_reference("acme/net")
+
+
+def test_a_relative_program_path_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The program runs with its own folder as the working directory: a relative path must still name it.
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "__main__.py").write_text('import pulumi_aws as aws\naws.kms.Key("k")\n', encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    assert [r.name for r in record_program(Path("app"), "rel", "dev", {}).resources] == ["k"]
