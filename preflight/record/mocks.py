@@ -19,13 +19,14 @@ import json
 import threading
 import uuid
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import pulumi
 
 from preflight.record.policy_documents import POLICY_DOCUMENT_INVOKES, PolicyDocumentError
 from preflight.record.recording import StandIn
-from preflight.record.stack_references import STACK_REFERENCE_TYPE, StackOutputs, standin_output
+from preflight.record.stack_references import STACK_REFERENCE_TYPE, StackOutputs, referenced_output_names, standin_output
 from preflight.record.standins import Scope, invoke_standin, resource_standins
 from preflight.record.terraform import plain
 
@@ -95,20 +96,21 @@ class RealisticMocks(pulumi.runtime.Mocks):
     """Mocks that answer like the providers would. With `preview=True` computed outputs stay unknown.
 
     `defaults` is the default providers' scope (see `provider_defaults`); `stack_references` the outputs of referenced
-    stacks by name, from `--stack-reference` files; `referenced_outputs` the output names the program asks
-    stack references for, stood in when no file is given."""
+    stacks by name, from `--stack-reference` files; `program_dir` the folder whose code names the outputs it asks
+    stack references for, stood in when no file is given (read at the first stack reference only)."""
 
     def __init__(
         self,
         preview: bool = False,
         defaults: Scope | None = None,
         stack_references: Mapping[str, StackOutputs] | None = None,
-        referenced_outputs: list[str] | None = None,
+        program_dir: Path | None = None,
     ) -> None:
         self.preview = preview
         self.defaults = defaults or provider_defaults({})
         self.stack_references = dict(stack_references or {})
-        self.referenced_outputs = list(referenced_outputs or [])
+        self.program_dir = program_dir
+        self._referenced_outputs: list[str] | None = None
         # provider reference ("urn::id") -> its inputs, so resources inherit region/account/project.
         self.providers: dict[str, dict[str, Any]] = {}
         self.stand_ins: list[StandIn] = []
@@ -198,6 +200,12 @@ class RealisticMocks(pulumi.runtime.Mocks):
         self._outputs.paths = paths
         return resource_id, {**known, **added}
 
+    def _output_names(self) -> list[str]:
+        with self._lock:
+            if self._referenced_outputs is None:
+                self._referenced_outputs = referenced_output_names(self.program_dir) if self.program_dir else []
+            return self._referenced_outputs
+
     def _stack_reference(self, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         name = str(inputs.get("name") or "")
         given = self.stack_references.get(name)
@@ -206,9 +214,10 @@ class RealisticMocks(pulumi.runtime.Mocks):
                 self._stood_in(StandIn("stack-reference", name, f"encrypted in {given.source}, stood in: {fields(given.stood_in)}"))
             outputs, secret_names = given.outputs, given.secret_names
         else:
-            outputs, secret_names = {key: standin_output(key) for key in self.referenced_outputs}, []
+            names = self._output_names()
+            outputs, secret_names = {key: standin_output(key) for key in names}, []
             files = f" (files were given for: {', '.join(sorted(self.stack_references))})" if self.stack_references else ""
-            asked = "stood in: " + fields(self.referenced_outputs) if outputs else "no output names found in the program's code"
+            asked = "stood in: " + fields(names) if outputs else "no output names found in the program's code"
             self._stood_in(StandIn("stack-reference", name, f"no --stack-reference file{files}; {asked}"))
         return name, {"name": name, "outputs": outputs, "secretOutputNames": secret_names}
 

@@ -21,7 +21,7 @@ from pulumi.runtime.sync_await import _sync_await
 
 from preflight.record.mocks import RealisticMocks, fields, provider_defaults
 from preflight.record.recording import STACK_TYPE, Recording, Registration, StandIn
-from preflight.record.stack_references import StackOutputs, referenced_output_names
+from preflight.record.stack_references import StackOutputs
 from preflight.secrets import is_secret, secret
 
 
@@ -153,7 +153,7 @@ def record_program(
     # Absolute: the program runs with its own folder as the working directory.
     main_file = (program / "__main__.py" if program.is_dir() else program).resolve()
     project_dir = main_file.parent
-    mocks = RealisticMocks(preview, provider_defaults(config), stack_references, referenced_output_names(project_dir))
+    mocks = RealisticMocks(preview, provider_defaults(config), stack_references, project_dir)
     monitor = RecordingMonitor(mocks)
     pulumi_settings.ROOT.set(None)
     pulumi_settings.SETTINGS.outputs.clear()

@@ -105,8 +105,11 @@ def referenced_output_names(project_dir: Path) -> list[str]:
     names: set[str] = set()
     for path in _python_files(project_dir):
         try:
-            tree = ast.parse(path.read_bytes(), str(path))
-        except (SyntaxError, ValueError, OSError, RecursionError):
+            source = path.read_bytes()
+            if b"_output" not in source:
+                continue
+            tree = ast.parse(source, str(path))
+        except (SyntaxError, ValueError, OSError, RecursionError, MemoryError):
             continue  # the program run reports its own syntax errors
         for node in ast.walk(tree):
             if (
