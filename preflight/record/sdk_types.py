@@ -223,7 +223,9 @@ def resource_schema(type_token: str) -> ResourceSchema | None:
     cls = resource_class(type_token)
     if cls is None:
         return None
-    args_cls = getattr(sys.modules[cls.__module__], f"{cls.__name__}Args", None)
+    module = sys.modules[cls.__module__]
+    # pulumi_kubernetes names a resource's args `<Kind>InitArgs`; the other SDKs `<Kind>Args`.
+    args_cls = getattr(module, f"{cls.__name__}Args", None) or getattr(module, f"{cls.__name__}InitArgs", None)
     inputs = frozenset(_wire_properties(args_cls)) if isinstance(args_cls, type) else frozenset()
     outputs = _object(cls, 1, (cls,))
     return ResourceSchema(outputs, inputs)

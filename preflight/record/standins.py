@@ -166,11 +166,13 @@ def _fill(node: Node, wire: str, path: str, ctx: _Context, paths: list[str], str
         paths.append(path)
         return {}
     if isinstance(node, ListOf):
-        special = None if strings_only else _special_list(wire, ctx)
+        if strings_only:
+            return None  # a list element of an input object would be a made-up input (an owner reference, a node pool)
+        special = _special_list(wire, ctx)
         if special is not None:
             paths.append(path)
             return special
-        item = _fill(node.item, wire, f"{path}[0]", ctx, paths, strings_only)
+        item = _fill(node.item, wire, f"{path}[0]", ctx, paths)
         return None if item is None else [item]
     out: dict[str, Any] = {}
     for f in node.fields:
@@ -228,8 +230,8 @@ def resource_standins(
     added: dict[str, Any] = {}
     paths: list[str] = []
     for f in schema.outputs.fields:
-        if f.wire in ("id", "urn"):
-            continue
+        if f.wire in ("id", "urn") or (ctx.package == "kubernetes" and f.wire == "metadata"):
+            continue  # Kubernetes metadata is the mocks' own answer (uid, resourceVersion; selfLink is gone since 1.24)
         output_only = f.wire not in schema.inputs
         if f.wire in known:
             if not output_only and isinstance(known[f.wire], dict) and not _SENSITIVE.search(f.wire):
@@ -244,7 +246,7 @@ def resource_standins(
             continue
         if output_only:
             value = _fill(f.node, f.wire, f.wire, ctx, paths)
-        elif isinstance(f.node, Obj) or (isinstance(f.node, ListOf) and isinstance(f.node.item, Obj)):
+        elif isinstance(f.node, Obj):
             if _SENSITIVE.search(f.wire):
                 continue
             value = _fill(f.node, f.wire, f.wire, ctx, paths, strings_only=True)

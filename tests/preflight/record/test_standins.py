@@ -109,3 +109,18 @@ def test_resource_standins_complete_a_given_input_object() -> None:
     added, _ = resource_standins("gcp:container/cluster:Cluster", "gke", given, given, SCOPE)
     assert added["masterAuth"]["clientCertificateConfig"] == {"issueClientCertificate": False}
     assert "clusterCaCertificate" in added["masterAuth"]
+
+
+def test_kubernetes_inputs_are_read_from_the_init_args_class() -> None:
+    # pulumi_kubernetes names a resource's args `<Kind>InitArgs`: its inputs must never be invented.
+    schema = resource_schema("kubernetes:core/v1:ConfigMap")
+    assert schema is not None and {"data", "binaryData", "immutable", "metadata"} <= schema.inputs
+    added, _ = resource_standins("kubernetes:core/v1:ConfigMap", "cm", {"data": {"a": "b"}}, {"data": {"a": "b"}}, SCOPE)
+    assert not {"binaryData", "immutable"} & set(added)
+
+
+def test_no_list_element_is_invented_inside_an_input_object() -> None:
+    metadata = {"name": "np", "namespace": "logging"}
+    known = {"metadata": metadata, "spec": {"podSelector": {}}}
+    added, paths = resource_standins("kubernetes:networking.k8s.io/v1:NetworkPolicy", "np", known, known, SCOPE)
+    assert "metadata" not in added and not [p for p in paths if "[" in p]
