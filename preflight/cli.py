@@ -93,6 +93,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--allow-empty", action="store_true", help="a program or export with no resources passes (default: exit 2)")
     parser.add_argument(
+        "--stack-reference",
+        action="append",
+        default=[],
+        metavar="NAME=FILE",
+        help="outputs of the stack a StackReference names: a JSON object of outputs or a `pulumi stack export` (repeatable)",
+    )
+    parser.add_argument(
         "--chart-cache",
         type=Path,
         help="chart archives the Helm releases render from (default: <project>/.charts; `python -m preflight charts`)",

@@ -34,6 +34,7 @@ from preflight.record.charts import render_releases
 from preflight.record.program import record_program
 from preflight.record.project import load_project, load_stack_config
 from preflight.record.recording import Recording
+from preflight.record.stack_references import load_stack_references
 from preflight.record.state import load_state
 from preflight.report.evidence import Evidence, build_evidence
 
@@ -102,10 +103,14 @@ def _record(args: argparse.Namespace, send: Send, inputs: list[str]) -> tuple[Re
     stack = args.stack or DEFAULT_STACK
     inputs += [str(project.directory / "Pulumi.yaml"), str(project.stack_file(stack)), str(project.main)]
     config = load_stack_config(project, stack)
+    references = load_stack_references(args.stack_reference)
+    inputs += [file for _, file in (reference.partition("=")[::2] for reference in args.stack_reference)]
     what = f"the program {project.main}"
     send(("stage", what))
     with _stage(f"{what} failed", [project.directory]):
-        recording = record_program(project.main, project.name, stack, config.values, config.secret_keys, args.preview, config.stand_ins)
+        recording = record_program(
+            project.main, project.name, stack, config.values, config.secret_keys, args.preview, config.stand_ins, references
+        )
     main = project.main.resolve()
     try:
         fallback = main.relative_to(project.directory.resolve()).as_posix()

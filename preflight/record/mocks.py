@@ -1,19 +1,34 @@
-"""Realistic outputs for resources registered under the Pulumi SDK's mocks.
+"""Realistic outputs for resources registered under the Pulumi SDK's mocks, and answers for every invoke.
 
 Each resource gets the outputs its provider would return (ids, ARNs, emails, self links, metadata), built
-from its inputs and from the region, account or project of the explicit provider it uses, so that
-cross-references in the program (a key ARN in a bucket policy, a role ARN in an annotation) resolve to
-values a reviewer recognises.
+from its inputs and from the region, account or project of the explicit provider it uses (or of the stack's
+provider config for default providers), so that cross-references in the program (a key ARN in a bucket policy,
+a role ARN in an annotation) resolve to values a reviewer recognises. Computed outputs the mocks do not know are
+completed with typed stand-ins (preflight/record/standins.py).
+
+Invokes: the policy-document data sources are computed offline (preflight/record/policy_documents.py), a few
+lookups of the caller's own scope are answered from it, and every other invoke gets a typed stand-in result.
+Everything invented is kept in `stand_ins` (invokes, stack references) or handed to the recording monitor per
+resource (`take_output_stand_ins`), so the report can say what the verdict rests on.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import threading
 import uuid
+from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import pulumi
+
+from preflight.record.policy_documents import POLICY_DOCUMENT_INVOKES, PolicyDocumentError
+from preflight.record.recording import StandIn
+from preflight.record.stack_references import STACK_REFERENCE_TYPE, StackOutputs, referenced_output_names, standin_output
+from preflight.record.standins import Scope, invoke_standin, resource_standins
+from preflight.record.terraform import plain
 
 DEFAULT_AWS_ACCOUNT = "123456789012"
 DEFAULT_AWS_REGION = "us-east-1"
@@ -36,39 +51,134 @@ def _lower_first(word: str) -> str:
     return word[:1].lower() + word[1:]
 
 
-class RealisticMocks(pulumi.runtime.Mocks):
-    """Mocks that answer like the providers would. With `preview=True` computed outputs stay unknown."""
+def fields(paths: list[str], limit: int = 6) -> str:
+    """`a, b, c and 4 more`: the stood-in paths of one subject, short enough for a report line."""
+    shown = ", ".join(paths[:limit])
+    return shown + (f" and {len(paths) - limit} more" if len(paths) > limit else "")
 
-    def __init__(self, preview: bool = False) -> None:
+
+def provider_defaults(config: Mapping[str, Any]) -> Scope:
+    """The default providers' scope from the stack's provider config (`aws:region`, `aws:allowedAccountIds`,
+    `gcp:project`, `gcp:region`), as `pulumi up` would use it; the DEFAULT_* values where a key is unset."""
+
+    def text(key: str, default: str) -> str:
+        value = config.get(key)
+        return value if isinstance(value, str) and value else default
+
+    accounts = config.get("aws:allowedAccountIds")
+    if isinstance(accounts, str):
+        try:
+            accounts = json.loads(accounts)
+        except json.JSONDecodeError:
+            accounts = [accounts]
+    account = str(accounts[0]) if isinstance(accounts, list) and accounts and isinstance(accounts[0], (str, int)) else ""
+    return Scope(
+        aws_account=account or DEFAULT_AWS_ACCOUNT,
+        aws_region=text("aws:region", DEFAULT_AWS_REGION),
+        gcp_project=text("gcp:project", DEFAULT_GCP_PROJECT),
+        gcp_region=text("gcp:region", DEFAULT_GCP_REGION),
+    )
+
+
+# The tokens `RealisticMocks.call` answers from the caller's own scope.
+_SCOPE_INVOKES = frozenset(
+    {
+        "aws:index/getCallerIdentity:getCallerIdentity",
+        "aws:index/getRegion:getRegion",
+        "aws:index/getPartition:getPartition",
+        "gcp:organizations/getProject:getProject",
+        "gcp:storage/getProjectServiceAccount:getProjectServiceAccount",
+    }
+)
+
+
+class RealisticMocks(pulumi.runtime.Mocks):
+    """Mocks that answer like the providers would. With `preview=True` computed outputs stay unknown.
+
+    `defaults` is the default providers' scope (see `provider_defaults`); `stack_references` the outputs of referenced
+    stacks by name, from `--stack-reference` files; `program_dir` the folder whose code names the outputs it asks
+    stack references for, stood in when no file is given (read at the first stack reference only)."""
+
+    def __init__(
+        self,
+        preview: bool = False,
+        defaults: Scope | None = None,
+        stack_references: Mapping[str, StackOutputs] | None = None,
+        program_dir: Path | None = None,
+    ) -> None:
         self.preview = preview
+        self.defaults = defaults or provider_defaults({})
+        self.stack_references = dict(stack_references or {})
+        self.program_dir = program_dir
+        self._referenced_outputs: list[str] | None = None
         # provider reference ("urn::id") -> its inputs, so resources inherit region/account/project.
         self.providers: dict[str, dict[str, Any]] = {}
+        self.stand_ins: list[StandIn] = []
+        self._lock = threading.Lock()
+        # The SDK registers resources from worker threads; each thread's last resource's stood-in output paths.
+        self._outputs = threading.local()
+
+    def _stood_in(self, entry: StandIn) -> None:
+        with self._lock:
+            self.stand_ins.append(entry)
+
+    def take_output_stand_ins(self) -> list[str]:
+        """The output paths stood in for the resource this thread registered last (the recording monitor files
+        them under the resource's URN)."""
+        paths: list[str] = getattr(self._outputs, "paths", [])
+        self._outputs.paths = []
+        return paths
+
+    def _scope(self, provider_ref: str | None, inputs: Mapping[str, Any]) -> Scope:
+        account, aws_region = self._aws_scope(provider_ref, inputs)
+        project, gcp_region = self._gcp_scope(provider_ref, inputs)
+        return Scope(aws_account=account, aws_region=aws_region, gcp_project=project, gcp_region=gcp_region)
 
     # The SDK's MockMonitor.Invoke iterates the failures list, so "no failures" must be [] (None crashes it).
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+        compute = POLICY_DOCUMENT_INVOKES.get(args.token)
+        if compute is not None:
+            try:
+                return compute(args.args), []
+            except PolicyDocumentError as exc:
+                # The provider fails the invoke (duplicate Sid, invalid source JSON): so does the program.
+                return {}, [(exc.prop, str(exc))]
+        if args.token in _SCOPE_INVOKES:
+            return self._scope_invoke(args), []
+        wire_args = plain(dict(args.args))
+        answer = invoke_standin(args.token, wire_args, self._scope(args.provider, wire_args))
+        if answer is None:
+            self._stood_in(StandIn("invoke", args.token, "no provider SDK function for this token: answered with no fields"))
+            return {}, []
+        result, paths = answer
+        if paths:
+            self._stood_in(StandIn("invoke", args.token, "stood in: " + fields(paths)))
+        return result, []
+
+    def _scope_invoke(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:
         account, region = self._aws_scope(args.provider, args.args)
         if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
-            return {"accountId": account, "arn": f"arn:aws:iam::{account}:user/preflight", "userId": "AIDAPREFLIGHT"}, []
+            return {"accountId": account, "arn": f"arn:aws:iam::{account}:user/preflight", "userId": "AIDAPREFLIGHT"}
         if args.token == "aws:index/getRegion:getRegion":
-            return {"name": region, "region": region, "id": region}, []
+            return {"name": region, "region": region, "id": region}
         if args.token == "aws:index/getPartition:getPartition":
-            return {"partition": "aws", "dnsSuffix": "amazonaws.com"}, []
+            return {"partition": "aws", "dnsSuffix": "amazonaws.com"}
+        project, _ = self._gcp_scope(args.provider, {"project": args.args.get("projectId") or args.args.get("project")})
+        number = str(int(_hex(project, 8), 16))[:12]
         if args.token == "gcp:organizations/getProject:getProject":
-            project = args.args.get("projectId") or DEFAULT_GCP_PROJECT
-            return {"projectId": project, "number": str(int(_hex(project, 8), 16))[:12], "name": project}, []
-        if args.token == "gcp:storage/getProjectServiceAccount:getProjectServiceAccount":
-            project = args.args.get("project") or DEFAULT_GCP_PROJECT
-            number = str(int(_hex(project, 8), 16))[:12]
-            return {"emailAddress": f"service-{number}@gs-project-accounts.iam.gserviceaccount.com", "project": project}, []
-        return {}, []
+            return {"projectId": project, "number": number, "name": project}
+        return {"emailAddress": f"service-{number}@gs-project-accounts.iam.gserviceaccount.com", "project": project}
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
         inputs = dict(args.inputs)
+        self._outputs.paths = []
         if args.typ.startswith("pulumi:providers:"):
             ref_id = _stable_id("provider", args.typ, args.name)
             # The SDK builds the reference as "<urn>::<id>"; remember by id, the part we can rebuild.
             self.providers[ref_id] = inputs
             return ref_id, inputs
+        if args.typ == STACK_REFERENCE_TYPE:
+            return self._stack_reference(inputs)
         package = args.typ.split(":", 1)[0]
         if package == "aws":
             resource_id, outputs = self._aws(args, inputs)
@@ -85,7 +195,31 @@ class RealisticMocks(pulumi.runtime.Mocks):
         if self.preview:
             # A preview knows inputs only; the SDK marks every missing output as unknown.
             return None, inputs
-        return resource_id, {**inputs, **outputs}
+        known = {**inputs, **outputs}
+        added, paths = resource_standins(args.typ, args.name, inputs, known, self._scope(args.provider, inputs))
+        self._outputs.paths = paths
+        return resource_id, {**known, **added}
+
+    def _output_names(self) -> list[str]:
+        with self._lock:
+            if self._referenced_outputs is None:
+                self._referenced_outputs = referenced_output_names(self.program_dir) if self.program_dir else []
+            return self._referenced_outputs
+
+    def _stack_reference(self, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        name = str(inputs.get("name") or "")
+        given = self.stack_references.get(name)
+        if given is not None:
+            if given.stood_in:
+                self._stood_in(StandIn("stack-reference", name, f"encrypted in {given.source}, stood in: {fields(given.stood_in)}"))
+            outputs, secret_names = given.outputs, given.secret_names
+        else:
+            names = self._output_names()
+            outputs, secret_names = {key: standin_output(key) for key in names}, []
+            files = f" (files were given for: {', '.join(sorted(self.stack_references))})" if self.stack_references else ""
+            asked = "stood in: " + fields(names) if outputs else "no output names found in the program's code"
+            self._stood_in(StandIn("stack-reference", name, f"no --stack-reference file{files}; {asked}"))
+        return name, {"name": name, "outputs": outputs, "secretOutputNames": secret_names}
 
     # --- scopes --------------------------------------------------------------------------------
 
@@ -94,19 +228,19 @@ class RealisticMocks(pulumi.runtime.Mocks):
             return {}
         return self.providers.get(provider_ref.rsplit("::", 1)[-1], {})
 
-    def _aws_scope(self, provider_ref: str | None, inputs: dict[str, Any]) -> tuple[str, str]:
+    def _aws_scope(self, provider_ref: str | None, inputs: Mapping[str, Any]) -> tuple[str, str]:
         provider = self._provider_inputs(provider_ref)
-        accounts = provider.get("allowedAccountIds") or [DEFAULT_AWS_ACCOUNT]
+        accounts = provider.get("allowedAccountIds") or [self.defaults.aws_account]
         if isinstance(accounts, str):
             # Provider inputs that are not strings reach the mocks JSON-encoded.
             accounts = json.loads(accounts)
-        region = inputs.get("region") or provider.get("region") or DEFAULT_AWS_REGION
+        region = inputs.get("region") or provider.get("region") or self.defaults.aws_region
         return str(accounts[0]), str(region)
 
-    def _gcp_scope(self, provider_ref: str | None, inputs: dict[str, Any]) -> tuple[str, str]:
+    def _gcp_scope(self, provider_ref: str | None, inputs: Mapping[str, Any]) -> tuple[str, str]:
         provider = self._provider_inputs(provider_ref)
-        project = inputs.get("project") or provider.get("project") or DEFAULT_GCP_PROJECT
-        region = inputs.get("location") or inputs.get("region") or provider.get("region") or DEFAULT_GCP_REGION
+        project = inputs.get("project") or provider.get("project") or self.defaults.gcp_project
+        region = inputs.get("location") or inputs.get("region") or provider.get("region") or self.defaults.gcp_region
         return str(project), str(region).lower()
 
     # --- per package -----------------------------------------------------------------------------

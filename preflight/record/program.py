@@ -21,8 +21,9 @@ from pulumi.runtime import settings as pulumi_settings
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
-from preflight.record.mocks import RealisticMocks
+from preflight.record.mocks import RealisticMocks, fields, provider_defaults
 from preflight.record.recording import STACK_TYPE, Recording, Registration, StandIn
+from preflight.record.stack_references import StackOutputs
 from preflight.secrets import RESOURCE_SIG, SECRET_PLACEHOLDER, SIG_KEY, UNKNOWN, is_secret, secret
 
 
@@ -82,8 +83,20 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
 
     def __init__(self, mocks: RealisticMocks) -> None:
         super().__init__(mocks)
+        self.realistic = mocks
         self.registrations: list[Registration] = []
+        self.output_stand_ins: list[StandIn] = []
         self._stack_urn = ""
+
+    def _file_output_stand_ins(self, urn: str) -> None:
+        paths = self.realistic.take_output_stand_ins()
+        if paths:
+            self.output_stand_ins.append(StandIn("output", urn, "stood in: " + fields(paths)))
+
+    def ReadResource(self, request: Any) -> Any:
+        response = super().ReadResource(_without_resource_references(request, "properties"))  # type: ignore[no-untyped-call]
+        self._file_output_stand_ins(response.urn)
+        return response
 
     def make_urn(self, parent: str, type_: str, name: str) -> str:
         # Real URNs leave the root stack out of the type chain; the SDK's mock monitor does not.
@@ -94,15 +107,13 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
     def Invoke(self, request: Any) -> Any:
         return super().Invoke(_without_resource_references(request, "args"))  # type: ignore[no-untyped-call]
 
-    def ReadResource(self, request: Any) -> Any:
-        return super().ReadResource(_without_resource_references(request, "properties"))  # type: ignore[no-untyped-call]
-
     def RegisterResource(self, request: Any) -> Any:
         # The recording keeps the inputs as sent, resource references included; the mocks get ids and URNs.
         response = super().RegisterResource(_without_resource_references(request, "object"))  # type: ignore[no-untyped-call]
         if request.type == STACK_TYPE:
             self._stack_urn = response.urn
             return response
+        self._file_output_stand_ins(response.urn)
         source_file, source_line = _source(request)
         outputs = json_format.MessageToDict(response.object) if response.object else {}
         if request.additionalSecretOutputs and outputs:
@@ -205,14 +216,17 @@ def record_program(
     secret_keys: list[str] | None = None,
     preview: bool = False,
     stand_ins: list[StandIn] | None = None,
+    stack_references: Mapping[str, StackOutputs] | None = None,
 ) -> Recording:
-    """Runs `program` (a file, or a folder with `__main__.py`) under mocks and returns every registration.
+    """Runs `program` (a file, or a folder with `__main__.py`) under mocks and returns every registration, with
+    every value the mocks stood in (`Recording.stand_ins`). `stack_references`: referenced stacks' outputs by name.
 
     `stand_ins` are the made-up values the program is given (a stack file's undecrypted secrets); the recording
     lists them. Exceptions raised by the program propagate unchanged once every outstanding registration settled."""
-    main_file = program / "__main__.py" if program.is_dir() else program
+    # Absolute: the program runs with its own folder as the working directory.
+    main_file = (program / "__main__.py" if program.is_dir() else program).resolve()
     project_dir = main_file.parent
-    mocks = RealisticMocks(preview=preview)
+    mocks = RealisticMocks(preview, provider_defaults(config), stack_references, project_dir)
     monitor = RecordingMonitor(mocks)
     pulumi_settings.ROOT.set(None)
     pulumi_settings.SETTINGS.outputs.clear()
@@ -236,7 +250,9 @@ def record_program(
             exc.add_note(f"preflight: {len(monitor.registrations)} resources were registered before the error")
             exc.registrations = monitor.registrations  # type: ignore[attr-defined]
             raise
-    return Recording(project, stack, "program", in_stable_order(monitor.registrations), exports, read_stand_ins)
+    every_stand_in = set(read_stand_ins) | set(mocks.stand_ins) | set(monitor.output_stand_ins)
+    ordered = sorted(every_stand_in, key=lambda s: (s.kind, s.subject, s.detail))
+    return Recording(project, stack, "program", in_stable_order(monitor.registrations), exports, ordered)
 
 
 def in_stable_order(registrations: list[Registration]) -> list[Registration]:

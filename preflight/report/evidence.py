@@ -13,10 +13,17 @@ from pathlib import Path
 from typing import Any
 
 from preflight.analyze.findings import SCOPE_PREFIX, Analysis, Finding, PolicySummary
-from preflight.record.recording import Recording, Registration
+from preflight.record.recording import Recording, Registration, StandIn
 from preflight.secrets import Scrubber, redact, secret_strings
 
 _ENFORCEMENT_ORDER = {"mandatory": 0, "advisory": 1}
+# How reports count stand-ins per kind (singular, plural), in this order.
+STAND_IN_KINDS = {
+    "invoke": ("invoke result", "invoke results"),
+    "output": ("resource's computed outputs", "resources' computed outputs"),
+    "stack-reference": ("stack reference", "stack references"),
+    "secret": ("secret not decrypted", "secrets not decrypted"),
+}
 
 
 @dataclass
@@ -90,6 +97,17 @@ class Evidence:
         if not self.resources:  # only with --allow-empty: otherwise an empty run is exit 2 before any report
             return "PASSED: nothing to check (no resources; --allow-empty)"
         return "PASSED: no mandatory violation" + verdict_suffix(self.recording)
+
+    @property
+    def stand_ins(self) -> list[StandIn]:
+        return self.recording.stand_ins
+
+    def stand_in_counts(self) -> str:
+        """`2 invoke results, 1 stack reference`: the stand-ins per kind, for a report's "what the verdict rests on"."""
+        counts = Counter(s.kind for s in self.stand_ins)
+        order = [*STAND_IN_KINDS, *sorted(set(counts) - set(STAND_IN_KINDS))]
+        words = [f"{counts[k]} {STAND_IN_KINDS.get(k, (k, k))[counts[k] != 1]}" for k in order if counts[k]]
+        return ", ".join(words)
 
     def inventory(self) -> list[tuple[str, str, int]]:
         """(cloud, type, count), sorted by cloud then type."""

@@ -32,4 +32,5 @@ def to_json(evidence: Evidence) -> dict[str, Any]:
         "scope": [{"urn": urn, "reason": reason} for urn, reason in evidence.scope],
         "summary": evidence.summary(),
         "charts": charts_json(evidence.recording),
+        "stand_ins": [{"kind": s.kind, "subject": s.subject, "detail": s.detail} for s in evidence.stand_ins],
     }

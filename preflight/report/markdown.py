@@ -33,6 +33,7 @@ CRITERIA_TITLES = {
 # A pull-request comment holds 65,536 characters; the JSON and SARIF reports always carry every finding.
 MAX_ROWS_PER_CRITERION = 40
 MAX_EXCEPTION_ROWS = 100
+MAX_STAND_IN_ROWS = 100
 NO_CRITERION = "no SOC 2 criterion"
 
 
@@ -80,6 +81,7 @@ def render_markdown(evidence: Evidence) -> str:
     if evidence.scope:
         out += ["### Log stores in scope", "", "| resource | why |", "| --- | --- |"]
         out += [f"| {_resource(urn)} | {_cell(why)} |" for urn, why in evidence.scope] + [""]
+    out += _stand_ins(evidence)
     out += _inventory(evidence)
     out += rendered_markdown(evidence.recording)
     out += matrix_markdown(evidence.recording)
@@ -129,6 +131,27 @@ def _exceptions(exceptions: list[Finding]) -> list[str]:
     if len(exceptions) > MAX_EXCEPTION_ROWS:
         out.append(f"\n{len(exceptions) - MAX_EXCEPTION_ROWS} more exceptions: see the JSON or SARIF report.")
     return [*out, ""]
+
+
+def _stand_ins(evidence: Evidence) -> list[str]:
+    if not evidence.stand_ins and evidence.mode != "program":
+        return []
+    out = ["### What the verdict rests on", ""]
+    if not evidence.stand_ins:
+        return [*out, "Nothing stood in offline: every value came from the program, its configuration or was computed.", ""]
+    out += [
+        f"Stood in offline (made up by preflight, not read from a cloud): {evidence.stand_in_counts()}. "
+        "A policy that reads one of these judged the stand-in.",
+        "",
+        f"<details><summary>{len(evidence.stand_ins)} stand-ins</summary>",
+        "",
+        "| kind | subject | detail |",
+        "| --- | --- | --- |",
+    ]
+    out += [f"| {s.kind} | `{_cell(s.subject)}` | {_cell(s.detail)} |" for s in evidence.stand_ins[:MAX_STAND_IN_ROWS]]
+    if len(evidence.stand_ins) > MAX_STAND_IN_ROWS:
+        out.append(f"\n{len(evidence.stand_ins) - MAX_STAND_IN_ROWS} more stand-ins: see the JSON report.")
+    return [*out, "", "</details>", ""]
 
 
 def _inventory(evidence: Evidence) -> list[str]:

@@ -41,6 +41,10 @@ def render_text(evidence: Evidence, stream: TextIO, width: int | None = None) ->
         console.print(f"log stores in scope of the log-store controls: {stores}", markup=False)
     for line in not_rendered_lines(evidence.recording):
         console.print(f"not rendered: {line}", markup=False)
+    if evidence.stand_ins or evidence.mode == "program":
+        stood_in = evidence.stand_in_counts()
+        rests_on = f"stood in offline: {stood_in} (listed in the JSON and Markdown reports)" if stood_in else "nothing stood in offline"
+        console.print(f"What the verdict rests on: {rests_on}", markup=False)
     if evidence.violations:
         table = Table(title="Violations", title_justify="left", show_lines=False, expand=False)
         for column in ("enforcement", "tier", "policy", "resource", "SOC 2", "message"):

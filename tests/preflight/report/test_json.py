@@ -22,12 +22,14 @@ def test_json_shape_is_pinned(cli, s3_project: Path, small_pack: Path) -> None:
         "scope",
         "summary",
         "charts",
+        "stand_ins",
     ]
     assert report["policy_config"] == {"path": "", "sha256": ""}
     assert report["charts"]["rendered"] == {} and report["charts"]["not_rendered"] == []  # no Helm release
     assert (report["project"], report["stack"], report["mode"]) == ("outside", "dev", "program")
     assert all(set(r) == {"urn", "type", "name", "parent", "inputs"} for r in report["resources"])
     assert all(set(v) == VIOLATION_KEYS for v in report["violations"])
+    assert report["stand_ins"] and all(set(s) == {"kind", "subject", "detail"} for s in report["stand_ins"])
     assert report["summary"] == {"resources": 4, "policies": 4, "mandatory": 2, "advisory": 2, "exceptions": 0}
     plain = next(v for v in report["violations"] if v["policy"] == "s3-bucket-encrypted")
     assert plain == {
