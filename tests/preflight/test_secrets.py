@@ -202,7 +202,7 @@ def test_a_secret_read_by_type_gets_a_typed_stand_in(tmp_path: Path) -> None:
     recording = record_program(project.main, project.name, "dev", config.values, config.secret_keys, stand_ins=config.stand_ins)
     (bucket,) = recording.of_type("aws:s3/bucket:Bucket")
     assert bucket.inputs["tags"] == {"port": "0", "on": "False", "doc": "{}"}
-    assert {s.subject: s.detail.rsplit("; ", 1)[-1] for s in recording.stand_ins} == {
+    assert {s.subject: s.detail.rsplit("; ", 1)[-1] for s in recording.stand_ins if s.kind == "secret"} == {
         "outside:port": "read as int: the program saw 0",
         "outside:on": "read as bool: the program saw false",
         "outside:doc": "read as object: the program saw {}",
@@ -220,4 +220,4 @@ def test_logmesh_with_kubeconfigs_set_as_one_secret_runs_offline(tmp_path: Path)
     config = load_stack_config(project, "dev")
     recording = record_program(project.main, project.name, "dev", config.values, config.secret_keys, stand_ins=config.stand_ins)
     assert recording.of_type("logmesh:platform:LogPlatform")
-    assert [s.detail.rsplit("; ", 1)[-1] for s in recording.stand_ins] == ["read as object: the program saw {}"]
+    assert [s.detail.rsplit("; ", 1)[-1] for s in recording.stand_ins if s.kind == "secret"] == ["read as object: the program saw {}"]
