@@ -1,7 +1,8 @@
 """`python -m preflight`: check a Pulumi Python program (or a stack export) against a policy pack, offline.
 
 record (the program under the SDK's mocks, or a `pulumi stack export` file) -> analyze (the pack through
-pulumi_policy's own analyzer) -> report (text, markdown, json or sarif).
+pulumi_policy's own analyzer) -> report (text, markdown, json, sarif or ocsf; with --evidence, all of them and a
+SHA-256 manifest in one folder).
 
 Exit codes: 0 no mandatory violation; 1 mandatory violations; 2 usage, stack config, program, policy pack or
 state error (one message, no traceback unless --debug).
@@ -10,14 +11,13 @@ state error (one message, no traceback unless --debug).
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 import pulumi
 from rich.console import Console
@@ -32,15 +32,12 @@ from preflight.record.program import record_program
 from preflight.record.project import load_project, load_stack_config
 from preflight.record.recording import Recording
 from preflight.record.state import load_state
-from preflight.report.evidence import Evidence, build_evidence
-from preflight.report.json import to_json
-from preflight.report.markdown import render_markdown
-from preflight.report.sarif import render_sarif
-from preflight.report.text import render_text
+from preflight.report.bundle import write_bundle
+from preflight.report.evidence import build_evidence
+from preflight.report.formats import FORMATS, render
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_STACK = "dev"
-FORMATS = ("text", "markdown", "json", "sarif")
 # Below this many resources a run takes about a second: no progress bar.
 PROGRESS_THRESHOLD = 200
 
@@ -64,6 +61,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--preview", action="store_true", help="run as a preview: computed outputs are unknown")
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
+    # Evidence (docs/preflight.md#evidence-bundles)
+    parser.add_argument(
+        "--evidence", type=Path, metavar="DIR", help="write every format, MANIFEST.sha256 and (PREFLIGHT_SIGNING_KEY) its signature to DIR"
+    )
+    parser.add_argument(
+        "--now", metavar="ISO8601", help="the report's time (default: SOURCE_DATE_EPOCH, else the clock), for reproducible reports"
+    )
     return parser
 
 
@@ -155,26 +159,16 @@ def _analyze(args: argparse.Namespace, recording: Recording, console: Console | 
             return analyzer.analyze(recording, _advancer(progress, len(recording.resources)))
 
 
-def render(evidence: Evidence, format_: str, stream: TextIO, fallback_artifact: str = "Pulumi.yaml") -> None:
-    if format_ == "text":
-        render_text(evidence, stream)
-    elif format_ == "markdown":
-        stream.write(render_markdown(evidence))
-    elif format_ == "json":
-        json.dump(to_json(evidence), stream, indent=2)
-        stream.write("\n")
-    else:
-        json.dump(render_sarif(evidence, fallback_artifact), stream, indent=2)
-        stream.write("\n")
-
-
 def run(args: argparse.Namespace) -> int:
     if args.state is not None and args.preview:
         raise InputError("--preview applies to program runs; a --state export holds deployed values")
     console = Console(stderr=True) if sys.stderr.isatty() else None
     recording, fallback = _record(args, console)
     analysis = _analyze(args, recording, console)
-    evidence = build_evidence(recording, analysis, args.project_dir, preview=args.preview)
+    evidence = build_evidence(recording, analysis, args.project_dir, preview=args.preview, now=args.now)
+    if args.evidence is not None:
+        write_bundle(evidence, args.evidence, fallback)
+        print(f"preflight {evidence.project}/{evidence.stack}: {evidence.verdict()} (evidence bundle: {args.evidence})", file=sys.stderr)
     if args.output is not None:
         try:
             with args.output.open("w", encoding="utf-8") as stream:
@@ -182,7 +176,7 @@ def run(args: argparse.Namespace) -> int:
         except OSError as exc:
             raise InputError(f"--output {args.output}: cannot be written: {exc.strerror}") from None
         print(f"preflight {evidence.project}/{evidence.stack}: {evidence.verdict()} ({args.format} report: {args.output})", file=sys.stderr)
-    else:
+    elif args.evidence is None:
         render(evidence, args.format, sys.stdout, fallback)
     return 1 if evidence.mandatory else 0
 

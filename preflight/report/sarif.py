@@ -13,6 +13,7 @@ from typing import Any
 from preflight import __version__
 from preflight.analyze.findings import Finding, approval_of
 from preflight.report.evidence import Evidence
+from preflight.report.json import coverage_json
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 _LEVELS = {"mandatory": "error", "advisory": "warning", "disabled": "none"}
@@ -114,7 +115,12 @@ def render_sarif(evidence: Evidence, fallback_artifact: str = "Pulumi.yaml") -> 
                 },
                 "automationDetails": {"id": f"preflight/{evidence.project}/{evidence.stack}/"},
                 "results": [result(f, False) for f in evidence.violations] + [result(e, True) for e in evidence.exceptions],
-                "properties": {"mode": evidence.mode, "summary": evidence.summary()},
+                "properties": {
+                    "mode": evidence.mode,
+                    "summary": evidence.summary(),
+                    "provenance": evidence.provenance.as_dict(),
+                    "coverage": coverage_json(evidence.coverage),
+                },
             }
         ],
     }

@@ -11,7 +11,18 @@ VIOLATION_KEYS = {"policy", "enforcement", "severity", "urn", "resource_type", "
 
 def test_json_shape_is_pinned(cli, s3_project: Path, small_pack: Path) -> None:
     report = cli("--project-dir", s3_project, "--policy-pack", small_pack, "--format", "json").json()
-    assert list(report) == ["project", "stack", "mode", "resources", "violations", "exceptions", "summary"]
+    assert list(report) == [
+        "project",
+        "stack",
+        "mode",
+        "provenance",
+        "resources",
+        "violations",
+        "exceptions",
+        "controls",
+        "coverage",
+        "summary",
+    ]
     assert (report["project"], report["stack"], report["mode"]) == ("outside", "dev", "program")
     assert all(set(r) == {"urn", "type", "name", "parent", "inputs"} for r in report["resources"])
     assert all(set(v) == VIOLATION_KEYS for v in report["violations"])
