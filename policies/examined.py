@@ -41,40 +41,40 @@ def _record(policy: str, urn: str) -> None:
         RECORDED.add((policy, urn))
 
 
-class _WatchedResource(PolicyResource):
-    """A stack policy's view of one resource that records the read of its properties."""
+class _RecordsProps:
+    """Records `(policy, urn)` when the check reads `props` (a data descriptor: it wins over the copied attribute)."""
+
+    urn: str
+    _watched_policy: str
+    _watched_props: Mapping[str, Any]
+
+    def _watch(self, source: Any, policy: str) -> None:
+        self.__dict__.update(source.__dict__)
+        self._watched_props = source.__dict__["props"]
+        self._watched_policy = policy
+
+    @property
+    def props(self) -> Mapping[str, Any]:
+        _record(self._watched_policy, self.urn)
+        return self._watched_props
+
+    @props.setter
+    def props(self, value: Mapping[str, Any]) -> None:
+        self._watched_props = value
+
+
+class _WatchedResource(_RecordsProps, PolicyResource):
+    """A stack policy's view of one resource."""
 
     def __init__(self, resource: PolicyResource, policy: str) -> None:
-        self.__dict__.update(resource.__dict__)
-        self._watched_props: Mapping[str, Any] = resource.__dict__["props"]
-        self._watched_policy = policy
-
-    @property
-    def props(self) -> Mapping[str, Any]:
-        _record(self._watched_policy, self.urn)
-        return self._watched_props
-
-    @props.setter
-    def props(self, value: Mapping[str, Any]) -> None:
-        self._watched_props = value
+        self._watch(resource, policy)
 
 
-class _WatchedArgs(ResourceValidationArgs):
-    """A resource policy's args that record the read of the resource's properties."""
+class _WatchedArgs(_RecordsProps, ResourceValidationArgs):
+    """A resource policy's args."""
 
     def __init__(self, args: ResourceValidationArgs, policy: str) -> None:
-        self.__dict__.update(args.__dict__)
-        self._watched_props: Mapping[str, Any] = args.__dict__["props"]
-        self._watched_policy = policy
-
-    @property
-    def props(self) -> Mapping[str, Any]:
-        _record(self._watched_policy, self.urn)
-        return self._watched_props
-
-    @props.setter
-    def props(self, value: Mapping[str, Any]) -> None:
-        self._watched_props = value
+        self._watch(args, policy)
 
 
 def watch_resource(args: ResourceValidationArgs, policy: str) -> ResourceValidationArgs:

@@ -3,8 +3,9 @@ resources some policy examined and which types none does.
 
 "Evaluated" is what the pack recorded (`Analysis.examined`, see policies/examined.py): the resources whose properties
 a policy read. Failed and excepted count distinct resources with a standing violation or an approved exception of
-that policy; passed are the evaluated resources with neither. A pack that records nothing gives `evaluated=None`
-("not recorded"), never a made-up number. Both are plain data built once, rendered by every format.
+that policy; passed are the evaluated resources with neither; a criterion counts distinct resources over its
+policies. A pack that records nothing gives `evaluated=None` ("not recorded"), never a made-up number. Both are
+plain data built once, rendered by every format.
 """
 
 from __future__ import annotations
@@ -41,10 +42,25 @@ CRITERIA_TITLES = {
 class PolicyResult:
     policy: str
     enforcement: str  # as configured: mandatory, advisory or disabled
-    evaluated: int | None  # None: the pack records no examined resources
-    passed: int | None
-    failed: int
-    exceptions: int
+    examined: frozenset[str] | None  # URNs; None: the pack records no examined resources
+    failed_urns: frozenset[str]
+    excepted_urns: frozenset[str]
+
+    @property
+    def evaluated(self) -> int | None:
+        return len(self.examined) if self.examined is not None else None
+
+    @property
+    def passed(self) -> int | None:
+        return len(self.examined - self.failed_urns - self.excepted_urns) if self.examined is not None else None
+
+    @property
+    def failed(self) -> int:
+        return len(self.failed_urns)
+
+    @property
+    def exceptions(self) -> int:
+        return len(self.excepted_urns)
 
 
 @dataclass
@@ -54,16 +70,20 @@ class Control:
 
     @property
     def evaluated(self) -> int | None:
-        counts = [p.evaluated for p in self.policies if p.enforcement != "disabled"]
-        return None if any(c is None for c in counts) else sum(c for c in counts if c is not None)
+        """Distinct resources that some active policy of the criterion examined."""
+        active = [p.examined for p in self.policies if p.enforcement != "disabled"]
+        if any(urns is None for urns in active):
+            return None
+        return len(frozenset().union(*(urns for urns in active if urns is not None)))
 
     @property
     def failed(self) -> int:
-        return sum(p.failed for p in self.policies)
+        """Distinct resources with a standing violation of one of its policies."""
+        return len(frozenset().union(*(p.failed_urns for p in self.policies)))
 
     @property
     def exceptions(self) -> int:
-        return sum(p.exceptions for p in self.policies)
+        return len(frozenset().union(*(p.excepted_urns for p in self.policies)))
 
     @property
     def status(self) -> str:
@@ -94,8 +114,8 @@ def criterion_sort_key(criterion: str) -> tuple[int, str, int, int]:
     return (0, {"CC": "0"}.get(prefix, prefix), int(series[len(prefix) :] or 0), int(number or 0))
 
 
-def _urns(findings: Iterable[Finding], policy: str) -> set[str]:
-    return {f.urn for f in findings if f.policy == policy}
+def _urns(findings: Iterable[Finding], policy: str) -> frozenset[str]:
+    return frozenset(f.urn for f in findings if f.policy == policy)
 
 
 def build_controls(
@@ -103,15 +123,12 @@ def build_controls(
 ) -> list[Control]:
     controls: dict[str, Control] = {}
     for policy in policies:
-        failed, excepted = _urns(violations, policy.name), _urns(exceptions, policy.name)
-        seen = set(examined.get(policy.name, [])) if examined is not None else None
         result = PolicyResult(
             policy=policy.name,
             enforcement=policy.enforcement,
-            evaluated=len(seen) if seen is not None else None,
-            passed=len(seen - failed - excepted) if seen is not None else None,
-            failed=len(failed),
-            exceptions=len(excepted),
+            examined=frozenset(examined.get(policy.name, [])) if examined is not None else None,
+            failed_urns=_urns(violations, policy.name),
+            excepted_urns=_urns(exceptions, policy.name),
         )
         for criterion in policy.soc2 or [NO_CRITERION]:
             controls.setdefault(criterion, Control(criterion)).policies.append(result)

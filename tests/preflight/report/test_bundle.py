@@ -13,6 +13,7 @@ import pytest
 from preflight.cli import main
 from preflight.report.bundle import MANIFEST, SIGNATURE, SIGNATURE_NAMESPACE, SIGNING_KEY_ENV, manifest_text
 from tests.preflight.report.test_evidence import NOW, ocsf_events
+from tests.preflight.report.test_json import REPORT_KEYS
 
 IDENTITY = "evidence@logmesh.example"
 COMMENT_LIMIT = 65536  # GitHub's limit for a pull-request comment body
@@ -92,18 +93,7 @@ def test_prod_markdown_fits_a_comment_with_no_repeated_rows(prod_bundle: Path) -
 
 def test_prod_json_controls_coverage_and_provenance(prod_bundle: Path) -> None:
     report = json.loads((prod_bundle / "report.json").read_text(encoding="utf-8"))
-    assert list(report) == [
-        "project",
-        "stack",
-        "mode",
-        "provenance",
-        "resources",
-        "violations",
-        "exceptions",
-        "controls",
-        "coverage",
-        "summary",
-    ]
+    assert list(report) == REPORT_KEYS
     coverage = report["coverage"]
     assert coverage["recorded"] == len(report["resources"]) and 0 < coverage["examined"] <= coverage["recorded"]
     assert report["provenance"]["policy_config"]["path"].endswith("prod.json") or report["provenance"]["policy_config"]["path"] == ""

@@ -6,23 +6,13 @@ from pathlib import Path
 
 from tests.preflight.conftest import PLAIN_URN
 
+REPORT_KEYS = ["project", "stack", "mode", "provenance", "resources", "violations", "exceptions", "controls", "coverage", "summary"]
 VIOLATION_KEYS = {"policy", "enforcement", "severity", "urn", "resource_type", "message", "soc2", "remediation"}
 
 
 def test_json_shape_is_pinned(cli, s3_project: Path, small_pack: Path) -> None:
     report = cli("--project-dir", s3_project, "--policy-pack", small_pack, "--format", "json").json()
-    assert list(report) == [
-        "project",
-        "stack",
-        "mode",
-        "provenance",
-        "resources",
-        "violations",
-        "exceptions",
-        "controls",
-        "coverage",
-        "summary",
-    ]
+    assert list(report) == REPORT_KEYS
     assert (report["project"], report["stack"], report["mode"]) == ("outside", "dev", "program")
     assert all(set(r) == {"urn", "type", "name", "parent", "inputs"} for r in report["resources"])
     assert all(set(v) == VIOLATION_KEYS for v in report["violations"])
