@@ -39,7 +39,11 @@ def manifest_text(files: dict[str, bytes]) -> str:
 
 
 def write_bundle(evidence: Evidence, directory: Path, fallback_artifact: str = "Pulumi.yaml") -> list[Path]:
-    """Writes the bundle; returns the files written. A signature left by an earlier run is removed first."""
+    """Writes the bundle; returns the files written. A signature left by an earlier run is removed first; a
+    configured key that does not exist stops before anything is written."""
+    key = os.environ.get(SIGNING_KEY_ENV, "")
+    if key and not Path(key).is_file():
+        raise InputError(f"{SIGNING_KEY_ENV}={key}: no such key file; set it to an SSH private key, or unset it to skip signing")
     files: dict[str, bytes] = {}
     for format_, name in FILES.items():
         stream = io.StringIO()
@@ -54,7 +58,6 @@ def write_bundle(evidence: Evidence, directory: Path, fallback_artifact: str = "
     except OSError as exc:
         raise InputError(f"--evidence {directory}: cannot be written: {exc.strerror}") from None
     written = [directory / name for name in sorted(files)] + [directory / MANIFEST]
-    key = os.environ.get(SIGNING_KEY_ENV, "")
     if key:
         written.append(sign(directory / MANIFEST, Path(key)))
     return written
@@ -62,8 +65,6 @@ def write_bundle(evidence: Evidence, directory: Path, fallback_artifact: str = "
 
 def sign(manifest: Path, key: Path) -> Path:
     """`ssh-keygen -Y sign` of the manifest with the SSH private key `key`; returns the signature file."""
-    if not key.is_file():
-        raise InputError(f"{SIGNING_KEY_ENV}={key}: no such key file; set it to an SSH private key, or unset it to skip signing")
     try:
         done = subprocess.run(
             ["ssh-keygen", "-Y", "sign", "-q", "-f", str(key), "-n", SIGNATURE_NAMESPACE, str(manifest)],

@@ -103,3 +103,22 @@ def test_prod_json_controls_coverage_and_provenance(prod_bundle: Path) -> None:
     assert all(c["status"] != "failed" for c in report["controls"])  # prod has no mandatory violation
     assert all(p["evaluated"] is not None and p["passed"] <= p["evaluated"] for c in report["controls"] for p in c["policies"])
     ocsf_events((prod_bundle / "report.ocsf.jsonl").read_text(encoding="utf-8"))
+
+
+def test_unsigned_bundle_has_no_signature_and_a_stale_one_is_removed(cli, s3_project: Path, small_pack: Path, tmp_path: Path) -> None:
+    bundle = tmp_path / "bundle"
+    bundle.mkdir()
+    (bundle / SIGNATURE).write_text("left by an earlier run", encoding="utf-8")
+    result = cli("--project-dir", s3_project, "--policy-pack", small_pack, "--evidence", bundle)
+    assert result.code == 1 and result.out == "" and f"(evidence bundle: {bundle})" in result.err
+    assert sorted(p.name for p in bundle.iterdir()) == sorted([*REPORTS, MANIFEST])
+    assert _sha256sum(bundle).returncode == 0
+
+
+def test_a_missing_signing_key_is_one_clear_error(
+    cli, s3_project: Path, small_pack: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(SIGNING_KEY_ENV, str(tmp_path / "no-such-key"))
+    result = cli("--project-dir", s3_project, "--policy-pack", small_pack, "--evidence", tmp_path / "bundle")
+    assert result.code == 2 and result.err.startswith(f"preflight: {SIGNING_KEY_ENV}=") and "no such key file" in result.err
+    assert "Traceback" not in result.err and not (tmp_path / "bundle").exists()
