@@ -3,7 +3,8 @@
 Every policy carries its SOC 2 metadata in pulumi_policy's own fields (severity, framework, tags,
 remediation_steps, config_schema), so the Pulumi CLI, preflight and the generated control matrix all read
 the same source. Every validator runs through `policies.exceptions.guard`, which turns violations on
-resources with an approved, unexpired exception into recorded exceptions.
+resources with an approved, unexpired exception into recorded exceptions, and sees its resources through
+`policies.examined`, which records the resources whose properties it read (the control matrix's "evaluated").
 """
 
 from __future__ import annotations
@@ -26,7 +27,10 @@ from pulumi_policy import (
 )
 from pulumi_policy.proxy import UnknownValueError
 
-from policies import exceptions
+from policies import examined, exceptions
+
+# preflight's hook: it drains, from the module that defines each policy's validate, the (policy, urn) pairs examined.
+drain_examined = examined.drain_examined
 
 FRAMEWORK_NAME = "SOC 2"
 FRAMEWORK_VERSION = "2017 TSC (2022 points of focus)"
@@ -151,7 +155,7 @@ def resource_policy(
     def build(check: ResourceCheck) -> ResourceValidationPolicy:
         def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
             if types is None or args.resource_type in types:
-                _run_guarded(name, defaults, check, args, report_violation, default_urn=args.urn)
+                _run_guarded(name, defaults, check, examined.watch_resource(args, name), report_violation, default_urn=args.urn)
 
         return ResourceValidationPolicy(validate=validate, **fields)
 
@@ -180,7 +184,7 @@ def stack_policy(
 
     def build(check: StackCheck) -> StackValidationPolicy:
         def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
-            _run_guarded(name, defaults, check, args, report_violation, default_urn=None)
+            _run_guarded(name, defaults, check, examined.watch_stack(args, name), report_violation, default_urn=None)
 
         return StackValidationPolicy(validate=validate, **fields)
 

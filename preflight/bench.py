@@ -31,16 +31,15 @@ from typing import Any
 from preflight.analyze.config import load_policy_config, resolve_config
 from preflight.analyze.pack import load_policy_pack
 from preflight.analyze.servicer import Analyzer
-from preflight.cli import render
 from preflight.record.chart_cache import CACHE_FOLDER
 from preflight.record.charts import render_releases
 from preflight.record.mocks import RealisticMocks
 from preflight.record.program import config_to_strings, record_program
 from preflight.record.project import Project, load_project, load_stack_config
 from preflight.report.evidence import build_evidence
+from preflight.report.formats import FORMATS, render
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-FORMATS = ("text", "markdown", "json", "sarif")
 DEFAULT_SIZES = (1, 10, 50, 200, 500)
 AWS_ACCOUNT = "444444444444"
 AWS_REGIONS = ("us-east-1", "us-west-2", "eu-west-1", "eu-central-1")

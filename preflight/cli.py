@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import io
-import json
 import multiprocessing
 import os
 import signal
@@ -38,7 +37,7 @@ if TYPE_CHECKING:
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_STACK = "dev"
-FORMATS = ("text", "markdown", "json", "sarif")
+FORMATS = ("text", "markdown", "json", "sarif", "ocsf")  # preflight.report.formats renders them; this module stays light
 # Below this many resources a run takes about a second: no progress bar.
 PROGRESS_THRESHOLD = 200
 # The 500-cluster bench fleet (8,244 resources) takes about 35 s on 2 cores (docs/performance.md): 600 s is over 15
@@ -104,26 +103,21 @@ def _parser() -> argparse.ArgumentParser:
         type=Path,
         help="chart archives the Helm releases render from (default: <project>/.charts; `python -m preflight charts`)",
     )
+    # Evidence (docs/preflight.md#evidence-bundles)
+    parser.add_argument(
+        "--evidence", type=Path, metavar="DIR", help="write every format, MANIFEST.sha256 and (PREFLIGHT_SIGNING_KEY) its signature to DIR"
+    )
+    parser.add_argument(
+        "--now", metavar="ISO8601", help="the report's time (default: SOURCE_DATE_EPOCH, else the clock), for reproducible reports"
+    )
     parser.add_argument("--debug", action="store_true", help="show tracebacks (exit codes stay the same)")
     return parser
 
 
 def render(evidence: Evidence, format_: str, stream: TextIO, fallback_artifact: str = "Pulumi.yaml") -> None:
-    from preflight.report.json import to_json
-    from preflight.report.markdown import render_markdown
-    from preflight.report.sarif import render_sarif
-    from preflight.report.text import render_text
+    from preflight.report.formats import render as render_format
 
-    if format_ == "text":
-        render_text(evidence, stream)
-    elif format_ == "markdown":
-        stream.write(render_markdown(evidence))
-    elif format_ == "json":
-        json.dump(to_json(evidence), stream, indent=2)
-        stream.write("\n")
-    else:
-        json.dump(render_sarif(evidence, fallback_artifact), stream, indent=2)
-        stream.write("\n")
+    render_format(evidence, format_, stream, fallback_artifact)
 
 
 # --- the worker process ---------------------------------------------------------------------------------------------
@@ -301,12 +295,18 @@ def run(args: argparse.Namespace, inputs: list[Path]) -> int:
     inputs += read
     if args.output is not None:
         _refuse_output_input(args.output, read)
+    evidence = outcome.evidence
+    if args.evidence is not None:
+        from preflight.report.bundle import write_bundle
+
+        write_bundle(evidence, args.evidence, outcome.fallback)
+        print(f"preflight {evidence.project}/{evidence.stack}: {evidence.verdict()} (evidence bundle: {args.evidence})", file=sys.stderr)
+        return 1 if evidence.mandatory else 0
     report = io.StringIO()
     try:
-        render(outcome.evidence, args.format, report, outcome.fallback)
+        render(evidence, args.format, report, outcome.fallback)
     except Exception as exc:
         raise Failure(f"the {args.format} report could not be rendered: {type(exc).__name__}: {exc}", traceback.format_exc()) from exc
-    evidence = outcome.evidence
     if args.output is not None:
         _write_atomically(args.output, report.getvalue())
         print(f"preflight {evidence.project}/{evidence.stack}: {evidence.verdict()} ({args.format} report: {args.output})", file=sys.stderr)

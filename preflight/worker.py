@@ -185,7 +185,7 @@ def check(args: argparse.Namespace, send: Send | None = None) -> Outcome:
     render_releases(recording, Path(chosen) if chosen else args.project_dir / CACHE_FOLDER, str(chosen) if chosen else CACHE_FOLDER)
     analysis = _analyze(args, recording, send, inputs)
     send(("stage", "building the evidence"))
-    evidence = build_evidence(recording, analysis, args.project_dir, preview=args.preview)
+    evidence = build_evidence(recording, analysis, args.project_dir, preview=args.preview, now=args.now)
     return Outcome(evidence, fallback, inputs)
 
 

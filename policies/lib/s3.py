@@ -15,6 +15,7 @@ from typing import Any
 
 from pulumi_policy import PolicyResource
 
+from policies.examined import probing
 from policies.lib.iam import principals, statements
 from policies.lib.types import (
     KMS_KEY_TYPES,
@@ -123,7 +124,8 @@ class S3View:
         for r in resources:
             if r.resource_type in S3_BUCKET_TYPES:
                 continue
-            target = self.bucket_of(r, "bucket")
+            with probing():
+                target = self.bucket_of(r, "bucket")
             if target is None:
                 continue
             self._separate(target, r)

@@ -106,6 +106,8 @@ class Analysis:
     violations: list[Finding] = field(default_factory=list)
     config_source: str = ""  # the policy config file applied, or "" for the pack's defaults
     config_sha256: str = ""  # of that file's bytes
+    # policy -> URNs whose properties it read (preflight.analyze.examined); None when the pack records nothing.
+    examined: dict[str, list[str]] | None = None
 
     @property
     def mandatory(self) -> list[Finding]:

@@ -16,6 +16,7 @@ from pulumi.runtime.proto import analyzer_pb2
 from pulumi_policy import EnforcementLevel
 from pulumi_policy.policy import _PolicyAnalyzerServicer
 
+from preflight.analyze.examined import drain, examined_hooks
 from preflight.analyze.findings import Analysis, Finding, criteria_of, severity_name, tier_of, type_of_urn
 from preflight.analyze.memo import converting_each_struct_once, memoize_resource_views
 from preflight.analyze.pack import PolicyPackSpec
@@ -54,6 +55,7 @@ class Analyzer:
         self.servicer.Configure(request, None)  # type: ignore[no-untyped-call]
         memoize_resource_views(self.servicer)
         self._by_name = {p.name: p for p in pack.policies}
+        self._examined_hooks = examined_hooks(pack.directory)
 
     def _finding(self, raw: Any, resource: Registration | None, types: Mapping[str, str]) -> Finding | None:
         if raw.enforcementLevel not in _LEVEL_NAMES:
@@ -80,6 +82,7 @@ class Analyzer:
 
     def _analyze(self, recording: Recording, progress: Any) -> Analysis:
         analysis = Analysis(self.pack, self.config)
+        drain(self._examined_hooks)  # whatever an earlier run left
         types = {r.urn: r.type for r in recording.resources}
         providers = _provider_index(recording.resources)
         for resource in recording.resources:
@@ -90,6 +93,7 @@ class Analyzer:
         stack_request = analyzer_pb2.AnalyzeStackRequest(resources=[_stack_resource(r, providers) for r in recording.resources])
         response = self.servicer.AnalyzeStack(stack_request, None)  # type: ignore[no-untyped-call]
         analysis.violations += [d for d in (self._finding(x, None, types) for x in response.diagnostics) if d]
+        analysis.examined = drain(self._examined_hooks)
         return analysis
 
 

@@ -1,7 +1,8 @@
 """Report stage: the evidence every format renders, built once from a Recording and an Analysis.
 
 `Evidence` is plain data: resources with secrets redacted, the violations that stand, the approved exceptions, the
-pack's policies and the counts. Renderers (json, text, markdown, sarif: one module each) only format it.
+pack's policies, the counts, the SOC 2 control matrix and coverage (`controls`) and provenance (`provenance`).
+Renderers (json, text, markdown, sarif, ocsf: one module each, dispatched by `formats`) only format it.
 Everything here is linear in the number of resources and diagnostics.
 """
 
@@ -14,6 +15,8 @@ from typing import Any
 
 from preflight.analyze.findings import SCOPE_PREFIX, Analysis, Finding, PolicySummary
 from preflight.record.recording import Recording, Registration, StandIn
+from preflight.report.controls import Control, Coverage, build_controls, build_coverage
+from preflight.report.provenance import Provenance, build_provenance
 from preflight.secrets import Scrubber, redact, secret_strings
 
 _ENFORCEMENT_ORDER = {"mandatory": 0, "advisory": 1}
@@ -24,6 +27,8 @@ STAND_IN_KINDS = {
     "stack-reference": ("stack reference", "stack references"),
     "secret": ("secret not decrypted", "secrets not decrypted"),
 }
+
+SEVERITY_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3}
 
 
 @dataclass
@@ -52,6 +57,9 @@ class Evidence:
     exceptions: list[Finding]
     policies: list[PolicySummary]
     recording: Recording = field(repr=False)
+    provenance: Provenance
+    controls: list[Control]
+    coverage: Coverage
     scope: list[tuple[str, str]] = field(default_factory=list)  # (URN, why) of each log store the pack judged as one
     config_source: str = ""  # the policy config file applied; "" for the pack's defaults
     config_sha256: str = ""
@@ -145,20 +153,25 @@ def _finding(finding: Finding, sources: dict[str, Registration], scrub: Scrubber
     )
 
 
-def build_evidence(recording: Recording, analysis: Analysis, project_dir: Path | None = None, preview: bool = False) -> Evidence:
+def finding_order(f: Finding) -> tuple[int, int, str, str, str]:
+    """Mandatory before advisory, then by severity (critical first), policy, resource, message."""
+    return (_ENFORCEMENT_ORDER.get(f.enforcement, 2), SEVERITY_ORDER.get(f.severity, 4), f.policy, f.urn, f.message)
+
+
+def build_evidence(
+    recording: Recording, analysis: Analysis, project_dir: Path | None = None, preview: bool = False, now: str | None = None
+) -> Evidence:
     sources = recording.by_urn()
     scrub = Scrubber(secret_strings(r.inputs for r in recording.resources) | secret_strings(r.outputs for r in recording.resources))
     findings, excused = analysis.split()
-
-    def order(f: Finding) -> tuple[int, str, str, str]:
-        return (_ENFORCEMENT_ORDER.get(f.enforcement, 2), f.policy, f.urn, f.message)
-
-    violations = sorted((_finding(d, sources, scrub) for d in findings), key=order)
-    exceptions = sorted((_finding(d, sources, scrub) for d in excused), key=order)
+    violations = sorted((_finding(d, sources, scrub) for d in findings), key=finding_order)
+    exceptions = sorted((_finding(d, sources, scrub) for d in excused), key=finding_order)
     resources = [
         ResourceEntry(r.urn, r.type, r.name, r.parent, redact(r.inputs), r.custom, r.source_file, r.source_line)
         for r in recording.resources
     ]
+    policies = analysis.policies()
+    pack = (analysis.pack.name, analysis.pack.version, analysis.pack.directory)
     return Evidence(
         project=recording.project,
         stack=recording.stack,
@@ -170,9 +183,12 @@ def build_evidence(recording: Recording, analysis: Analysis, project_dir: Path |
         resources=resources,
         violations=violations,
         exceptions=exceptions,
-        policies=analysis.policies(),
+        policies=policies,
         recording=recording,
         scope=[(s.urn, s.message.removeprefix(SCOPE_PREFIX)) for s in analysis.scope],
         config_source=analysis.config_source,
         config_sha256=analysis.config_sha256,
+        provenance=build_provenance(recording, pack, (analysis.config_source, analysis.config_sha256), project_dir, preview, now),
+        controls=build_controls(policies, analysis.examined, violations, exceptions),
+        coverage=build_coverage([(r.urn, r.type) for r in recording.resources], analysis.examined),
     )

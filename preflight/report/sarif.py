@@ -14,6 +14,7 @@ from preflight import __version__
 from preflight.analyze.findings import Finding, approval_of
 from preflight.report.charts import charts_json
 from preflight.report.evidence import Evidence
+from preflight.report.json import coverage_json
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 _LEVELS = {"mandatory": "error", "advisory": "warning", "disabled": "none"}
@@ -122,6 +123,8 @@ def render_sarif(evidence: Evidence, fallback_artifact: str = "Pulumi.yaml") -> 
                     "summary": evidence.summary(),
                     "policyConfig": {"path": evidence.config_source, "sha256": evidence.config_sha256},
                     "charts": charts_json(evidence.recording),
+                    "provenance": evidence.provenance.as_dict(),
+                    "coverage": coverage_json(evidence.coverage),
                 },
             }
         ],

@@ -1,4 +1,5 @@
-"""Text report for a terminal (rich): verdict, counts, violations with their criteria, exceptions.
+"""Text report for a terminal (rich): verdict, counts, coverage, provenance, the SOC 2 controls, violations with their
+criteria, exceptions.
 
 Written to a file or a pipe it is plain text: rich drops colour and box styling when the stream is not a terminal."""
 
@@ -35,7 +36,6 @@ def render_text(evidence: Evidence, stream: TextIO, width: int | None = None) ->
         f"{counts['mandatory']} mandatory, {counts['advisory']} advisory, {counts['exceptions']} exceptions",
         markup=False,
     )
-    console.print(f"policy config: {evidence.config_label}", markup=False)
     if evidence.scope:
         stores = ", ".join(f"{urn.rsplit('::', 1)[-1]} ({why})" for urn, why in evidence.scope)
         console.print(f"log stores in scope of the log-store controls: {stores}", markup=False)
@@ -45,6 +45,24 @@ def render_text(evidence: Evidence, stream: TextIO, width: int | None = None) ->
         stood_in = evidence.stand_in_counts()
         rests_on = f"stood in offline: {stood_in} (listed in the JSON and Markdown reports)" if stood_in else "nothing stood in offline"
         console.print(f"What the verdict rests on: {rests_on}", markup=False)
+    coverage = evidence.coverage
+    console.print(
+        f"coverage: {coverage.examined} of {coverage.recorded} resources examined by at least one policy; "
+        f"{len(coverage.unexamined_types)} resource types no policy examines"
+        if coverage.examined is not None
+        else f"coverage: {coverage.recorded} resources recorded; this pack does not record which its policies examined",
+        markup=False,
+    )
+    for label, value in evidence.provenance.lines():
+        console.print(f"{label}: {value}", markup=False)
+    if evidence.controls:
+        table = Table(title="SOC 2 controls", title_justify="left")
+        for column in ("criterion", "status", "policies", "evaluated", "failed", "exceptions"):
+            table.add_column(column, overflow="fold")
+        for c in evidence.controls:
+            evaluated = "not recorded" if c.evaluated is None else str(c.evaluated)
+            table.add_row(c.criterion, c.status, str(len(c.policies)), evaluated, str(c.failed), str(c.exceptions))
+        console.print(table)
     if evidence.violations:
         table = Table(title="Violations", title_justify="left", show_lines=False, expand=False)
         for column in ("enforcement", "tier", "policy", "resource", "SOC 2", "message"):

@@ -61,3 +61,23 @@ def test_cloud_preview_runs_the_pack_only_with_secrets() -> None:
     assert pulumi["if"] == "steps.gate.outputs.available == 'true'"
     gate = next(step for step in job["steps"] if step.get("id") == "gate")
     assert "PULUMI_ACCESS_TOKEN" in gate["run"]
+
+
+def test_nightly_evidence_checks_deployed_state_keeps_the_bundle_and_reports_failures() -> None:
+    workflow = _load("nightly-evidence.yml")
+    assert "schedule" in workflow["on"] and workflow["on"]["schedule"][0]["cron"]
+    job = workflow["jobs"]["evidence"]
+    assert job["strategy"]["matrix"]["stack"] == ["dev", "staging", "prod"]
+    steps = job["steps"]
+    gate = next(step for step in steps if step.get("id") == "gate")
+    assert "PULUMI_ACCESS_TOKEN" in gate["run"]
+    # Every step after the gate runs only where the secrets exist.
+    assert all("steps.gate.outputs.available == 'true'" in step.get("if", "") for step in steps[1:])
+    evidence = next(step for step in steps if step.get("id") == "evidence")
+    assert "pulumi stack export" in evidence["run"] and "--state" in evidence["run"] and "--evidence" in evidence["run"]
+    upload = next(step for step in steps if step.get("uses", "").startswith("actions/upload-artifact@"))
+    assert upload["with"]["path"] == "evidence-${{ matrix.stack }}/"
+    issue = next(step for step in steps if "gh issue" in step.get("run", ""))
+    assert "steps.evidence.outputs.exit-code != '0'" in issue["if"]
+    assert "gh issue comment" in issue["run"] and "gh issue create" in issue["run"]
+    assert job["permissions"]["issues"] == "write"

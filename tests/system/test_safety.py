@@ -17,17 +17,16 @@ from preflight.analyze.findings import Analysis
 from preflight.analyze.pack import load_policy_pack
 from preflight.analyze.servicer import Analyzer
 from preflight.cli import main as preflight_main
-from preflight.cli import render
 from preflight.record.program import record_program
 from preflight.record.recording import Recording
 from preflight.record.state import load_state
 from preflight.report.evidence import build_evidence
+from preflight.report.formats import FORMATS, render
 from preflight.secrets import SECRET_SIG, SIG_KEY
 from tests.helpers.harness import PROJECT, ROOT, STACKS, stack_config
 from tests.helpers.support import public_strings
 
 PACK = load_policy_pack(ROOT / "policies")
-FORMATS = ("text", "markdown", "json", "sarif")
 
 
 def analyze(recording: Recording, environment: str) -> Analysis:

@@ -9,10 +9,11 @@ from typing import Any
 import pytest
 
 from preflight.record.state import load_state
+from preflight.report.formats import FORMATS
 from preflight.secrets import SECRET_SIG, SIG_KEY
 
 FIXTURE = Path(__file__).parent / "fixtures" / "outside-dev.export.json"
-FORMATS = ("text", "markdown", "json", "sarif")
+
 # What `pulumi stack export --show-secrets` shows for each ciphertext of the fixture.
 PLAINTEXTS: dict[str, Any] = {
     "bcryptHash": "$2a$10$stateBcryptHashValueQm4xY2",

@@ -7,25 +7,30 @@ from pathlib import Path
 from tests.preflight.conftest import PLAIN_URN
 
 VIOLATION_KEYS = {"policy", "enforcement", "tier", "severity", "urn", "resource_type", "message", "soc2", "remediation"}
+REPORT_KEYS = [
+    "project",
+    "stack",
+    "mode",
+    "policy_config",
+    "resources",
+    "violations",
+    "exceptions",
+    "scope",
+    "provenance",
+    "controls",
+    "coverage",
+    "summary",
+    "charts",
+    "stand_ins",
+]
+VIOLATION_KEYS = {"policy", "enforcement", "tier", "severity", "urn", "resource_type", "message", "soc2", "remediation"}
 
 
 def test_json_shape_is_pinned(cli, s3_project: Path, small_pack: Path) -> None:
     report = cli("--project-dir", s3_project, "--policy-pack", small_pack, "--format", "json").json()
-    assert list(report) == [
-        "project",
-        "stack",
-        "mode",
-        "policy_config",
-        "resources",
-        "violations",
-        "exceptions",
-        "scope",
-        "summary",
-        "charts",
-        "stand_ins",
-    ]
     assert report["policy_config"] == {"path": "", "sha256": ""}
     assert report["charts"]["rendered"] == {} and report["charts"]["not_rendered"] == []  # no Helm release
+    assert list(report) == REPORT_KEYS
     assert (report["project"], report["stack"], report["mode"]) == ("outside", "dev", "program")
     assert all(set(r) == {"urn", "type", "name", "parent", "inputs"} for r in report["resources"])
     assert all(set(v) == VIOLATION_KEYS for v in report["violations"])
