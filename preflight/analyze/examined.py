@@ -19,9 +19,14 @@ def examined_hooks(directory: Path) -> list[Drain]:
     root = str(directory.resolve())
     hooks: list[Drain] = []
     for module in list(sys.modules.values()):
-        file = getattr(module, "__file__", None) or ""
-        hook = getattr(module, "drain_examined", None)
-        if file and str(Path(file).resolve()).startswith(root) and callable(hook) and hook not in hooks:
+        # The module's own namespace, never getattr: the provider SDKs' lazy modules import every submodule on an
+        # attribute miss (about 150 s of imports for pulumi_aws and pulumi_gcp).
+        namespace = getattr(module, "__dict__", {})
+        file = namespace.get("__file__") or ""
+        if not file or not str(Path(file).resolve()).startswith(root):
+            continue
+        hook = namespace.get("drain_examined")
+        if callable(hook) and hook not in hooks:
             hooks.append(hook)
     return hooks
 
