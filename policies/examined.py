@@ -15,12 +15,15 @@ claim resources they never looked at.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+import functools
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from pulumi_policy import PolicyResource, ResourceValidationArgs, StackValidationArgs
 
+P = ParamSpec("P")
+T = TypeVar("T")
 RECORDED: set[tuple[str, str]] = set()
 _PROBING: list[bool] = []
 
@@ -36,22 +39,46 @@ def probing() -> Iterator[None]:
         _PROBING.pop()
 
 
+def probe(function: Callable[P, T]) -> Callable[P, T]:
+    """A helper that classifies or joins (a release's chart, a resource's namespace, its identifying names): its reads
+    are probes, whoever calls it."""
+
+    @functools.wraps(function)
+    def probed(*args: P.args, **kwargs: P.kwargs) -> T:
+        with probing():
+            return function(*args, **kwargs)
+
+    return probed
+
+
 def _record(policy: str, urn: str) -> None:
     if not _PROBING:
         RECORDED.add((policy, urn))
 
 
 class _RecordsProps:
-    """Records `(policy, urn)` when the check reads `props` (a data descriptor: it wins over the copied attribute)."""
+    """Records `(policy, urn)` when the check reads `props` or `opts` (data descriptors: they win over the copied
+    attributes). Resource options are examined too: a key's `protect` option is all key-deletion-protected reads."""
 
     urn: str
     _watched_policy: str
     _watched_props: Mapping[str, Any]
+    _watched_opts: Any
 
     def _watch(self, source: Any, policy: str) -> None:
         self.__dict__.update(source.__dict__)
         self._watched_props = source.__dict__["props"]
+        self._watched_opts = source.__dict__["opts"]
         self._watched_policy = policy
+
+    @property
+    def opts(self) -> Any:
+        _record(self._watched_policy, self.urn)
+        return self._watched_opts
+
+    @opts.setter
+    def opts(self, value: Any) -> None:
+        self._watched_opts = value
 
     @property
     def props(self) -> Mapping[str, Any]:
@@ -75,6 +102,11 @@ class _WatchedArgs(_RecordsProps, ResourceValidationArgs):
 
     def __init__(self, args: ResourceValidationArgs, policy: str) -> None:
         self._watch(args, policy)
+
+    def not_applicable(self, reason: str | None = None) -> None:
+        """Not applicable is not evaluated, whatever the check read to find that out."""
+        RECORDED.discard((self._watched_policy, self.urn))
+        super().not_applicable(reason)
 
 
 def watch_resource(args: ResourceValidationArgs, policy: str) -> ResourceValidationArgs:

@@ -77,8 +77,8 @@ def cloudtrail_s3_data_events(args: StackValidationArgs, report: Report, check: 
     destination_urns = {d.urn for t in trails for d in deps(t, "s3BucketName")}
     deferred = Deferred()
     stores = log_stores(resources, check.settings)
-    for bucket in view.buckets:
-        if bucket.urn not in stores or bucket.urn in destination_urns or bucket.names & destinations:
+    for bucket in view.judged(stores):
+        if bucket.urn in destination_urns or bucket.names & destinations:
             continue
         with deferred.each():
             if not any(_trail_covers(t, bucket.urn, bucket.names) for t in trails):

@@ -3,7 +3,7 @@ from __future__ import annotations
 from pulumi_policy import EnforcementLevel, Severity, StackValidationArgs
 
 from policies.framework import LOG_STORES, Check, Report, stack_policy
-from policies.lib.scope import SCOPE_PREFIX, SCOPE_SETTINGS, log_stores
+from policies.lib.scope import BUCKET_TYPES, SCOPE_PREFIX, SCOPE_SETTINGS, log_stores
 
 
 @stack_policy(
@@ -21,5 +21,7 @@ from policies.lib.scope import SCOPE_PREFIX, SCOPE_SETTINGS, log_stores
     settings=SCOPE_SETTINGS,
 )
 def log_store_scope(args: StackValidationArgs, report: Report, check: Check) -> None:
+    for bucket in (r for r in args.resources if r.resource_type in BUCKET_TYPES):
+        bucket.props  # noqa: B018 -- each bucket judged in or out of scope is what this control examined
     for urn, reason in sorted(log_stores(args.resources, check.settings).items()):
         report(f"{SCOPE_PREFIX}{reason}", urn)

@@ -10,6 +10,7 @@ from typing import Any
 
 from pulumi_policy import PolicyResource
 
+from policies.examined import probing
 from policies.lib.types import GCS_BUCKET, GCS_TRANSFER
 from policies.lib.values import deps, get, known, number, truthy
 
@@ -32,7 +33,13 @@ class GcsBucket:
 
 
 def gcs_buckets(resources: list[PolicyResource]) -> list[GcsBucket]:
-    """GCS buckets, each linked to the archive bucket a Storage Transfer job feeds from it (if any)."""
+    """GCS buckets, each linked to the archive bucket a Storage Transfer job feeds from it (if any). Naming and
+    linking them is a probe: a check examines the buckets whose `props` it then reads (policies/examined.py)."""
+    with probing():
+        return _gcs_buckets(resources)
+
+
+def _gcs_buckets(resources: list[PolicyResource]) -> list[GcsBucket]:
     buckets = [GcsBucket(r, str(known(r.props, "name") or r.name)) for r in resources if r.resource_type == GCS_BUCKET]
     by_urn = {b.urn: b for b in buckets}
     by_name = {b.name: b for b in buckets}

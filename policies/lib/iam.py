@@ -121,10 +121,10 @@ def bypass_grants(resources: Iterable[PolicyResource]) -> list[str]:
     cover s3:BypassGovernanceRetention (`*`, `s3:*`, `s3:Bypass*`...). A value unknown in a preview grants nothing."""
     found: list[str] = []
     for r in resources:
-        props = r.props
         if r.resource_type in IAM_POLICY_DOCUMENTS or r.resource_type == "aws:s3/bucketPolicy:BucketPolicy":
-            sources = [(r.name, known(props, "policy"))]
+            sources = [(r.name, known(r.props, "policy"))]
         elif r.resource_type in ("aws:iam/role:Role", *S3_BUCKET_TYPES):
+            props = r.props
             inline = known(props, "inlinePolicies") or []
             sources = [(r.name, known(p, "policy")) for p in (inline if isinstance(inline, list) else [])]
             if r.resource_type in S3_BUCKET_TYPES:

@@ -12,6 +12,7 @@ from typing import Any
 
 from pulumi_policy import PolicyResource, ResourceValidationArgs
 
+from policies.examined import probe
 from policies.lib.types import BEAT, ES, HELM_TYPES, KIBANA
 from policies.lib.values import as_list, get, is_list, known, provider_key
 
@@ -24,6 +25,7 @@ def as_resource(args: ResourceValidationArgs) -> PolicyResource:
     return PolicyResource(args.resource_type, args.props, args.urn, args.name, args.opts, args.provider, None, [], {})
 
 
+@probe
 def chart_of(resource: PolicyResource) -> str:
     """The chart name of a Helm release ('loki', 'fluent-bit', 'alloy', 'eck-operator', 'eck-stack'...), or ''."""
     if resource.resource_type not in HELM_TYPES:
@@ -37,16 +39,19 @@ def values_of(resource: PolicyResource) -> Mapping[str, Any]:
     return values if isinstance(values, Mapping) else {}
 
 
+@probe
 def namespace_of(resource: PolicyResource) -> str:
     if resource.resource_type in HELM_TYPES:
         return str(known(resource.props, "namespace") or "default")
     return str(known(resource.props, "metadata", "namespace") or "default")
 
 
+@probe
 def name_of(resource: PolicyResource) -> str:
     return str(known(resource.props, "metadata", "name") or known(resource.props, "name") or resource.name)
 
 
+@probe
 def is_collector(resource: PolicyResource) -> bool:
     """A log collector: a Fluent Bit or Alloy release, an ECK Beat, or a DaemonSet running a collector image."""
     if chart_of(resource) in COLLECTOR_CHARTS or resource.resource_type == BEAT:
@@ -69,6 +74,7 @@ def string_leaves(value: Any, path: str = "") -> Iterator[tuple[str, str]]:
             yield from string_leaves(v, f"{path}[{i}]")
 
 
+@probe
 def backend_namespaces(resources: list[PolicyResource]) -> dict[tuple[str, str], PolicyResource]:
     """(cluster provider, namespace) -> a resource that runs a log backend there."""
     found: dict[tuple[str, str], PolicyResource] = {}

@@ -66,6 +66,7 @@ class S3Bucket:
     lock_enabled: bool = False
     lock_retention: list[tuple[str, float]] = field(default_factory=list)
     log_target: bool = False
+    attached: list[PolicyResource] = field(default_factory=list)  # the separate resources joined to this bucket
 
     @property
     def urn(self) -> str:
@@ -113,7 +114,20 @@ class S3View:
     """Every S3 bucket of the stack with its settings, whether given inline or as separate resources."""
 
     def __init__(self, resources: Iterable[PolicyResource]) -> None:
-        resources = list(resources)
+        # Building the view reads every bucket: a probe. A check examines what it judges (`judged`).
+        with probing():
+            self._build(list(resources))
+
+    def judged(self, stores: Mapping[str, str] | None = None) -> list[S3Bucket]:
+        """The buckets a check judges (those in `stores`, the log-store scope, when given), each recorded as examined
+        together with the resources attached to it (policies/examined.py)."""
+        chosen = [b for b in self.buckets if stores is None or b.urn in stores]
+        for bucket in chosen:
+            for resource in (bucket.resource, *bucket.attached):
+                resource.props  # noqa: B018 -- the read is the record
+        return chosen
+
+    def _build(self, resources: list[PolicyResource]) -> None:
         self.buckets: list[S3Bucket] = [S3Bucket(r, _bucket_names(r)) for r in resources if r.resource_type in S3_BUCKET_TYPES]
         self.keys = [r for r in resources if r.resource_type in KMS_KEY_TYPES]
         by_urn = {b.urn: b for b in self.buckets}
@@ -124,10 +138,10 @@ class S3View:
         for r in resources:
             if r.resource_type in S3_BUCKET_TYPES:
                 continue
-            with probing():
-                target = self.bucket_of(r, "bucket")
+            target = self.bucket_of(r, "bucket")
             if target is None:
                 continue
+            target.attached.append(r)
             self._separate(target, r)
         for bucket in self.buckets:
             for target_resource, target_name in bucket.log_targets:

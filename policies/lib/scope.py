@@ -22,6 +22,7 @@ from typing import Any
 from pulumi_policy import PolicyResource
 from pulumi_policy.proxy import UnknownValueError
 
+from policies.examined import probing
 from policies.lib.kubernetes import chart_of, is_collector, string_leaves
 from policies.lib.types import CONFIG_MAP, GCS_BUCKET, GCS_TRANSFER, HELM_TYPES, S3_BUCKET_TYPES, S3_LOGGING, TRAIL
 from policies.lib.values import deps, ids_of, known
@@ -93,7 +94,15 @@ def _names(resource: PolicyResource) -> set[str]:
 
 
 def log_stores(resources: Iterable[PolicyResource], settings: Mapping[str, Any] | None = None) -> dict[str, str]:
-    """Bucket URN -> why it is a log store, for every S3 and GCS bucket the log-store controls judge."""
+    """Bucket URN -> why it is a log store, for every S3 and GCS bucket the log-store controls judge.
+
+    Deciding scope is a probe, not an examination: a GCS control run over an S3-only stack reads the S3 buckets'
+    names here and has evaluated nothing."""
+    with probing():
+        return _log_stores(resources, settings)
+
+
+def _log_stores(resources: Iterable[PolicyResource], settings: Mapping[str, Any] | None) -> dict[str, str]:
     resources = list(resources)
     settings = settings or {}
     buckets = [r for r in resources if r.resource_type in BUCKET_TYPES]

@@ -9,6 +9,8 @@ from typing import Any
 from pulumi_policy import PolicyResource
 from pulumi_policy.proxy import UnknownValueError
 
+from policies.examined import probe
+
 
 def get(value: Any, *path: str | int, default: Any = None) -> Any:
     """`value[path0][path1]...`, or `default` when a step is missing; unknown values still raise."""
@@ -111,6 +113,7 @@ def deps(resource: PolicyResource, prop: str, *types: str) -> list[PolicyResourc
     return [d for d in resource.property_dependencies.get(prop, []) if not types or d.resource_type in types]
 
 
+@probe
 def ids_of(resource: PolicyResource, *props: str) -> set[str]:
     """Known identifying values of a resource (name, id, ARN...), for joining on references by value."""
     found: set[str] = set()

@@ -88,17 +88,17 @@ _CHART_PODS = {"fluent-bit": _fluent_bit, "alloy": _alloy}
 
 def pod_views(resource: PolicyResource) -> Iterator[PodView]:
     """The pod templates of one resource (none for resources that run no pods)."""
-    t, props = resource.resource_type, resource.props
+    t = resource.resource_type
     if t in WORKLOAD_TYPES:
-        spec = get(props, *WORKLOAD_TYPES[t])
+        spec = get(resource.props, *WORKLOAD_TYPES[t])
         if isinstance(spec, Mapping):
             yield PodView(resource, ".".join(WORKLOAD_TYPES[t]), spec)
     elif t == ES:
-        for i, node_set in enumerate(as_list(get(props, "spec", "nodeSets"))):
+        for i, node_set in enumerate(as_list(get(resource.props, "spec", "nodeSets"))):
             spec = get(node_set, "podTemplate", "spec")
             yield PodView(resource, f"spec.nodeSets[{i}].podTemplate.spec", spec if isinstance(spec, Mapping) else {})
     elif t in ECK_POD_TEMPLATES:
-        found = [(path, get(props, *path)) for path in ECK_POD_TEMPLATES[t]]
+        found = [(path, get(resource.props, *path)) for path in ECK_POD_TEMPLATES[t]]
         for path, spec in found:
             if isinstance(spec, Mapping):
                 yield PodView(resource, ".".join(path), spec)

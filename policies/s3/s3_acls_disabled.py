@@ -20,7 +20,7 @@ PUBLIC_GRANTEES = ("http://acs.amazonaws.com/groups/global/AllUsers", "http://ac
     domain="storage",
 )
 def s3_acls_disabled(args: StackValidationArgs, report: Report, check: Check) -> None:
-    for bucket in S3View(args.resources).buckets:
+    for bucket in S3View(args.resources).judged():
         # No BucketOwnershipControls: AWS's default for a new bucket is BucketOwnerEnforced (since April 2023).
         lax = sorted({o for o in bucket.ownership if o != "BucketOwnerEnforced"})
         if lax:

@@ -27,7 +27,7 @@ def s3_default_encryption_kms(args: StackValidationArgs, report: Report, check: 
     """A bucket that receives S3 server access logs may use SSE-S3 (AES256), as AWS documents for log targets."""
     deferred = Deferred()
     stores = log_stores(args.resources, check.settings)
-    for bucket in (b for b in S3View(args.resources).buckets if b.urn in stores):
+    for bucket in S3View(args.resources).judged(stores):
         with deferred.each():
             algorithms = [get(default, "sseAlgorithm") for default, _r, _p in bucket.encryption]
             allowed = (*_KMS_ALGORITHMS, "AES256") if bucket.log_target else _KMS_ALGORITHMS

@@ -23,7 +23,7 @@ from policies.lib.scope import SCOPE_SETTINGS, log_stores
 def s3_lifecycle_expiration(args: StackValidationArgs, report: Report, check: Check) -> None:
     """Rules that only abort incomplete multipart uploads do not count and are never a violation."""
     stores = log_stores(args.resources, check.settings)
-    for bucket in (b for b in S3View(args.resources).buckets if b.urn in stores):
+    for bucket in S3View(args.resources).judged(stores):
         if not any(rule.enabled and rule.expires for rule in bucket.lifecycle):
             what = "no enabled lifecycle rule that expires objects" if bucket.has_lifecycle_config else "no lifecycle configuration"
             report(f"bucket {bucket.label} has {what}", bucket.urn)

@@ -36,9 +36,8 @@ def s3_object_lock_default_retention(args: StackValidationArgs, report: Report, 
     """Buckets that receive S3 server access logs are exempt: S3 cannot deliver access logs to a bucket with
     Object Lock."""
     mode, min_days = check.settings["object_lock_mode"], float(check.settings["min_lock_days"])
-    bypass = bypass_grants(args.resources)
     stores = log_stores(args.resources, check.settings)
-    for bucket in (b for b in S3View(args.resources).buckets if b.urn in stores):
+    for bucket in S3View(args.resources).judged(stores):
         if bucket.log_target:
             continue
         if not bucket.lock_enabled:
@@ -49,7 +48,7 @@ def s3_object_lock_default_retention(args: StackValidationArgs, report: Report, 
             for actual, days in bucket.lock_retention:
                 if mode != "ANY" and actual != mode:
                     report(f"bucket {bucket.label} default retention mode is {actual or 'unset'}, required {mode}", bucket.urn)
-                elif actual == "GOVERNANCE" and bypass:
+                elif actual == "GOVERNANCE" and (bypass := bypass_grants(args.resources)):
                     report(
                         f"bucket {bucket.label} default retention is GOVERNANCE and {', '.join(bypass)} may bypass it "
                         "(s3:BypassGovernanceRetention): deny that action, or use COMPLIANCE",

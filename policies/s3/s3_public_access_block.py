@@ -22,7 +22,7 @@ _PAB_FLAGS = ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restr
 )
 def s3_public_access_block(args: StackValidationArgs, report: Report, check: Check) -> None:
     deferred = Deferred()
-    for bucket in S3View(args.resources).buckets:
+    for bucket in S3View(args.resources).judged():
         with deferred.each():
             # No BucketPublicAccessBlock: AWS applies all four flags to every new bucket (since April 2023).
             off = sorted({f for pab in bucket.public_access_blocks for f in _PAB_FLAGS if not truthy(get(pab, f))})

@@ -30,7 +30,7 @@ def s3_retention_within_bounds(args: StackValidationArgs, report: Report, check:
     noncurrent-version expiration, and the Object Lock default retention are at most max_retention_days."""
     low, high = float(check.settings["min_retention_days"]), float(check.settings["max_retention_days"])
     stores = log_stores(args.resources, check.settings)
-    for bucket in (b for b in S3View(args.resources).buckets if b.urn in stores):
+    for bucket in S3View(args.resources).judged(stores):
         rules = [r for r in bucket.lifecycle if r.enabled and r.expires]
         current = [(r, r.expiration_days) for r in rules if r.expiration_days is not None]
         # Lifecycle actions, like every delete, wait for a version's object-lock retention to end.

@@ -38,7 +38,7 @@ def _denies_insecure_transport(document: Mapping[str, Any] | None) -> bool:
 )
 def s3_secure_transport_only(args: StackValidationArgs, report: Report, check: Check) -> None:
     deferred = Deferred()
-    for bucket in S3View(args.resources).buckets:
+    for bucket in S3View(args.resources).judged():
         with deferred.each():
             if not any(_denies_insecure_transport(json_document(get(src, "policy"))) for src in bucket.policy_sources):
                 report(f"bucket {bucket.label} has no policy statement denying aws:SecureTransport=false", bucket.urn)

@@ -18,7 +18,7 @@ from policies.lib.s3 import S3View
 def s3_server_access_logging(args: StackValidationArgs, report: Report, check: Check) -> None:
     """A bucket that receives access logs need not log itself."""
     view = S3View(args.resources)
-    for bucket in view.buckets:
+    for bucket in view.judged():
         if bucket.log_target:
             continue
         if not bucket.log_targets:

@@ -28,7 +28,7 @@ def s3_sse_customer_managed_key(args: StackValidationArgs, report: Report, check
     key_urns = {k.urn for k in view.keys}
     deferred = Deferred()
     stores = log_stores(args.resources, check.settings)
-    for bucket in (b for b in view.buckets if b.urn in stores):
+    for bucket in view.judged(stores):
         with deferred.each():
             for default, carrier, prop in bucket.encryption:
                 if get(default, "sseAlgorithm") not in ("aws:kms", "aws:kms:dsse"):

@@ -21,6 +21,6 @@ from policies.lib.scope import SCOPE_SETTINGS, log_stores
 )
 def s3_versioning_enabled(args: StackValidationArgs, report: Report, check: Check) -> None:
     stores = log_stores(args.resources, check.settings)
-    for bucket in (b for b in S3View(args.resources).buckets if b.urn in stores):
+    for bucket in S3View(args.resources).judged(stores):
         if not any(bucket.versioning):
             report(f"bucket {bucket.label} does not have versioning enabled", bucket.urn)

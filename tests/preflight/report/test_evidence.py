@@ -27,7 +27,8 @@ def test_json_carries_provenance_controls_and_coverage(cli, s3_project: Path, sm
     assert set(provenance["tools"]) == {"preflight", "pulumi", "pulumi_policy", "python"}
     assert provenance["tools"]["pulumi_policy"] == "1.21.0"
     assert (provenance["generated_at"], provenance["mode"]) == (NOW, "program")
-    assert provenance["stand_ins"] == {"total": 0, "by_kind": {}}
+    # The mocks stand in for each bucket's computed region and website outputs (one stand-in per resource).
+    assert provenance["stand_ins"] == {"total": 2, "by_kind": {"output": 2}}
     # The small pack records no examined resources: the report says so (null), it does not guess.
     assert report["coverage"] == {"recorded": 4, "examined": None, "unexamined_types": []}
     assert all(set(c) == CONTROL_KEYS for c in report["controls"])
@@ -51,9 +52,12 @@ def test_real_pack_counts_what_each_policy_examined(cli, s3_project: Path, pack_
     results = {p["policy"]: p for c in report["controls"] for p in c["policies"]}
     # A policy that looks at nothing evaluated nothing: no GCS bucket here, and approved-exceptions reads no resource.
     assert results["gcs-default-cmek"]["evaluated"] == 0 and results["approved-exceptions"]["evaluated"] == 0
-    # The S3 policies examine the two buckets and the bucket policy attached to one, not the password.
-    encryption = results["s3-default-encryption-kms"]
-    assert encryption["evaluated"] == 3 and encryption["failed"] == 1 and encryption["passed"] == 2
+    # Neither bucket is a log store: the log-store controls judged none, though finding that out read both.
+    assert results["s3-default-encryption-kms"]["evaluated"] == 0 and results["s3-versioning-enabled"]["evaluated"] == 0
+    assert results["log-store-deletion-protected"]["evaluated"] == 0  # not applicable is not evaluated
+    # The generic S3 controls examine the two buckets and the bucket policy attached to one, not the password.
+    transport = results["s3-secure-transport-only"]
+    assert (transport["evaluated"], transport["failed"], transport["passed"]) == (3, 2, 1)
     coverage = report["coverage"]  # the password, two buckets, a bucket policy
     assert coverage == {
         "recorded": 4,
@@ -73,7 +77,9 @@ def test_markdown_has_one_row_per_finding_mandatory_first_and_the_matrix_on_the_
     rows = [line for line in findings.splitlines() if line.startswith("| mandatory") or line.startswith("| advisory")]
     assert len(rows) == 4 == len(set(rows))
     assert [r.split(" | ")[0] for r in rows] == ["| mandatory", "| mandatory", "| advisory", "| advisory"]
-    assert rows[0].split(" | ")[1] == "critical"  # s3-no-public-acl before the high s3-bucket-encrypted
+    header = next(line for line in findings.splitlines() if line.startswith("| enforcement"))
+    severity = header.split(" | ").index("severity")
+    assert rows[0].split(" | ")[severity] == "critical"  # s3-no-public-acl before the high s3-bucket-encrypted
     assert "| CC6.1, CC6.6 |" in rows[0]
     assert markdown.count("- `s3-bucket-encrypted`: Add a server-side encryption") == 1
     assert f"| generated | {NOW} |" in markdown and "### Coverage" in markdown
@@ -113,3 +119,12 @@ def test_ocsf_invalid_event_is_rejected() -> None:
     event = {"class_uid": 2003, "category_uid": 2, "activity_id": 1, "type_uid": 200399, "time": 0, "severity_id": 3}
     with pytest.raises(Exception):  # noqa: B017 - pydantic's ValidationError or ocsf_emitter's InvalidFindingError
         ocsf_emitter.validate(ocsf_emitter.models.ComplianceFinding.model_validate(event))
+
+
+def test_every_criterion_the_pack_cites_has_a_title() -> None:
+    from policies.matrix import criteria
+    from policies.registry import ALL_POLICIES
+    from preflight.report.controls import CRITERIA_TITLES
+
+    cited = {criterion for policy in ALL_POLICIES for criterion in criteria(policy)}
+    assert cited - set(CRITERIA_TITLES) == set()
