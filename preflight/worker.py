@@ -151,9 +151,17 @@ def _analyze(args: argparse.Namespace, recording: Recording, send: Send, inputs:
         total = len(recording.resources)
         send(("total", total))
         analysis = analyzer.analyze(recording, _advancer(send))
-    analysis.config_source = str(config_file) if config_file is not None else ""
+    analysis.config_source = _shown(config_file, args.project_dir) if config_file is not None else ""
     analysis.config_sha256 = config_digest(config_file)
     return analysis
+
+
+def _shown(path: Path, project_dir: Path) -> str:
+    """A file as evidence names it: relative to the project when inside it, so the same check reads the same anywhere."""
+    try:
+        return path.resolve().relative_to(project_dir.resolve()).as_posix()
+    except ValueError:
+        return str(path.resolve())
 
 
 def _advancer(send: Send) -> Callable[[], None]:

@@ -20,6 +20,7 @@ NO_CRITERION = "no SOC 2 criterion"
 CRITERIA_TITLES = {
     "CC1.3": "Structures, reporting lines, authorities and responsibilities",
     "CC2.1": "Relevant, quality information supports internal control",
+    "CC3.2": "Risks to objectives are identified and analyzed",
     "CC4.2": "Internal control deficiencies are communicated",
     "CC6.1": "Logical access security over protected information assets",
     "CC6.2": "Users are registered and authorized before access is granted",
@@ -30,6 +31,10 @@ CRITERIA_TITLES = {
     "CC7.2": "System components are monitored for anomalies",
     "CC7.3": "Security events are evaluated",
     "CC7.4": "Security incidents are responded to",
+    "CC7.5": "Recovery from security incidents",
+    "CC8.1": "Changes are authorized, tested, approved and implemented",
+    "CC9.1": "Risks from business disruption are mitigated",
+    "CC9.2": "Risks from vendors and business partners are assessed and managed",
     "A1.2": "Environmental protections, backup and recovery infrastructure",
     "C1.1": "Confidential information is identified and protected",
     "C1.2": "Confidential information is disposed of as required",

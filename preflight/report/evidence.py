@@ -65,11 +65,6 @@ class Evidence:
     config_sha256: str = ""
 
     @property
-    def config_label(self) -> str:
-        """The policy config the verdict rests on, as report headers name it."""
-        return f"{self.config_source} (sha256 {self.config_sha256})" if self.config_source else "pack defaults"
-
-    @property
     def mandatory(self) -> list[Finding]:
         return [v for v in self.violations if v.enforcement == "mandatory"]
 

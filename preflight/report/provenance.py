@@ -57,15 +57,19 @@ class Provenance:
             "stand_ins": {"total": sum(self.stand_ins.values()), "by_kind": dict(self.stand_ins)},
         }
 
+    @property
+    def config_label(self) -> str:
+        """The policy config the verdict rests on, as report headers name it."""
+        return f"{self.policy_config} (sha256 {self.policy_config_sha256})" if self.policy_config else "pack defaults"
+
     def lines(self) -> list[tuple[str, str]]:
         """(label, value) pairs for the text and Markdown reports."""
         tools = ", ".join(f"{name} {version}" for name, version in self.tools.items())
         stand_ins = ", ".join(f"{n} {kind}" for kind, n in self.stand_ins.items()) or "none"
-        config = f"{self.policy_config} (sha256 {self.policy_config_sha256})" if self.policy_config else "pack defaults"
         return [
             ("policy pack", f"{self.pack} v{self.pack_version}{_git_words(self.pack_git)}"),
             ("project", f"{self.project}/{self.stack}{_git_words(self.project_git)}"),
-            ("policy config", config),
+            ("policy config", self.config_label),
             ("mode", self.mode),
             ("tools", tools),
             ("generated", self.generated_at),
