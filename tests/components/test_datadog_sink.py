@@ -78,3 +78,20 @@ def test_the_renderer_is_pure_data_in_text_out() -> None:
     text = fluent_bit_datadog_output(platform, platform.cluster("stg-eks"))
     assert text.startswith("[OUTPUT]\n    Name") and "compress" in text and API_KEY not in text
     assert fluent_bit_datadog_output(platform, platform.cluster("stg-gke")) == ""
+
+
+def test_the_staging_example_sends_to_datadog_only_with_its_approval() -> None:
+    from preflight.analyze.config import load_policy_config, resolve_config
+    from preflight.analyze.pack import load_policy_pack
+    from preflight.analyze.servicer import Analyzer
+    from tests.helpers.harness import ROOT, example_recording
+
+    staging = example_recording("staging")
+    assert [r.name for r in staging.of_type(SINK)] == ["stg-eks-datadog"]
+    pack = load_policy_pack(ROOT / "policies")
+    config = load_policy_config(ROOT / "policies" / "config" / "staging.json")
+    policy = "external-log-destination-approved"
+    assert not [v for v in Analyzer(pack, resolve_config(pack, config)).analyze(staging).violations if v.policy == policy]
+    config[policy]["approved_destinations"] = []
+    unapproved = [v for v in Analyzer(pack, resolve_config(pack, config)).analyze(staging).mandatory if v.policy == policy]
+    assert [v.urn.rsplit("::", 1)[-1] for v in unapproved] == ["stg-eks-fluent-bit"]
