@@ -30,6 +30,7 @@ from policies.kubernetes.collector_backend_tls import collector_backend_tls
 from policies.kubernetes.collector_rbac_read_only import collector_rbac_read_only
 from policies.kubernetes.collector_runs_as_non_root import collector_runs_as_non_root
 from policies.kubernetes.elastic_security_and_tls import elastic_security_and_tls
+from policies.kubernetes.external_log_destination_approved import external_log_destination_approved
 from policies.kubernetes.logging_namespace_network_policy import logging_namespace_network_policy
 from policies.kubernetes.logging_namespaces_pod_security import logging_namespaces_pod_security
 from policies.kubernetes.logging_pods_hardened import logging_pods_hardened
@@ -92,5 +93,6 @@ ALL_POLICIES: list[Policy] = [
     cloudtrail_trail_monitored,
     collector_and_gap_alert,
     log_store_scope,
+    external_log_destination_approved,
     approved_exceptions,
 ]

@@ -27,6 +27,7 @@ from components.collectors.interface import (
 )
 from components.kubernetes import Chart
 from components.names import CLUSTER_LABEL, COLLECTOR_NAMESPACE, STORE_LABEL, data_stream, tenant
+from components.sinks.datadog import DatadogSink, DatadogSinkArgs
 
 
 class Collector(pulumi.ComponentResource):
@@ -50,6 +51,7 @@ class Collector(pulumi.ComponentResource):
         self.ca = self._ca(name)
         self.credentials = self._credentials(name)
         self.network_policy = self._deny_ingress(name)
+        self.datadog = self._datadog(name)
         self.workload = self._workload(name)
         self.cluster = pulumi.Output.from_input(args.cluster.id)
         self.store = pulumi.Output.from_input(args.endpoint.store)
@@ -128,6 +130,14 @@ class Collector(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions.merge(self._depends, pulumi.ResourceOptions(additional_secret_outputs=["stringData", "data"])),
         )
 
+    def _datadog(self, name: str) -> DatadogSink | None:
+        """The cluster's Datadog sink (its API key Secret), when the stack sends this cluster's logs to Datadog."""
+        platform, cluster = self.args.platform, self.args.cluster
+        if platform.datadog is None or not platform.sends_to_datadog(cluster):
+            return None
+        args = DatadogSinkArgs(cluster, platform.datadog, self.args.provider, self.labels, self.namespace)
+        return DatadogSink(f"{name}-datadog", args, pulumi.ResourceOptions(parent=self))
+
     def _deny_ingress(self, name: str) -> k8s.networking.v1.NetworkPolicy:
         """No pod in the namespace accepts connections: Fluent Bit's HTTP server (2020) and Alloy's UI (12345) serve
         metrics, health, the pipeline and its configuration, and logmesh configures no scraper for them (the charts'
@@ -146,7 +156,8 @@ class Collector(pulumi.ComponentResource):
         return pulumi.ResourceOptions(
             parent=self,
             provider=self.args.provider,
-            depends_on=[self.namespace, self.service_account, self.ca, self.credentials, self.network_policy],
+            depends_on=[self.namespace, self.service_account, self.ca, self.credentials, self.network_policy]
+            + ([self.datadog.secret] if self.datadog is not None else []),
         )
 
     def _helm_release(self, name: str, chart: Chart, values: dict[str, Any]) -> k8s.helm.v3.Release:

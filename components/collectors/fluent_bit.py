@@ -32,6 +32,7 @@ from components.collectors.interface import (
 )
 from components.config.schema import ClusterConfig, PlatformConfig
 from components.pins import FLUENT_BIT_CHART
+from components.sinks.datadog import api_key_env
 
 
 def fluent_bit_values(platform: PlatformConfig, cluster: ClusterConfig, endpoint: BackendEndpoint) -> dict[str, Any]:
@@ -46,7 +47,7 @@ def fluent_bit_values(platform: PlatformConfig, cluster: ClusterConfig, endpoint
         # Fluent Bit writes only storage.path and the tail DB, both under FLUENT_BIT_STATE on the buffer hostPath.
         "securityContext": container_security(),
         "resources": RESOURCES,
-        "env": secret_env(),
+        "env": secret_env() + ([api_key_env()] if platform.sends_to_datadog(cluster) else []),
         "labels": COLLECTOR_LABELS,
         "podLabels": COLLECTOR_LABELS,
         "luaScripts": {FLUENT_BIT_LUA: helm_literal(fluent_bit_lua())},

@@ -16,6 +16,7 @@ from components.collectors.interface import BUFFER_LIMIT, CA_FILE, PASSWORD_ENV,
 from components.config.schema import ClusterConfig, PlatformConfig
 from components.mesh import ACCESS_LOG_FORMATS, CANONICAL_FIELDS, AccessLogFormat, onigmo, rules_as_data
 from components.names import data_stream, tenant
+from components.sinks.datadog import API_KEY_ENV
 
 FLUENT_BIT_STATE = "/var/fluent-bit/state"
 FLUENT_BIT_LUA = "logmesh_mesh.lua"
@@ -208,4 +209,30 @@ def fluent_bit_output(platform: PlatformConfig, cluster: ClusterConfig, endpoint
             ]
         return section("OUTPUT", [*entries, *common], 25) + "\n"
 
-    return pulumi.Output.from_input(endpoint.host).apply(lambda host: helm_literal(render(host)))
+    extra = fluent_bit_datadog_output(platform, cluster)
+    return pulumi.Output.from_input(endpoint.host).apply(lambda host: helm_literal(render(host) + (f"\n{extra}" if extra else "")))
+
+
+def fluent_bit_datadog_output(platform: PlatformConfig, cluster: ClusterConfig) -> str:
+    """The Datadog output of a cluster that sends to Datadog (else ""): the same kube.* records the backend gets (mesh
+    access logs parsed by the filters above), over TLS verified against the image's CA bundle, the API key from env."""
+    if platform.datadog is None or not platform.sends_to_datadog(cluster):
+        return ""
+    entries: list[tuple[str, object]] = [
+        ("Name", "datadog"),
+        ("Match", "kube.*"),
+        ("Host", platform.datadog.intake_host),
+        ("Port", 443),
+        ("tls", "On"),
+        ("tls.verify", "On"),
+        ("tls.verify_hostname", "On"),
+        ("compress", "gzip"),
+        ("apikey", f"${{{API_KEY_ENV}}}"),
+        ("dd_source", "kubernetes"),
+        ("dd_service", "logmesh"),
+        ("dd_message_key", "log"),
+        ("dd_tags", ",".join(f"{k}:{v}" for k, v in static_labels(platform, cluster).items())),
+        ("Retry_Limit", "no_limits"),
+        ("storage.total_limit_size", BUFFER_LIMIT),
+    ]
+    return section("OUTPUT", entries, 25) + "\n"

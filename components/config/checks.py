@@ -9,6 +9,8 @@ from urllib.parse import urlsplit
 from components.config.schema import (
     AWS_ACCOUNT_ID,
     AWS_REGION,
+    DATADOG_COLLECTORS,
+    DATADOG_SITES,
     EKS_OIDC_PROVIDER_ARN,
     GCP_PROJECT,
     GCP_PROJECT_NUMBER,
@@ -21,6 +23,42 @@ from components.config.schema import (
 )
 
 SECRET_ALERTING_FIELDS = ("bearer_token", "password")
+SECRET_DATADOG_FIELDS = ("api_key",)
+# Why a collector cannot carry the Datadog sink.
+_NO_DATADOG_OUTPUT = {
+    "alloy": "Alloy's only Datadog exporter is a community component for metrics and traces",
+    "filebeat": "Filebeat has no Datadog output",
+}
+
+
+def check_datadog(stack: StackShape, clusters: tuple[ClusterConfig, ...], secret: bool) -> list[str]:
+    """The Datadog sink: a documented site, a secret API key, known clusters and stores, and a collector that has a
+    Datadog output on every cluster that sends."""
+    datadog = stack.datadog
+    if datadog is None:
+        return []
+    path = f"{NAMESPACE}:datadog"
+    problems: list[str] = []
+    if datadog.site not in DATADOG_SITES:
+        problems.append(f"{path}.site: {datadog.site!r} is not a Datadog site; use one of {', '.join(DATADOG_SITES)}")
+    for key, known in (("clusters", [c.id for c in clusters]), ("stores", [s.id for s in stack.stores])):
+        for i, name in enumerate(getattr(datadog, key)):
+            if name not in known:
+                problems.append(f"{path}.{key}[{i}]: no {key[:-1]} named {name!r}; use one of {', '.join(known)}")
+    for i, cluster in enumerate(clusters):
+        if datadog.selects(cluster) and cluster.collector not in DATADOG_COLLECTORS:
+            problems.append(
+                f"{NAMESPACE}:clusters[{i}].collector: {cluster.collector!r} cannot send to Datadog ({path}): "
+                f"{_NO_DATADOG_OUTPUT.get(cluster.collector, 'it has no Datadog output')}; set collector: fluent-bit on this "
+                f"cluster, or list the clusters that send in {path}.clusters"
+            )
+    if not secret:
+        problems += [
+            f"{path}.{field}: holds credentials and must be a secret; set it with "
+            f"`pulumi config set --secret --path '{path}.{field}' <value>`"
+            for field in SECRET_DATADOG_FIELDS
+        ]
+    return problems
 
 
 def check_alerting(alerting: AlertingConfig | None, environment: str, backend: str, secret: bool) -> list[str]:

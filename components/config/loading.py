@@ -10,8 +10,8 @@ from typing import Any
 import pulumi
 from pydantic import ValidationError
 
-from components.config.checks import check_alerting, check_cloud_fields, copied_entries, resolve
-from components.config.schema import KNOWN_KEYS, NAMESPACE, ConfigError, PlatformConfig, StackShape, key_path
+from components.config.checks import check_alerting, check_cloud_fields, check_datadog, copied_entries, resolve
+from components.config.schema import KNOWN_KEYS, NAMESPACE, RETIRED_COLLECTORS, ConfigError, PlatformConfig, StackShape, key_path
 from components.config.stack_file import SECRET_KEYS
 
 
@@ -28,6 +28,8 @@ def _describe(error: Mapping[str, Any]) -> str:
         if loc and loc[-1] == "ingest_domain":
             message = "must be a lowercase DNS domain of two or more labels, such as logs.example.internal"
     got = error.get("input")
+    if loc and loc[-1] == "collector" and isinstance(got, str) and got in RETIRED_COLLECTORS:
+        return f"{key_path(loc)}: {RETIRED_COLLECTORS[got]}"
     shown = "" if isinstance(got, (dict, list)) or error["type"] == "model_type" else f" (got {got!r})"
     return f"{key_path(loc)}: {message}{shown}"
 
@@ -54,6 +56,7 @@ def parse_config(raw: Mapping[str, Any], secret_keys: Iterable[str] = ()) -> Pla
     problems += check_alerting(stack.alerting, stack.environment, stack.backend, "alerting" in set(secret_keys))
     resolve_problems, clusters = resolve(stack)
     problems += resolve_problems
+    problems += check_datadog(stack, clusters, "datadog" in set(secret_keys))
     if problems:
         raise ConfigError(problems)
     return PlatformConfig(
@@ -67,6 +70,7 @@ def parse_config(raw: Mapping[str, Any], secret_keys: Iterable[str] = ()) -> Pla
         ingest_domain=stack.ingest_domain,
         kubeconfigs=dict(stack.kubeconfigs),
         alerting=stack.alerting,
+        datadog=stack.datadog,
     )
 
 

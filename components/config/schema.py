@@ -21,6 +21,24 @@ Environment = Literal["dev", "staging", "prod"]
 Backend = Literal["loki", "elk"]
 Mesh = Literal["istio", "linkerd", "none"]
 Collector = Literal["fluent-bit", "alloy", "filebeat"]
+# Promtail reached end of life upstream on 2026-03-02; Grafana Alloy is its successor (docs/collectors.md#promtail).
+RETIRED_COLLECTORS = {
+    "promtail": "'promtail' reached end of life upstream on 2026-03-02 and is not offered; its successor is Grafana Alloy: "
+    "set collector: alloy (Loki; `alloy convert --source-format=promtail` translates an existing Promtail config) or "
+    "fluent-bit (docs/collectors.md#promtail)"
+}
+# Datadog's documented sites (docs.datadoghq.com/getting_started/site); logs go to `http-intake.logs.<site>`.
+DATADOG_SITES = (
+    "datadoghq.com",
+    "us3.datadoghq.com",
+    "us5.datadoghq.com",
+    "datadoghq.eu",
+    "ap1.datadoghq.com",
+    "ap2.datadoghq.com",
+    "ddog-gov.com",
+)
+# The collectors with a Datadog log output (Fluent Bit's `datadog` output plugin).
+DATADOG_COLLECTORS = ("fluent-bit",)
 
 # Lowercase RFC 1123 label: what Kubernetes, S3 and GCS all accept in a name part.
 DNS_LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")
@@ -164,6 +182,25 @@ class AlertingConfig(_Strict):
         return None
 
 
+class DatadogConfig(_Strict):
+    """The optional Datadog sink: the clusters (listed, or shipping to a listed store; none listed: every cluster)
+    whose collector also sends every log, parsed, to Datadog's intake of `site`. The API key is a secret only."""
+
+    site: str
+    api_key: str = Field(min_length=1, repr=False)
+    clusters: list[DnsName] = Field(default_factory=list)
+    stores: list[DnsName] = Field(default_factory=list)
+
+    @property
+    def intake_host(self) -> str:
+        return f"http-intake.logs.{self.site}"
+
+    def selects(self, cluster: ClusterConfig) -> bool:
+        if not self.clusters and not self.stores:
+            return True
+        return cluster.id in self.clusters or cluster.store in self.stores
+
+
 class StackShape(_Strict):
     environment: Environment
     org: Annotated[DnsName, Field(max_length=MAX_ORG_LENGTH)]
@@ -182,6 +219,8 @@ class StackShape(_Strict):
     # The Alertmanager the Loki ruler sends fired alerts to; required in prod with Loki. Without it Loki rules only
     # evaluate. Kibana (ELK) records fired alerts in Elasticsearch and calls no Alertmanager on a free licence.
     alerting: AlertingConfig | None = None
+    # Sends logs to Datadog as well (a third party: the policy pack requires an approval, docs/collectors.md#datadog).
+    datadog: DatadogConfig | None = None
 
 
 class PlatformConfig(BaseModel):
@@ -199,6 +238,10 @@ class PlatformConfig(BaseModel):
     ingest_domain: str | None = None
     kubeconfigs: dict[str, str] = Field(default_factory=dict, repr=False)
     alerting: AlertingConfig | None = None
+    datadog: DatadogConfig | None = None
+
+    def sends_to_datadog(self, cluster: ClusterConfig) -> bool:
+        return self.datadog is not None and self.datadog.selects(cluster)
 
     def store(self, name: str) -> StoreConfig:
         return next(s for s in self.stores if s.id == name)

@@ -15,10 +15,12 @@ from typing import Any
 
 import yaml
 
-from components.config.checks import SECRET_ALERTING_FIELDS
+from components.config.checks import SECRET_ALERTING_FIELDS, SECRET_DATADOG_FIELDS
 from components.config.schema import NAMESPACE
 
 SECRET_KEYS = ("kubeconfigs",)  # every leaf under these must be a secret
+# The keys with some credential fields, and those fields.
+CREDENTIAL_FIELDS = {"alerting": SECRET_ALERTING_FIELDS, "datadog": SECRET_DATADOG_FIELDS}
 
 
 def stack_file_config(stack: str, project_dir: Path | None = None) -> dict[str, Any] | None:
@@ -64,7 +66,7 @@ def _credential_leaves(key: str, value: Any) -> Iterator[tuple[str, Any]]:
     elif key in SECRET_KEYS:
         yield from ((f"{key}.{name}", entry) for name, entry in value.items())
     else:
-        yield from ((f"{key}.{field}", value[field]) for field in SECRET_ALERTING_FIELDS if field in value)
+        yield from ((f"{key}.{field}", value[field]) for field in CREDENTIAL_FIELDS[key] if field in value)
 
 
 def plaintext_credentials(raw: Mapping[str, Any], written: Mapping[str, Any]) -> tuple[list[str], set[str]]:
@@ -72,7 +74,7 @@ def plaintext_credentials(raw: Mapping[str, Any], written: Mapping[str, Any]) ->
     every credential leaf in `raw` (what the program got) the file holds; the others keep the key-level check."""
     problems: list[str] = []
     settled: set[str] = set()
-    for key in (*SECRET_KEYS, "alerting"):
+    for key in (*SECRET_KEYS, *CREDENTIAL_FIELDS):
         if key not in written or not raw.get(key):
             continue
         if _is_secure(written[key]):

@@ -3,9 +3,9 @@ from __future__ import annotations
 from pulumi_policy import PolicyResource, ResourceValidationArgs, Severity
 
 from policies.framework import Check, Report, resource_policy
-from policies.lib.collector_config import collector_config_tls_problems
+from policies.lib.collector_config import DATADOG_CHART_ENV, collector_config_tls_problems, datadog_env_tls_problems
 from policies.lib.kubernetes import COLLECTOR_CHARTS, as_resource, chart_of, string_leaves, values_of
-from policies.lib.types import BEAT, CONFIG_MAP, HELM_TYPES, INGRESS
+from policies.lib.types import BEAT, CONFIG_MAP, HELM_TYPES, INGRESS, WORKLOAD_TYPES
 from policies.lib.values import as_list, get, truthy
 
 
@@ -15,6 +15,14 @@ def _tls_problems(resource: PolicyResource) -> list[str]:
     if chart in COLLECTOR_CHARTS:
         for _path, text in string_leaves(values_of(resource)):
             problems += collector_config_tls_problems(text)
+    elif chart == "datadog":
+        for path in DATADOG_CHART_ENV:
+            problems += datadog_env_tls_problems(get(values_of(resource), *path))
+    elif t in WORKLOAD_TYPES:
+        # A rendered or hand-written Datadog Agent: its containers' own environment.
+        spec = get(props, *WORKLOAD_TYPES[t])
+        for container in as_list(get(spec, "containers")):
+            problems += datadog_env_tls_problems(get(container, "env"))
     elif chart == "loki":
         ingress = get(values_of(resource), "gateway", "ingress")
         if truthy(get(ingress, "enabled")) and not as_list(get(ingress, "tls")):
@@ -42,15 +50,16 @@ def _tls_problems(resource: PolicyResource) -> list[str]:
 
 @resource_policy(
     name="collector-backend-tls",
-    description="Collectors ship to backends over TLS with certificate verification (Fluent Bit outputs, Alloy "
-    "loki.write endpoints, Beat outputs), and Ingresses to log backends terminate TLS for every host.",
+    description="Collectors ship to backends and third-party intakes over TLS with certificate verification (Fluent Bit "
+    "outputs including datadog, Alloy loki.write endpoints, Beat outputs, the Datadog Agent), and Ingresses to log "
+    "backends terminate TLS for every host.",
     criteria=("CC6.1", "CC6.6", "CC6.7"),
     anchors="Kubescape C-0263",
     severity=Severity.HIGH,
     remediation="Fluent Bit: 'tls On', 'tls.verify On', 'tls.ca_file <backend CA>'; Alloy: https:// URLs with tls_config "
-    "{ ca_file }; Ingress: spec.tls covering every host.",
+    "{ ca_file }; Datadog Agent: no DD_LOGS_CONFIG_LOGS_NO_SSL or DD_SKIP_SSL_VALIDATION; Ingress: spec.tls covering every host.",
     domain="kubernetes",
-    types=(*HELM_TYPES, CONFIG_MAP, BEAT, INGRESS),
+    types=(*HELM_TYPES, CONFIG_MAP, BEAT, INGRESS, *WORKLOAD_TYPES),
 )
 def collector_backend_tls(args: ResourceValidationArgs, report: Report, check: Check) -> None:
     resource = as_resource(args)

@@ -8,7 +8,7 @@ from pulumi_policy import PolicyResource, ResourceValidationArgs, Severity
 
 from policies.framework import Check, Report, resource_policy
 from policies.lib.kubernetes import as_resource, chart_of, string_leaves, values_of
-from policies.lib.types import BEAT, CONFIG_MAP, HELM_TYPES, WORKLOAD_TYPES
+from policies.lib.types import BEAT, CONFIG_MAP, DATADOG_AGENT, HELM_TYPES, WORKLOAD_TYPES
 from policies.lib.values import as_list, get
 
 CREDENTIAL_NAME = re.compile(r"(?i)(passw(or)?d|passwd|secret|token|api[_-]?key|access[_-]?key|credential|private[_-]?key)")
@@ -16,11 +16,13 @@ CREDENTIAL_NAME = re.compile(r"(?i)(passw(or)?d|passwd|secret|token|api[_-]?key|
 
 _LITERAL_PATTERNS = (
     # Fluent Bit classic: `HTTP_Passwd value` (a ${VAR} reference is fine)
-    re.compile(r"(?im)^\s*(http_passwd|passwd|password|http_api_key|api_key|aws_secret_access_key|cloud_auth|token)\s+(?!\$\{)(\S+)\s*$"),
+    re.compile(
+        r"(?im)^\s*(http_passwd|passwd|password|http_api_key|api_key|apikey|aws_secret_access_key|cloud_auth|token)\s+(?!\$\{)(\S+)\s*$"
+    ),
     # Alloy / HCL: `password = "value"` (sys.env(...) or remote.kubernetes.secret references are fine)
     re.compile(r'(?i)\b(password|api_key|bearer_token|secret_access_key|token)\s*=\s*"([^"$][^"]*)"'),
     # YAML: `password: value` (a ${VAR} reference is fine)
-    re.compile(r"(?im)^\s*([a-z_.]*(?:password|passwd|secret_access_key|api_key))\s*:\s*(?![\"']?\$\{)(?![\"']?\s*$)([^\s#]+)"),
+    re.compile(r"(?im)^\s*([a-z_.]*(?:password|passwd|secret_access_key|api_key|apikey))\s*:\s*(?![\"']?\$\{)(?![\"']?\s*$)([^\s#]+)"),
 )
 
 
@@ -65,6 +67,19 @@ class _Finding:
     what: str
 
 
+# Where vendor agents take a credential inline; each has an existing-Secret alternative.
+DATADOG_CHART_KEYS = (("datadog", "apiKey"), ("datadog", "appKey"), ("clusterAgent", "token"))
+DATADOG_AGENT_KEYS = (("spec", "global", "credentials", "apiKey"), ("spec", "global", "credentials", "appKey"))
+
+
+def _inline(props: Any, paths: tuple[tuple[str, ...], ...], prefix: str) -> list[_Finding]:
+    return [
+        _Finding(prefix + ".".join(path), "a literal credential (use an existing Secret)")
+        for path in paths
+        if isinstance(get(props, *path), str) and get(props, *path)
+    ]
+
+
 def _credential_findings(resource: PolicyResource) -> list[_Finding]:
     t, props = resource.resource_type, resource.props
     found: list[_Finding] = []
@@ -80,8 +95,12 @@ def _credential_findings(resource: PolicyResource) -> list[_Finding]:
         for path, text in string_leaves(get(props, "spec", "config")):
             if CREDENTIAL_NAME.search(path.rsplit(".", 1)[-1]) and text and not text.startswith("${"):
                 found.append(_Finding(f"spec.config.{path}", "a literal credential"))
+    elif t == DATADOG_AGENT:
+        found += _inline(props, DATADOG_AGENT_KEYS, "")
     elif chart_of(resource):
         values = values_of(resource)
+        if chart_of(resource) == "datadog":
+            found += _inline(values, DATADOG_CHART_KEYS, "values.")
         for path, text in string_leaves(values):
             if "\n" in text:
                 found += [_Finding(f"values.{path}", w) for w in plaintext_credentials(text)]
@@ -97,14 +116,15 @@ def _credential_findings(resource: PolicyResource) -> list[_Finding]:
 @resource_policy(
     name="no-plaintext-credentials",
     description="No credentials in plain text in Kubernetes objects or collector/backend configuration: ConfigMaps, pod env "
-    'values and env from ConfigMaps, Helm values config strings (Fluent Bit HTTP_Passwd, Alloy password = "..."), static cloud keys.',
+    'values and env from ConfigMaps, Helm values config strings (Fluent Bit HTTP_Passwd and apikey, Alloy password = "..."), '
+    "inline API keys of vendor agents, static cloud keys.",
     criteria=("CC6.1", "CC6.7"),
     anchors="Kubescape C-0012",
     severity=Severity.CRITICAL,
     remediation="Put the credential in a Kubernetes Secret; mount it as a file, or reference it with env valueFrom.secretKeyRef and ${VAR} "
     '(Fluent Bit) or sys.env("VAR") (Alloy); use workload identity instead of static cloud keys.',
     domain="kubernetes",
-    types=(CONFIG_MAP, BEAT, *WORKLOAD_TYPES, *HELM_TYPES),
+    types=(CONFIG_MAP, BEAT, DATADOG_AGENT, *WORKLOAD_TYPES, *HELM_TYPES),
 )
 def no_plaintext_credentials(args: ResourceValidationArgs, report: Report, check: Check) -> None:
     """Credentials reach containers only from Secrets: a mounted Secret volume, or env valueFrom.secretKeyRef read

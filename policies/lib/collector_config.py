@@ -83,3 +83,24 @@ def alloy_tls_problems(text: str) -> list[str]:
     if re.search(r"insecure_skip_verify\s*=\s*true", text):
         problems.append("Alloy tls_config sets insecure_skip_verify = true")
     return problems
+
+
+# The Datadog Agent's switches that send logs in clear or accept any certificate (its logs_config and skip_ssl_validation).
+DATADOG_INSECURE_ENV = {
+    "DD_LOGS_CONFIG_LOGS_NO_SSL": "sends logs to the intake without TLS",
+    "DD_SKIP_SSL_VALIDATION": "turns off certificate verification",
+}
+# Where the Datadog chart takes extra environment variables for its agents.
+DATADOG_CHART_ENV = (("datadog", "env"), ("agents", "containers", "agent", "env"))
+
+
+def datadog_env_tls_problems(env: object) -> list[str]:
+    """TLS problems of a Datadog Agent's environment (a list of {name, value})."""
+    problems = []
+    for entry in as_list(env):
+        name, value = str(get(entry, "name") or ""), get(entry, "value")
+        if DATADOG_INSECURE_ENV.get(name) and truthy(str(value)):
+            problems.append(f"Datadog Agent {name}={value} {DATADOG_INSECURE_ENV[name]}")
+        if name == "DD_LOGS_CONFIG_LOGS_DD_URL" and str(value).startswith("http://"):
+            problems.append(f"Datadog Agent {name}={value} is not https")
+    return problems

@@ -88,6 +88,8 @@ NAMESPACE_TYPES = ("kubernetes:core/v1:Namespace", "kubernetes:core/v1:Namespace
 NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
 INGRESS = "kubernetes:networking.k8s.io/v1:Ingress"
 CONFIG_MAP = "kubernetes:core/v1:ConfigMap"
+# The Datadog Operator's agent resource (its `spec.global` holds site and credentials).
+DATADOG_AGENT = "kubernetes:datadoghq.com/v2alpha1:DatadogAgent"
 ROLE_TYPES = ("kubernetes:rbac.authorization.k8s.io/v1:ClusterRole", "kubernetes:rbac.authorization.k8s.io/v1:Role")
 BINDING_TYPES = ("kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding", "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding")
 

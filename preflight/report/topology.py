@@ -3,7 +3,9 @@
 Nodes are the `logmesh:<area>:<Name>` components below the platform (stores, keys, backends, collectors, meshes,
 ...), each resource belonging to its nearest such ancestor. A node sits in a cluster when its Kubernetes resources
 use exactly one Kubernetes provider (one provider per cluster). Edges come from resource dependencies between
-nodes: a collector that depends on a backend ships to it, a backend that depends on a store writes to it. A program
+nodes: a collector that depends on a backend ships to it, a backend that depends on a store writes to it. A third
+party that a resource names in its `logmesh.io/external-destination` annotation (a Datadog intake) is a node outside
+every cluster, with an edge from the node that sends to it. A program
 with no logmesh components falls back to its top-level resources, so any Pulumi program gets a diagram.
 Everything is one pass over resources and dependencies.
 """
@@ -29,11 +31,15 @@ _KINDS = {
     "mesh": "mesh",
     "identity": "identity",
     "alerts": "alerts",
+    "sinks": "sink",
 }
-_KIND_ORDER = {"store": 0, "keys": 1, "backend": 2, "collector": 3, "mesh": 4, "identity": 5, "alerts": 6}
+_KIND_ORDER = {"store": 0, "keys": 1, "backend": 2, "collector": 3, "sink": 4, "mesh": 5, "identity": 6, "alerts": 7}
+# A resource that names a third party it sends logs to (components/sinks/): drawn as a node outside every cluster.
+DESTINATION_ANNOTATION = "logmesh.io/external-destination"
 _EDGE_LABELS = {
     ("collector", "backend"): "ships to",
     ("collector", "store"): "ships to",
+    ("collector", "sink"): "ships to",
     ("mesh", "collector"): "access logs",
     ("mesh", "backend"): "access logs",
     ("backend", "store"): "stores in",
@@ -182,6 +188,7 @@ def build_topology(recording: Recording) -> Topology:
             topology.nodes.append(Node(f"n{len(topology.nodes)}", "no components", "empty", cluster_ids[provider.urn]))
 
     seen: set[tuple[str, str]] = set()
+    _add_destinations(resources, unit_of, ids, topology, seen)
     kinds = {n.id: n.kind for n in topology.nodes}
     for r in resources:
         source = ids.get(unit_of.get(r.urn, ""))
@@ -197,6 +204,29 @@ def build_topology(recording: Recording) -> Topology:
             seen.add((source, target))
             topology.edges.append(Edge(source, target, _EDGE_LABELS.get((kinds[source], kinds[target]), "uses")))
     return topology
+
+
+def _add_destinations(
+    resources: list[Registration], unit_of: dict[str, str], ids: dict[str, str], topology: Topology, seen: set[tuple[str, str]]
+) -> None:
+    """A node per third-party destination the resources name, and an edge from each node that sends there."""
+    externals: dict[str, str] = {}
+    for r in resources:
+        metadata = r.inputs.get("metadata") if isinstance(r.inputs, dict) else None
+        annotations = metadata.get("annotations") if isinstance(metadata, dict) else None
+        destination = annotations.get(DESTINATION_ANNOTATION) if isinstance(annotations, dict) else None
+        source = ids.get(unit_of.get(r.urn, ""))
+        if not isinstance(destination, str) or source is None:
+            continue
+        if destination not in externals:
+            if len(topology.nodes) >= MAX_NODES:
+                topology.omitted += 1
+                continue
+            externals[destination] = f"x{len(externals)}"
+            topology.nodes.append(Node(externals[destination], destination, "external", "", "third party"))
+        if (source, externals[destination]) not in seen:
+            seen.add((source, externals[destination]))
+            topology.edges.append(Edge(source, externals[destination], "sends logs to"))
 
 
 def _dependencies(r: Registration) -> Iterable[str]:
@@ -240,6 +270,7 @@ _SHAPES = {
     "mesh": ('[/"', '"/]'),
     "backend": ('[["', '"]]'),
     "empty": ('["', '"]'),
+    "external": ('>"', '"]'),
 }
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from preflight.record.program import record_program
 from preflight.record.recording import Recording
-from tests.helpers.harness import stack_config
+from tests.helpers.harness import secret_keys_of, stack_config
 
 PROGRAM = textwrap.dedent(
     '''
@@ -87,4 +87,4 @@ def config_for(stack: str, backend: str, **overrides: Any) -> dict[str, Any]:
 def record(config: dict[str, Any], tmp: Path) -> Recording:
     program = tmp / "__main__.py"
     program.write_text(PROGRAM)
-    return record_program(program, "logmesh", "test", config)
+    return record_program(program, "logmesh", "test", config, secret_keys_of(config))

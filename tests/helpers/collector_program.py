@@ -10,6 +10,7 @@ from typing import Any
 
 from preflight.record.program import record_program
 from preflight.record.recording import Recording
+from tests.helpers.harness import secret_keys_of
 
 CA_PEM = "-----BEGIN CERTIFICATE-----\nMIIBlogmesh-test-ca\n-----END CERTIFICATE-----\n"
 PASSWORD_PREFIX = "pw-do-not-leak-"
@@ -65,4 +66,4 @@ PROGRAM = textwrap.dedent(
 def record(config: dict[str, Any], tmp: Path) -> Recording:
     program = tmp / "__main__.py"
     program.write_text(f"CA_PEM = {CA_PEM!r}\nPASSWORD_PREFIX = {PASSWORD_PREFIX!r}\n" + PROGRAM)
-    return record_program(program, "logmesh", "test", config)
+    return record_program(program, "logmesh", "test", config, secret_keys_of(config))

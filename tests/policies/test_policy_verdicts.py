@@ -9,6 +9,7 @@ import pytest
 from preflight.analyze.findings import Analysis
 from preflight.analyze.pack import PolicyPackSpec
 from tests.policies.conftest import flagged
+from tests.policies.kubernetes.test_external_log_destination_approved import CONFIG as DATADOG_APPROVALS
 
 # policy -> (compliant program, flawed program, resources it must flag there: nothing else)
 EXPECTED: dict[str, tuple[str, str, set[str]]] = {
@@ -138,7 +139,14 @@ EXPECTED: dict[str, tuple[str, str, set[str]]] = {
         "pods_bad",
         {"logging-privileged", "eck-baseline", "collectors-privileged-silent", "loki-in-undeclared-namespace", "kibana-ns"},
     ),
+    "external-log-destination-approved": (
+        "datadog_good",
+        "datadog_bad",
+        {"agent-unapproved-site", "fluent-bit-datadog-expired", "configmap-datadog-unapproved"},
+    ),
 }
+# The policy config a program is analyzed with in this table (default: the pack's defaults).
+PROGRAM_CONFIGS = {"datadog_good": DATADOG_APPROVALS, "datadog_bad": DATADOG_APPROVALS}
 
 
 def test_every_policy_has_a_passing_and_a_failing_case(pack: PolicyPackSpec) -> None:
@@ -150,13 +158,13 @@ def test_every_policy_has_a_passing_and_a_failing_case(pack: PolicyPackSpec) -> 
 @pytest.mark.parametrize("policy", sorted(EXPECTED))
 def test_compliant_program_passes(policy: str, analyze: Callable[..., Analysis]) -> None:
     good, _bad, _names = EXPECTED[policy]
-    assert [v.message for v in analyze(good).violations if v.policy == policy] == []
+    assert [v.message for v in analyze(good, PROGRAM_CONFIGS.get(good)).violations if v.policy == policy] == []
 
 
 @pytest.mark.parametrize("policy", sorted(EXPECTED))
 def test_flawed_resources_are_flagged(policy: str, analyze: Callable[..., Analysis]) -> None:
     _good, bad, names = EXPECTED[policy]
-    assert flagged(analyze(bad), policy) == names
+    assert flagged(analyze(bad, PROGRAM_CONFIGS.get(bad)), policy) == names
 
 
 def test_compliant_programs_have_no_findings_at_all(analyze: Callable[..., Analysis]) -> None:

@@ -23,7 +23,7 @@ from preflight.record.state import load_state
 from preflight.report.evidence import build_evidence
 from preflight.report.formats import FORMATS, render
 from preflight.secrets import SECRET_SIG, SIG_KEY
-from tests.helpers.harness import PROJECT, ROOT, STACKS, stack_config
+from tests.helpers.harness import PROJECT, ROOT, STACKS, secret_keys_of, stack_config
 from tests.helpers.support import public_strings
 
 PACK = load_policy_pack(ROOT / "policies")
@@ -105,7 +105,7 @@ def valid_stacks(draw: st.DrawFn) -> dict[str, Any]:
 @given(valid_stacks())
 def test_generated_valid_stacks_have_no_mandatory_violation(config: dict[str, Any]) -> None:
     environment = config["logmesh:environment"]
-    recording = record_program(PROJECT.main, PROJECT.name, environment, config)
+    recording = record_program(PROJECT.main, PROJECT.name, environment, config, secret_keys_of(config))
     mandatory = analyze(recording, environment).mandatory
     assert not mandatory, [(v.policy, v.urn, v.message) for v in mandatory]
 

@@ -24,7 +24,7 @@ def test_fluent_bit_verifies_tls_labels_buffers_and_retries(any_example: tuple[R
         ca_configmap(recording, collector)
         [service] = fluent_bit_sections(values["config"], "service")
         [tail] = fluent_bit_sections(values["config"], "inputs")
-        [output] = fluent_bit_sections(values["config"], "outputs")
+        [output] = [s for s in fluent_bit_sections(values["config"], "outputs") if s["Name"] != "datadog"]  # the backend's
         # TLS with verification against the backend CA mounted from the ConfigMap.
         assert (output["tls"], output["tls.verify"], output["tls.ca_file"]) == ("On", "On", CA_FILE)
         # Without it Fluent Bit checks the chain but not that the certificate names the host (default Off).

@@ -10,7 +10,7 @@ from components.config.loading import parse_config
 from components.config.schema import ConfigError
 from preflight.record.program import record_program
 from preflight.record.recording import Recording
-from tests.helpers.harness import PROJECT, run, stack_config
+from tests.helpers.harness import PROJECT, run, secret_keys_of, stack_config
 
 
 def failing(config: dict[str, Any]) -> ConfigError:
@@ -307,7 +307,9 @@ def _alerting_problems(alerting: Any, stack: str = "staging", secret: bool = Fal
     config = stack_config(stack)
     config["logmesh:alerting"] = alerting
     with pytest.raises(ConfigError) as caught:
-        record_program(PROJECT.main, PROJECT.name, "test", config, secret_keys=["logmesh:alerting"] if secret else [])
+        record_program(
+            PROJECT.main, PROJECT.name, "test", config, secret_keys=(["logmesh:alerting"] if secret else []) + secret_keys_of(config)
+        )
     assert caught.value.registrations == []  # type: ignore[attr-defined]
     return caught.value.problems
 

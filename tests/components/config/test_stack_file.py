@@ -56,6 +56,17 @@ def test_a_plaintext_credential_beside_a_secure_sibling_is_refused(tmp_path: Pat
     assert caught.value.registrations == []  # type: ignore[attr-defined]
 
 
+def test_a_plaintext_datadog_api_key_beside_a_secure_sibling_is_refused(tmp_path: Path) -> None:
+    datadog = {"site": "datadoghq.eu", "api_key": "0123456789abcdef", "stores": [{"secure": "v1:abc"}]}
+    with pytest.raises(ConfigError) as caught:
+        _record(_project(tmp_path, {"logmesh:datadog": datadog}))
+    leaf = "logmesh:datadog.api_key"
+    assert f"{leaf}: holds credentials and must be a secret; set it with `pulumi config set --secret --path '{leaf}' <value>`" in (
+        caught.value.problems
+    )
+    assert "0123456789abcdef" not in str(caught.value)
+
+
 def test_credentials_secure_leaf_by_leaf_pass(tmp_path: Path) -> None:
     secure = {"secure": "v1:abc"}
     _record(

@@ -122,3 +122,18 @@ def test_a_parent_cycle_ends(shape: str) -> None:
     worker.join(timeout=10)
     assert done, "build_topology did not finish on a parent cycle"
     assert done[0].startswith("flowchart")
+
+
+def test_an_external_log_destination_is_drawn_outside_every_cluster() -> None:
+    """staging sends stg-eks's logs to Datadog: the sink sits in the cluster, the intake outside it, with the flow."""
+    from tests.helpers.harness import example_recording
+
+    topology = build_topology(example_recording("staging"))
+    [external] = [n for n in topology.nodes if n.kind == "external"]
+    assert (external.label, external.cluster) == ("datadog http-intake.logs.datadoghq.com", "")
+    [sink] = [n for n in topology.nodes if n.kind == "sink"]
+    [collector] = [n for n in topology.nodes if n.kind == "collector" and n.cluster == sink.cluster and "stg-eks" in n.label]
+    edges = {(e.source, e.target): e.label for e in topology.edges}
+    assert edges[(sink.id, external.id)] == "sends logs to"
+    assert edges[(collector.id, sink.id)] == "ships to"
+    assert f'{external.id}>"datadog http-intake.logs.datadoghq.com<br/>third party"]' in mermaid(topology)

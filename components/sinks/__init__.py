@@ -1,0 +1,1 @@
+"""Sinks outside the platform: third-party destinations the collectors send logs to besides their store."""
