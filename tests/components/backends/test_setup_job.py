@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+
+from components.dashboards.kibana import saved_objects_ndjson
 from tests.helpers.backend_lookups import (
     backends,
     elk_backend_recording,
@@ -30,3 +33,34 @@ def test_es_setup_job_reads_the_elastic_password_from_a_mounted_secret() -> None
             volumes["setup"]["configMap"]["name"]
             == plain(below(recording, backend, "kubernetes:core/v1:ConfigMap")[0].outputs)["metadata"]["name"]
         )
+
+
+def test_es_setup_job_imports_the_kibana_saved_objects_over_tls() -> None:
+    recording = elk_backend_recording("prod")
+    for backend in backends(recording):
+        job = plain(below(recording, backend, "kubernetes:batch/v1:Job")[0].inputs)
+        pod = job["spec"]["template"]["spec"]
+        volumes = {v["name"]: v for v in pod["volumes"]}
+        assert volumes["kibana-ca"]["secret"]["secretName"] == "logmesh-kb-http-certs-public"
+        data = plain(below(recording, backend, "kubernetes:core/v1:ConfigMap")[0].inputs)["data"]
+        imported = [json.loads(line) for line in data["kibana-saved-objects.ndjson"].splitlines()]
+        expected = [json.loads(line) for line in saved_objects_ndjson("").splitlines()]
+        assert [(o["type"], o["id"]) for o in imported] == [(o["type"], o["id"]) for o in expected]
+        trail = next(o for o in imported if o["id"] == "logmesh-audit-trail")
+        text = json.loads(trail["attributes"]["visState"])["params"]["markdown"]
+        assert "audit log entry" in text or "CloudTrail data event" in text
+        script = data["setup.sh"]
+        assert "https://logmesh-kb-http.logging.svc:5601/api/saved_objects/_import?overwrite=true" in script
+        assert "--cacert /etc/kibana-ca/ca.crt" in script and "kbn-xsrf: logmesh" in script
+        assert '"success":true' in script  # the import answers 200 with success false on a bad object
+    # The Job's pods may reach Kibana, and Kibana accepts them.
+    policies = {
+        plain(p.inputs)["metadata"]["name"]: plain(p.inputs)["spec"]
+        for p in recording.of_type("kubernetes:networking.k8s.io/v1:NetworkPolicy")
+    }
+    egress_peers = [peer["podSelector"]["matchLabels"] for rule in policies["es-setup-egress"]["egress"] for peer in rule["to"]]
+    assert {"kibana.k8s.elastic.co/name": "logmesh"} in egress_peers
+    ingress_peers = [
+        peer.get("podSelector", {}).get("matchLabels") for rule in policies["clients-to-kibana"]["ingress"] for peer in rule["from"]
+    ]
+    assert {"app.kubernetes.io/name": "logmesh-es-setup"} in ingress_peers
