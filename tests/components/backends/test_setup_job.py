@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from components.dashboards.kibana import saved_objects_ndjson
+from preflight.record.recording import Registration
 from tests.helpers.backend_lookups import (
     backends,
     elk_backend_recording,
@@ -12,12 +14,18 @@ from tests.helpers.backend_lookups import (
 from tests.helpers.support import below, plain
 
 
-def test_es_setup_job_reads_the_elastic_password_from_a_mounted_secret() -> None:
-    recording = elk_backend_recording("prod")
+def setup_pods() -> list[tuple[Registration, dict[str, Any], dict[str, Any]]]:
+    """Each backend, its setup Job's pod spec and the pod's volumes by name."""
+    recording, found = elk_backend_recording("prod"), []
     for backend in backends(recording):
-        job = plain(below(recording, backend, "kubernetes:batch/v1:Job")[0].inputs)
-        pod = job["spec"]["template"]["spec"]
-        volumes = {v["name"]: v for v in pod["volumes"]}
+        pod = plain(below(recording, backend, "kubernetes:batch/v1:Job")[0].inputs)["spec"]["template"]["spec"]
+        found.append((backend, pod, {v["name"]: v for v in pod["volumes"]}))
+    return found
+
+
+def test_es_setup_job_reads_the_elastic_password_from_a_mounted_secret() -> None:
+    recording = elk_backend_recording("prod")  # recorded once
+    for backend, pod, volumes in setup_pods():
         assert volumes["es-user"]["secret"]["secretName"] == "logmesh-es-elastic-user"
         assert "env" not in pod["containers"][0] and "envFrom" not in pod["containers"][0]
         script = plain(below(recording, backend, "kubernetes:core/v1:ConfigMap")[0].inputs)["data"]["setup.sh"]
@@ -36,11 +44,8 @@ def test_es_setup_job_reads_the_elastic_password_from_a_mounted_secret() -> None
 
 
 def test_es_setup_job_imports_the_kibana_saved_objects_over_tls() -> None:
-    recording = elk_backend_recording("prod")
-    for backend in backends(recording):
-        job = plain(below(recording, backend, "kubernetes:batch/v1:Job")[0].inputs)
-        pod = job["spec"]["template"]["spec"]
-        volumes = {v["name"]: v for v in pod["volumes"]}
+    recording = elk_backend_recording("prod")  # recorded once
+    for backend, _pod, volumes in setup_pods():
         assert volumes["kibana-ca"]["secret"]["secretName"] == "logmesh-kb-http-certs-public"
         data = plain(below(recording, backend, "kubernetes:core/v1:ConfigMap")[0].inputs)["data"]
         imported = [json.loads(line) for line in data["kibana-saved-objects.ndjson"].splitlines()]
