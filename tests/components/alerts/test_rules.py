@@ -8,6 +8,7 @@ from components.alerts import catalog
 from components.alerts.rules import kibana_rule, logql, loki_rule_group
 from components.config.schema import ClusterConfig
 from components.names import data_stream
+from tests.helpers.esql import Doc, run
 from tests.helpers.logql import LogQLSyntaxError, Stream, evaluate, parse
 
 CLUSTER = ClusterConfig(name="eu-1", cloud="aws", region="eu-west-1", context="eu-1")
@@ -111,3 +112,35 @@ def test_every_kibana_rule_records_its_summary_and_runbook(alert: str) -> None:
         (document,) = action["params"]["documents"]
         assert document["logmesh"]["runbook_url"] == catalog.runbook_url(alert)
         assert document["logmesh"]["summary"] == catalog.summary(alert, CLUSTER.id)
+
+
+# The same synthetic series through the Kibana rule's ES|QL (tests/helpers/esql.py): both backends agree.
+CASES = {
+    "steady": ((98, 2), {}, False),
+    "spike": ((98, 2), {"recent_bad": 20}, True),
+    "spike after a clean day": ((100, 0), {"recent_bad": 10}, True),
+    "rise within the floor": ((995, 5), {"recent_ok": 985, "recent_bad": 15}, False),
+    "quiet cluster": ((1, 0), {"recent_ok": 0, "recent_bad": 1}, False),
+}
+
+
+def documents(streams: list[Stream]) -> list[Doc]:
+    """The cluster's own streams as documents of its data stream (the other cluster has its own index)."""
+    return [
+        Doc(minute, int(s.fields["status"]) if "status" in s.fields else None, n)
+        for s in streams
+        if s.fields.get("cluster") == CLUSTER.id
+        for minute, n in enumerate(s.per_minute)
+        if n
+    ]
+
+
+@pytest.mark.parametrize("alert", ANOMALIES)
+@pytest.mark.parametrize("case", CASES)
+def test_the_esql_rule_fires_exactly_where_the_logql_rule_does(alert: str, case: str) -> None:
+    (ok, bad), recent, fires = CASES[case]
+    streams = series(ok, bad, ANOMALIES[alert], **recent)
+    params = kibana_rule(alert, CLUSTER)[0]["params"]
+    rows = run(params["esqlQuery"]["esql"], documents(streams), NOW, params["timeWindowSize"])
+    assert (len(rows) > 0) is fires, rows
+    assert (evaluate(logql(alert, CLUSTER), streams, NOW) is not None) is fires
