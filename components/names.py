@@ -61,6 +61,14 @@ LOKI_GATEWAY_HTPASSWD_SECRET = "loki-gateway-htpasswd"
 LOKI_COLLECTOR_SECRET = "loki-collector-credentials"
 GRAFANA_ADMIN_SECRET = "grafana-admin"
 GRAFANA_DATASOURCE_SECRET = "grafana-datasource-loki"
+GRAFANA_DASHBOARDS_CONFIGMAP = "logmesh-grafana-dashboards"
+
+
+def data_events_trail(environment: str, store: str) -> str:
+    """The AWS store's CloudTrail trail of its bucket's data events (components/storage/aws.py)."""
+    return f"logmesh-{environment}-{store}-data-events"
+
+
 # The Secret with the Alertmanager credential (bearer token, or base64 of user:password) the ruler reads as a file.
 ALERTMANAGER_CREDENTIALS_SECRET = "loki-alertmanager-credentials"
 ELASTICSEARCH_HTTP_TLS_SECRET = "elasticsearch-http-tls"

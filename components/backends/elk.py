@@ -12,8 +12,8 @@ from components.backends.base import LogBackend, backend_meta, secret
 from components.backends.elk_documents import kibana_preconfigured_connectors
 from components.backends.elk_sizing import elasticsearch_sizing
 from components.backends.interface import COLLECTOR_USER, BackendArgs, BackendEndpoint
-from components.backends.network import ES_HTTP_PORT, KIBANA_PORT, elk_policies
-from components.backends.setup_job import es_setup_job, setup_documents
+from components.backends.network import ES_HTTP_PORT, elk_policies
+from components.backends.setup_job import KIBANA_URL, es_setup_job, setup_documents
 from components.kubernetes import eck_operator_values
 from components.names import (
     BACKEND_NAMESPACE,
@@ -27,8 +27,8 @@ from components.names import (
     ES_INDEX_PREFIX,
     ES_NAME,
     KIBANA_CA_SECRET,
-    KIBANA_HTTP_SERVICE,
     KIBANA_NAME,
+    data_events_trail,
 )
 from components.pins import ECK_OPERATOR_CHART, ELASTIC_STACK_VERSION
 
@@ -118,12 +118,20 @@ class ElkBackend(LogBackend):
         )
         self.setup_job = es_setup_job(
             name,
-            setup_documents(store.cloud, store.id, args.store.bucket_name, self.retention_days, self.index_replicas),
+            setup_documents(
+                store.cloud,
+                store.id,
+                args.store.bucket_name,
+                self.retention_days,
+                self.index_replicas,
+                data_events_trail(args.platform.environment, store.id),
+            ),
             self.in_namespace,
-            self.elasticsearch,
+            # Kibana comes after Elasticsearch: the Job needs both (it retries while they start).
+            self.kibana,
         )
         # What components/alerts/component.py needs to reach Kibana's API.
-        self.kibana_url = f"https://{KIBANA_HTTP_SERVICE}.{BACKEND_NAMESPACE}.svc:{KIBANA_PORT}"
+        self.kibana_url = KIBANA_URL
         self.kibana_ca_secret = KIBANA_CA_SECRET
         self.elastic_user_secret = ES_ELASTIC_USER_SECRET
 

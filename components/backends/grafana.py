@@ -9,7 +9,20 @@ from typing import Any
 import pulumi
 
 from components.backends.gateway import GRAFANA_READER_USER, LOKI_GATEWAY_SERVICE, TENANT_HEADER
-from components.names import BACKEND_NAMESPACE, GRAFANA_ADMIN_SECRET, GRAFANA_DATASOURCE_SECRET
+from components.dashboards.grafana import grafana_dashboards
+from components.names import BACKEND_NAMESPACE, GRAFANA_ADMIN_SECRET, GRAFANA_DASHBOARDS_CONFIGMAP, GRAFANA_DATASOURCE_SECRET
+
+# The chart mounts dashboardsConfigMaps[<provider>] at /var/lib/grafana/dashboards/<provider> (grafana 12.11.1 _pod.tpl).
+DASHBOARD_PROVIDER = "logmesh"
+
+
+def datasource_uid(store: str) -> str:
+    return f"loki-{store}"
+
+
+def grafana_dashboard_files(store: str, audit_trail: str) -> dict[str, str]:
+    """The ConfigMap's files: one dashboard JSON each (components/dashboards/grafana.py)."""
+    return {name: json.dumps(board, indent=2) for name, board in grafana_dashboards(datasource_uid(store), audit_trail).items()}
 
 
 def grafana_datasource(store: str, tenants: Sequence[str], ca_pem: pulumi.Output[str], password: pulumi.Output[str]) -> pulumi.Output[str]:
@@ -22,7 +35,7 @@ def grafana_datasource(store: str, tenants: Sequence[str], ca_pem: pulumi.Output
                 "datasources": [
                     {
                         "name": f"Loki ({store})",
-                        "uid": f"loki-{store}",
+                        "uid": datasource_uid(store),
                         "type": "loki",
                         "access": "proxy",
                         "url": url,
@@ -63,6 +76,25 @@ def grafana_values(resources: Mapping[str, Any]) -> dict[str, Any]:
                 "defaultMode": 0o440,
             }
         ],
+        # The dashboards from the ConfigMap through the chart's own mount, not its sidecar (same reason as above).
+        # Provisioned dashboards cannot be deleted or saved over from the UI: the code is their one source.
+        "dashboardProviders": {
+            "dashboardproviders.yaml": {
+                "apiVersion": 1,
+                "providers": [
+                    {
+                        "name": DASHBOARD_PROVIDER,
+                        "orgId": 1,
+                        "folder": "logmesh",
+                        "type": "file",
+                        "disableDeletion": True,
+                        "allowUiUpdates": False,
+                        "options": {"path": f"/var/lib/grafana/dashboards/{DASHBOARD_PROVIDER}"},
+                    }
+                ],
+            }
+        },
+        "dashboardsConfigMaps": {DASHBOARD_PROVIDER: GRAFANA_DASHBOARDS_CONFIGMAP},
         "rbac": {"create": False},
         "automountServiceAccountToken": False,
         "testFramework": {"enabled": False},

@@ -9,20 +9,23 @@ import pulumi_kubernetes as k8s
 
 from components.backends.base import LogBackend, backend_meta, secret
 from components.backends.gateway import GRAFANA_READER_USER, LOKI_GATEWAY_SERVICE, LOKI_PUSH_PATH, htpasswd
-from components.backends.grafana import grafana_datasource, grafana_values
+from components.backends.grafana import grafana_dashboard_files, grafana_datasource, grafana_values
 from components.backends.interface import COLLECTOR_USER, BackendArgs, BackendEndpoint
 from components.backends.loki_sizing import loki_sizing
 from components.backends.loki_values import LokiValuesInputs, loki_values
 from components.backends.network import HTTPS_PORT, LOKI_RULER_SELECTOR, LOKI_SINGLE_BINARY_SELECTOR, loki_policies
 from components.config.schema import AlertingConfig
+from components.dashboards.grafana import audit_trail_text
 from components.names import (
     ALERTMANAGER_CREDENTIALS_SECRET,
     BACKEND_NAMESPACE,
     GRAFANA_ADMIN_SECRET,
+    GRAFANA_DASHBOARDS_CONFIGMAP,
     GRAFANA_DATASOURCE_SECRET,
     LOKI_COLLECTOR_SECRET,
     LOKI_GATEWAY_HTPASSWD_SECRET,
     LOKI_GATEWAY_TLS_SECRET,
+    data_events_trail,
 )
 from components.pins import GRAFANA_CHART, LOKI_CHART
 
@@ -83,7 +86,7 @@ class LokiBackend(LogBackend):
             GRAFANA_CHART,
             BACKEND_NAMESPACE,
             grafana_values(self.sizing.resources["grafana"]),
-            [datasource, admin_secret, self.loki],
+            [datasource, admin_secret, self._dashboards(), self.loki],
         )
 
         self.endpoint = BackendEndpoint(
@@ -107,6 +110,20 @@ class LokiBackend(LogBackend):
                 "retention_days": self.retention_days,
                 "collector_credentials": collector_secret.metadata.name,
             }
+        )
+
+    def _dashboards(self) -> k8s.core.v1.ConfigMap:
+        """The dashboards Grafana provisions (components/dashboards/grafana.py), with where the bucket's audit trail is."""
+        store, platform = self.args.store_config, self.args.platform
+        trail = data_events_trail(platform.environment, store.id)
+        files = self.args.store.bucket_name.apply(
+            lambda bucket: grafana_dashboard_files(store.id, audit_trail_text(store.cloud, trail, bucket))
+        )
+        return k8s.core.v1.ConfigMap(
+            f"{self.name}-grafana-dashboards",
+            metadata=backend_meta(GRAFANA_DASHBOARDS_CONFIGMAP),
+            data=files,
+            opts=self.in_namespace,
         )
 
     @property

@@ -135,7 +135,16 @@ def elk_policies(cloud: str, exposed: bool) -> list[Policy]:
         Policy("collectors-to-elasticsearch", ES_SELECTOR, ingress=[Rule(http, ingest_sources(exposed))]),
         Policy("clients-to-elasticsearch", ES_SELECTOR, ingress=[Rule(http, [peer(KIBANA_SELECTOR), peer(ES_SETUP_SELECTOR), operator])]),
         Policy("kibana-egress", KIBANA_SELECTOR, egress=[Rule(http, [peer(ES_SELECTOR)])]),
-        Policy("clients-to-kibana", KIBANA_SELECTOR, ingress=[Rule(ports(KIBANA_PORT), [peer(ALERT_RULES_LABELS), operator])]),
+        # The alert rules Job and the setup Job (Kibana's saved objects) call Kibana's API.
+        Policy(
+            "clients-to-kibana",
+            KIBANA_SELECTOR,
+            ingress=[Rule(ports(KIBANA_PORT), [peer(ALERT_RULES_LABELS), peer(ES_SETUP_SELECTOR), operator])],
+        ),
         Policy("alert-rules-egress", ALERT_RULES_LABELS, egress=[Rule(ports(KIBANA_PORT), [peer(KIBANA_SELECTOR)])]),
-        Policy("es-setup-egress", ES_SETUP_SELECTOR, egress=[Rule(http, [peer(ES_SELECTOR)])]),
+        Policy(
+            "es-setup-egress",
+            ES_SETUP_SELECTOR,
+            egress=[Rule(http, [peer(ES_SELECTOR)]), Rule(ports(KIBANA_PORT), [peer(KIBANA_SELECTOR)])],
+        ),
     ]

@@ -10,20 +10,34 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.backends.elk_documents import ilm_policy, index_template, slm_policy, snapshot_repository
-from components.backends.network import ES_HTTP_PORT, ES_SETUP_SELECTOR
-from components.names import BACKEND_NAMESPACE, ELASTICSEARCH_HTTP_TLS_SECRET, ES_ELASTIC_USER_SECRET, ES_HTTP_SERVICE, MANAGED_BY_LABELS
+from components.backends.network import ES_HTTP_PORT, ES_SETUP_SELECTOR, KIBANA_PORT
+from components.dashboards.grafana import audit_trail_text
+from components.dashboards.kibana import saved_objects_ndjson
+from components.names import (
+    BACKEND_NAMESPACE,
+    ELASTICSEARCH_HTTP_TLS_SECRET,
+    ES_ELASTIC_USER_SECRET,
+    ES_HTTP_SERVICE,
+    KIBANA_CA_SECRET,
+    KIBANA_HTTP_SERVICE,
+    MANAGED_BY_LABELS,
+)
 from components.pins import CURL_IMAGE
+
+KIBANA_HOST = f"{KIBANA_HTTP_SERVICE}.{BACKEND_NAMESPACE}.svc"
+KIBANA_URL = f"https://{KIBANA_HOST}:{KIBANA_PORT}"
 
 
 def setup_script() -> str:
     """The Job's shell script (assets/es-setup.sh) with the Elasticsearch service's address filled in."""
     template = files("components.backends").joinpath("assets/es-setup.sh").read_text(encoding="utf-8")
     host = f"{ES_HTTP_SERVICE}.{BACKEND_NAMESPACE}.svc"
-    return template.replace("@ES_HOST@", host).replace("@ES_PORT@", str(ES_HTTP_PORT))
+    filled = template.replace("@ES_HOST@", host).replace("@ES_PORT@", str(ES_HTTP_PORT))
+    return filled.replace("@KIBANA_HOST@", KIBANA_HOST).replace("@KIBANA_URL@", KIBANA_URL)
 
 
 def setup_documents(
-    cloud: str, store: str, bucket_name: pulumi.Output[str], retention_days: int, index_replicas: int
+    cloud: str, store: str, bucket_name: pulumi.Output[str], retention_days: int, index_replicas: int, trail: str
 ) -> dict[str, pulumi.Input[str]]:
     """The script and the documents it PUTs, as the files of the Job's ConfigMap."""
     base_path = f"elasticsearch/{store}"
@@ -33,13 +47,15 @@ def setup_documents(
         "index-template.json": json.dumps(index_template(index_replicas), indent=2),
         "snapshot-repository.json": bucket_name.apply(lambda bucket: json.dumps(snapshot_repository(cloud, bucket, base_path), indent=2)),
         "slm-policy.json": json.dumps(slm_policy(retention_days), indent=2),
+        "kibana-saved-objects.ndjson": bucket_name.apply(lambda bucket: saved_objects_ndjson(audit_trail_text(cloud, trail, bucket))),
     }
 
 
 def es_setup_job(
-    name: str, documents: Mapping[str, pulumi.Input[str]], in_namespace: pulumi.ResourceOptions, elasticsearch: pulumi.Resource
+    name: str, documents: Mapping[str, pulumi.Input[str]], in_namespace: pulumi.ResourceOptions, after: pulumi.Resource
 ) -> k8s.batch.v1.Job:
-    """Applies ILM, the index template, the snapshot repository and SLM through the Elasticsearch API.
+    """Applies ILM, the index template, the snapshot repository and SLM through the Elasticsearch API, then imports
+    Kibana's saved objects through Kibana's.
 
     Every call is an idempotent PUT. The ConfigMap is auto-named, so a change to any document replaces it,
     which replaces the Job, which runs again."""
@@ -63,12 +79,19 @@ def es_setup_job(
                 secret_name=ELASTICSEARCH_HTTP_TLS_SECRET, items=[k8s.core.v1.KeyToPathArgs(key="ca.crt", path="ca.crt")]
             ),
         ),
+        k8s.core.v1.VolumeArgs(
+            name="kibana-ca",
+            secret=k8s.core.v1.SecretVolumeSourceArgs(
+                secret_name=KIBANA_CA_SECRET, items=[k8s.core.v1.KeyToPathArgs(key="ca.crt", path="ca.crt")]
+            ),
+        ),
         k8s.core.v1.VolumeArgs(name="tmp", empty_dir=k8s.core.v1.EmptyDirVolumeSourceArgs(size_limit="16Mi")),
     ]
     mounts = [
         k8s.core.v1.VolumeMountArgs(name="setup", mount_path="/etc/logmesh", read_only=True),
         k8s.core.v1.VolumeMountArgs(name="es-user", mount_path="/etc/es-user", read_only=True),
         k8s.core.v1.VolumeMountArgs(name="es-tls", mount_path="/etc/es-tls", read_only=True),
+        k8s.core.v1.VolumeMountArgs(name="kibana-ca", mount_path="/etc/kibana-ca", read_only=True),
         k8s.core.v1.VolumeMountArgs(name="tmp", mount_path="/tmp"),
     ]
     return k8s.batch.v1.Job(
@@ -110,6 +133,6 @@ def es_setup_job(
         ),
         opts=pulumi.ResourceOptions.merge(
             in_namespace,
-            pulumi.ResourceOptions(depends_on=[elasticsearch], custom_timeouts=pulumi.CustomTimeouts(create="20m", update="20m")),
+            pulumi.ResourceOptions(depends_on=[after], custom_timeouts=pulumi.CustomTimeouts(create="20m", update="20m")),
         ),
     )

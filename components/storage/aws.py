@@ -11,6 +11,7 @@ import pulumi_aws as aws
 
 from components.identity import IRSA_ANNOTATION, create_irsa_role, create_irsa_role_policy
 from components.keys import aws_partition, create_aws_store_key
+from components.names import data_events_trail
 from components.storage.base import StoreBase, bucket_name, tenant_prefixes
 from components.storage.interface import LogStoreArgs
 from components.storage.retention import (
@@ -189,7 +190,7 @@ class AwsLogStore(StoreBase):
         partition = aws_partition(store.region)
         store_bucket = bucket_name(platform, store, "logs")
         access_bucket = bucket_name(platform, store, "access-logs")
-        trail_name = f"logmesh-{platform.environment}-{store.id}-data-events"
+        trail_name = data_events_trail(platform.environment, store.id)
         trail_arn = f"arn:{partition}:cloudtrail:{store.region}:{account_id}:trail/{trail_name}"
 
         role = create_irsa_role(name, self.principal, opts=self._child())

@@ -10,6 +10,8 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from components.alerts.catalog import TRAIL_TAMPERING, runbook_url
+
 # Every CloudTrail call that silences or narrows a trail.
 TRAIL_TAMPERING_CALLS = ("StopLogging", "DeleteTrail", "UpdateTrail", "PutEventSelectors")
 
@@ -50,7 +52,7 @@ def create_trail_alert(name: str, *, trail_name: str, trail_arn: str, child: pul
     rule = aws.cloudwatch.EventRule(
         f"{name}-trail-tampering",
         name=f"{trail_name}-tampering",
-        description=f"CloudTrail trail {trail_name} stopped, deleted or changed",
+        description=f"CloudTrail trail {trail_name} stopped, deleted or changed; runbook: {runbook_url(TRAIL_TAMPERING)}",
         event_pattern=json.dumps(trail_tampering_pattern(trail_name, trail_arn)),
         opts=child,
     )

@@ -129,6 +129,8 @@ def needed_flows(recording: Recording, network: Network) -> list[Flow]:
         flows += [Flow("Kibana to Elasticsearch", k, t, 9200) for k in kibana for t in es]
         setup = [p for p in backend if p.labels.get("app.kubernetes.io/name") == "logmesh-es-setup"]
         flows += [Flow("setup Job to Elasticsearch", s, t, 9200) for s in setup for t in es]
+        # It also imports Kibana's saved objects (components/dashboards/kibana.py).
+        flows += [Flow("setup Job to Kibana", s, t, 5601) for s in setup for t in kibana]
         rules = [p for p in backend if p.labels.get("app.kubernetes.io/component") == "alert-rules"]
         flows += [Flow("alert rules Job to Kibana", s, t, 5601) for s in rules for t in kibana]
     return flows

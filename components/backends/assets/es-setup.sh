@@ -3,6 +3,7 @@ es=https://@ES_HOST@:@ES_PORT@
 umask 077
 # The password goes to curl through a netrc file: never on a command line or in the environment.
 printf 'machine @ES_HOST@ login elastic password %s\n' "$(cat /etc/es-user/elastic)" > /tmp/netrc
+printf 'machine @KIBANA_HOST@ login elastic password %s\n' "$(cat /etc/es-user/elastic)" >> /tmp/netrc
 put() {
   curl --fail-with-body --silent --show-error --retry 60 --retry-all-errors --retry-delay 10 \
     --cacert /etc/es-tls/ca.crt --netrc-file /tmp/netrc -H 'Content-Type: application/json' \
@@ -13,3 +14,10 @@ put _ilm/policy/logmesh-logs ilm-policy.json
 put _index_template/logmesh-logs index-template.json
 put _snapshot/logmesh-archive snapshot-repository.json
 put _slm/policy/logmesh-nightly slm-policy.json
+# Kibana's saved objects (components/dashboards/kibana.py): stable ids, so overwrite updates them. The import answers
+# 200 with "success":false when an object is refused, so the body is checked too.
+curl --fail-with-body --silent --show-error --retry 60 --retry-all-errors --retry-delay 10 \
+  --cacert /etc/kibana-ca/ca.crt --netrc-file /tmp/netrc -H 'kbn-xsrf: logmesh' -o /tmp/import.json \
+  -X POST "@KIBANA_URL@/api/saved_objects/_import?overwrite=true" -F file=@/etc/logmesh/kibana-saved-objects.ndjson
+cat /tmp/import.json; echo
+grep -q '"success":true' /tmp/import.json

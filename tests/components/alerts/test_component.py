@@ -159,7 +159,10 @@ def test_kibana_rules_cover_every_cluster_and_alert(elk_prod: Recording) -> None
         if alert == catalog.INGESTION_GAP:
             assert (params["thresholdComparator"], params["threshold"]) == ("<", [1])
             assert (params["timeWindowSize"], params["timeWindowUnit"]) == (catalog.INGESTION_GAP_MINUTES, "m")
-        json.loads(params["esQuery"])
+        if alert in catalog.ANOMALY_STATUS:
+            assert params["searchType"] == "esqlQuery"  # tests/components/alerts/test_rules.py checks its statistic
+        else:
+            json.loads(params["esQuery"])
 
 
 def test_kibana_job_applies_every_rule_with_the_elastic_password_from_a_secret(elk_prod: Recording) -> None:

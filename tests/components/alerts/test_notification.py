@@ -11,6 +11,7 @@ from typing import Any
 import kubernetes_validate
 import pytest
 
+from components.alerts import catalog
 from components.alerts.rules import KIBANA_FIRED_GROUP, KIBANA_RECOVERED_GROUP
 from components.backends.loki_values import ALERTMANAGER_CREDENTIALS_DIR
 from components.backends.network import LOKI_RULER_SELECTOR, LOKI_SINGLE_BINARY_SELECTOR
@@ -214,5 +215,11 @@ def test_every_kibana_rule_records_when_it_fires_and_when_it_recovers() -> None:
             assert action["id"] == KIBANA_ALERT_HISTORY_CONNECTOR
             assert action["frequency"] == {"summary": False, "notify_when": "onActionGroupChange", "throttle": None}
             [document] = action["params"]["documents"]
-            assert document["logmesh"] == {"alert": alert, "cluster": cluster, "status": status}
+            assert document["logmesh"] == {
+                "alert": alert,
+                "cluster": cluster,
+                "status": status,
+                "summary": catalog.summary(alert, cluster),
+                "runbook_url": catalog.runbook_url(alert),
+            }
             assert document["rule"] == {"id": "{{rule.id}}", "name": "{{rule.name}}"}

@@ -51,3 +51,25 @@ def test_grafana_queries_every_tenant_through_a_secret_datasource(loki_recorded:
         assert "sidecar" not in grafana
         assert grafana["admin"]["existingSecret"] == "grafana-admin"
         assert "datasources" not in grafana
+
+
+def test_grafana_provisions_the_logmesh_dashboards_from_a_configmap(loki_recorded: tuple[str, str, Recording]) -> None:
+    _stack, _kind, recording = loki_recorded
+    for backend in backends(recording):
+        dashboards = one(recording, backend, "kubernetes:core/v1:ConfigMap", "logmesh-grafana-dashboards")
+        meta = dashboards.inputs["metadata"]
+        assert (meta["name"], meta["namespace"]) == ("logmesh-grafana-dashboards", "logging")
+        files = plain(dashboards.inputs)["data"]
+        assert set(files) == {"logmesh-ingestion.json", "logmesh-mesh.json", "logmesh-soc2.json"}
+        for text in files.values():
+            board = json.loads(text)
+            targets = [t for p in board["panels"] for t in p.get("targets", [])]
+            assert {t["datasource"]["uid"] for t in targets} == {f"loki-{store_of(backend)}"}
+        grafana = release(recording, backend, "grafana")["values"]
+        # grafana 12.11.1: dashboardsConfigMaps mounts the ConfigMap at /var/lib/grafana/dashboards/<provider>
+        # (_pod.tpl), which the provider's path must name; no sidecar, so no Kubernetes API access.
+        [provider] = grafana["dashboardProviders"]["dashboardproviders.yaml"]["providers"]
+        assert grafana["dashboardsConfigMaps"] == {provider["name"]: "logmesh-grafana-dashboards"}
+        assert provider["options"]["path"] == f"/var/lib/grafana/dashboards/{provider['name']}"
+        assert (provider["type"], provider["disableDeletion"], provider["allowUiUpdates"]) == ("file", True, False)
+        assert "sidecar" not in grafana

@@ -260,6 +260,7 @@ def test_aws_store_trail_alerts_when_it_is_stopped_deleted_or_changed(example: R
     assert pattern["source"] == ["aws.cloudtrail"] and pattern["detail-type"] == ["AWS API Call via CloudTrail"]
     assert {"StopLogging", "DeleteTrail", "UpdateTrail"} <= set(pattern["detail"]["eventName"])
     assert trail.inputs["name"] in pattern["detail"]["requestParameters"]["name"]
+    assert rule.inputs["description"].endswith("runbook: docs/runbooks.md#trail-tampering")  # tests/docs/test_runbooks.py
     target = child(example, store, "aws:cloudwatch/eventTarget:EventTarget")
     topic = child(example, store, "aws:sns/topic:Topic")
     assert target.inputs["rule"] == rule.inputs["name"] and target.inputs["arn"] == topic.outputs["arn"]

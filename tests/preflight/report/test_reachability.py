@@ -86,7 +86,7 @@ def test_every_needed_flow_is_allowed_and_nothing_else_reaches_the_backends(stac
     needed = {"collector to ingest", "DNS", "object storage"} | (
         {"Grafana to Loki gateway"}
         if backend == "loki"
-        else {"ECK operator to Elasticsearch", "ECK operator to Kibana", "Kibana to Elasticsearch"}
+        else {"ECK operator to Elasticsearch", "ECK operator to Kibana", "Kibana to Elasticsearch", "setup Job to Kibana"}
     )
     if backend == "loki" and stack == "prod":
         needed.add("ruler to Alertmanager")  # only prod configures logmesh:alerting
