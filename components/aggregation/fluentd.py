@@ -107,7 +107,8 @@ def fluentd_values(args: FluentdArgs, sizing: AggregationSizing, load_balancer: 
         "kind": "StatefulSet",
         "replicaCount": sizing.replicas,
         "image": {"repository": FLUENTD_IMAGES[args.backend.kind][0], "tag": FLUENTD_IMAGES[args.backend.kind][1]},
-        "serviceAccount": {"create": True, "name": FLUENTD_SERVICE},
+        # Its own account (FluentdAggregator), which mounts no token: the chart's cannot say so.
+        "serviceAccount": {"create": False, "name": FLUENTD_SERVICE},
         # The tier reads no Kubernetes API: the collectors enrich records before forwarding.
         "rbac": {"create": False},
         "podSecurityPolicy": {"enabled": False},
@@ -117,7 +118,11 @@ def fluentd_values(args: FluentdArgs, sizing: AggregationSizing, load_balancer: 
         "podLabels": dict(FLUENTD_SELECTOR),
         "mountVarLogDirectory": False,
         "mountDockerContainersDirectory": False,
-        "dashboards": {"enabled": "false"},
+        # A boolean: the chart's default is the string "true", and a string "false" is true to Helm.
+        "dashboards": {"enabled": False},
+        # The chart's probes call the metrics port, which only its default (replaced) sources serve.
+        "livenessProbe": {"tcpSocket": {"port": "forward"}},
+        "readinessProbe": {"tcpSocket": {"port": "forward"}},
         "persistence": {"enabled": True, "accessMode": "ReadWriteOnce", "size": sizing.volume},
         "service": {
             "type": "LoadBalancer" if args.exposed else "ClusterIP",
@@ -192,10 +197,13 @@ class FluentdAggregator(pulumi.ComponentResource):
         backend_ca = k8s.core.v1.ConfigMap(
             f"{name}-backend-ca", metadata=backend_meta(BACKEND_CA_CONFIGMAP), data={"ca.crt": args.backend.ca_pem}, opts=child
         )
+        account = k8s.core.v1.ServiceAccount(
+            f"{name}-sa", metadata=backend_meta(FLUENTD_SERVICE), automount_service_account_token=False, opts=child
+        )
         policies = network_policy_resources(name, fluentd_policies(args.backend.kind, args.exposed), child)
         load_balancer = _load_balancer(store.cloud, external)
         release_opts = pulumi.ResourceOptions.merge(
-            child, pulumi.ResourceOptions(depends_on=[tls_secret, credentials, backend_ca, *policies])
+            child, pulumi.ResourceOptions(depends_on=[tls_secret, credentials, backend_ca, account, *policies])
         )
         self.release = FLUENTD_CHART.release(
             f"{name}-fluentd", BACKEND_NAMESPACE, fluentd_values(args, self.sizing, load_balancer), release_opts

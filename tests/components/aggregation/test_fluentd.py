@@ -93,6 +93,13 @@ def test_the_tier_buffers_on_a_persistent_volume_as_a_hardened_non_root_stateful
     assert values["kind"] == "StatefulSet" and values["replicaCount"] == 2
     assert values["persistence"] == {"enabled": True, "accessMode": "ReadWriteOnce", "size": "21Gi"}
     assert values["mountVarLogDirectory"] is False and values["rbac"] == {"create": False}
+    # Rendered from the real chart (0.6.0): its probes call the metrics port, which only the chart's default sources
+    # serve, and its dashboards switch is a string whose "false" is true to Helm; its ServiceAccount mounts a token.
+    assert values["livenessProbe"] == values["readinessProbe"] == {"tcpSocket": {"port": "forward"}}
+    assert values["dashboards"] == {"enabled": False}
+    assert values["serviceAccount"] == {"create": False, "name": "fluentd"}
+    [account] = [r for r in descendants(staging, tier(staging)) if r.type == "kubernetes:core/v1:ServiceAccount"]
+    assert account.inputs["automountServiceAccountToken"] is False
     security = values["securityContext"]
     assert security["runAsNonRoot"] and security["readOnlyRootFilesystem"] and security["capabilities"] == {"drop": ["ALL"]}
 
@@ -116,4 +123,4 @@ def test_every_tier_object_validates_for_1_33(staging: Recording) -> None:
         if r.type.startswith("kubernetes:") and not r.type.startswith("kubernetes:helm.sh"):
             kubernetes_validate.validate(manifest(r), "1.33", strict=True)
             checked += 1
-    assert checked == 6  # TLS Secret, credentials Secret, backend CA ConfigMap, three NetworkPolicies
+    assert checked == 7  # TLS Secret, credentials Secret, backend CA ConfigMap, ServiceAccount, three NetworkPolicies
