@@ -26,14 +26,17 @@ _KINDS = {
     "keys": "keys",
     "backends": "backend",
     "collectors": "collector",
+    "aggregation": "aggregation",
     "mesh": "mesh",
     "identity": "identity",
     "alerts": "alerts",
 }
-_KIND_ORDER = {"store": 0, "keys": 1, "backend": 2, "collector": 3, "mesh": 4, "identity": 5, "alerts": 6}
+_KIND_ORDER = {"store": 0, "keys": 1, "backend": 2, "aggregation": 3, "collector": 4, "mesh": 5, "identity": 6, "alerts": 7}
 _EDGE_LABELS = {
     ("collector", "backend"): "ships to",
     ("collector", "store"): "ships to",
+    ("collector", "aggregation"): "forwards to",
+    ("aggregation", "backend"): "writes to",
     ("mesh", "collector"): "access logs",
     ("mesh", "backend"): "access logs",
     ("backend", "store"): "stores in",
@@ -239,6 +242,7 @@ _SHAPES = {
     "collector": ('(["', '"])'),
     "mesh": ('[/"', '"/]'),
     "backend": ('[["', '"]]'),
+    "aggregation": ('>"', '"]'),
     "empty": ('["', '"]'),
 }
 

@@ -124,3 +124,28 @@ def test_every_tier_object_validates_for_1_33(staging: Recording) -> None:
             kubernetes_validate.validate(manifest(r), "1.33", strict=True)
             checked += 1
     assert checked == 7  # TLS Secret, credentials Secret, backend CA ConfigMap, ServiceAccount, three NetworkPolicies
+
+
+def test_behind_a_tier_the_backend_no_longer_admits_collectors_directly(staging: Recording) -> None:
+    names: dict[str, set[str]] = {}
+    for r in staging.of_type("kubernetes:networking.k8s.io/v1:NetworkPolicy"):
+        store = r.name.split("-netpol-")[0]
+        names.setdefault(store, set()).add(plain(r.inputs)["metadata"]["name"])
+    direct = {"collectors-to-loki-gateway", "collectors-to-elasticsearch"}
+    assert not names["aws-main"] & direct and "fluentd-to-backend" in names["aws-main-aggregation"]
+    assert names["gcp-main"] & direct
+
+
+def test_the_topology_draws_the_tier_between_the_collector_and_the_backend() -> None:
+    from preflight.report.topology import build_topology, mermaid
+
+    topology = build_topology(example_recording("staging"))
+    nodes = {n.label: n for n in topology.nodes}
+    tier_node = nodes["FluentdAggregator aws-main-aggregation"]
+    collector, backend = nodes["FluentBitCollector stg-eks"], nodes["LokiBackend aws-main"]
+    assert tier_node.kind == "aggregation" and tier_node.cluster == backend.cluster
+    edges = {(e.source, e.target): e.label for e in topology.edges}
+    assert edges[(collector.id, tier_node.id)] == "forwards to"
+    assert edges[(tier_node.id, backend.id)] == "writes to"
+    assert (collector.id, backend.id) not in edges
+    assert f'{tier_node.id}>"FluentdAggregator aws-main-aggregation"]' in mermaid(topology)
