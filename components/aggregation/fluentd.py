@@ -28,7 +28,7 @@ from components.aggregation.fluentd_config import (
     fluentd_source,
 )
 from components.aggregation.sizing import AggregationSizing, aggregation_sizing
-from components.backends.base import backend_meta, network_policy_resources, secret, serving_tls
+from components.backends.base import backend_meta, internal_load_balancer, network_policy_resources, secret, serving_tls
 from components.backends.gateway import LOKI_GATEWAY_SERVICE
 from components.backends.interface import BackendEndpoint
 from components.backends.network import (
@@ -201,7 +201,7 @@ class FluentdAggregator(pulumi.ComponentResource):
             f"{name}-sa", metadata=backend_meta(FLUENTD_SERVICE), automount_service_account_token=False, opts=child
         )
         policies = network_policy_resources(name, fluentd_policies(args.backend.kind, args.exposed), child)
-        load_balancer = _load_balancer(store.cloud, external)
+        load_balancer = internal_load_balancer(store.cloud, external)
         release_opts = pulumi.ResourceOptions.merge(
             child, pulumi.ResourceOptions(depends_on=[tls_secret, credentials, backend_ca, account, *policies])
         )
@@ -227,17 +227,3 @@ class FluentdAggregator(pulumi.ComponentResource):
         self.replicas = pulumi.Output.from_input(self.sizing.replicas)
         self.buffer_volume = pulumi.Output.from_input(self.sizing.volume)
         self.register_outputs({"host": self.host, "replicas": self.replicas, "buffer_volume": self.buffer_volume, "ca_pem": ca_pem})
-
-
-def _load_balancer(cloud: str, host: str | None) -> dict[str, str]:
-    """An internal load balancer whose DNS record external-dns publishes, as the backend's (LogBackend)."""
-    if host is None:
-        return {}
-    annotations = {"external-dns.alpha.kubernetes.io/hostname": host}
-    if cloud == "aws":
-        return annotations | {
-            "service.beta.kubernetes.io/aws-load-balancer-type": "external",
-            "service.beta.kubernetes.io/aws-load-balancer-nlb-target-type": "ip",
-            "service.beta.kubernetes.io/aws-load-balancer-scheme": "internal",
-        }
-    return annotations | {"networking.gke.io/load-balancer-type": "Internal"}

@@ -41,6 +41,20 @@ def backend_meta(name: str, namespace: str = BACKEND_NAMESPACE, **labels: str) -
     return k8s.meta.v1.ObjectMetaArgs(name=name, namespace=namespace, labels={**MANAGED_BY_LABELS, **labels})
 
 
+def internal_load_balancer(cloud: str, host: str | None) -> dict[str, str]:
+    """Service annotations for an internal load balancer whose DNS record external-dns publishes as `host`."""
+    if host is None:
+        return {}
+    annotations = {"external-dns.alpha.kubernetes.io/hostname": host}
+    if cloud == "aws":
+        return annotations | {
+            "service.beta.kubernetes.io/aws-load-balancer-type": "external",
+            "service.beta.kubernetes.io/aws-load-balancer-nlb-target-type": "ip",
+            "service.beta.kubernetes.io/aws-load-balancer-scheme": "internal",
+        }
+    return annotations | {"networking.gke.io/load-balancer-type": "Internal"}
+
+
 def serving_tls(
     name: str,
     ca_name: str,
@@ -151,19 +165,7 @@ class LogBackend(pulumi.ComponentResource):
 
     def load_balancer_annotations(self) -> dict[str, str]:
         """An internal load balancer whose DNS record external-dns publishes as `<store>.<ingest_domain>`."""
-        host = self.external_host()
-        if host is None:
-            return {}
-        annotations = {"external-dns.alpha.kubernetes.io/hostname": host}
-        if self.args.store_config.cloud == "aws":
-            annotations |= {
-                "service.beta.kubernetes.io/aws-load-balancer-type": "external",
-                "service.beta.kubernetes.io/aws-load-balancer-nlb-target-type": "ip",
-                "service.beta.kubernetes.io/aws-load-balancer-scheme": "internal",
-            }
-        else:
-            annotations |= {"networking.gke.io/load-balancer-type": "Internal"}
-        return annotations
+        return internal_load_balancer(self.args.store_config.cloud, self.external_host())
 
     def _namespace(self, namespace: str, purpose: str) -> k8s.core.v1.Namespace:
         return restricted_namespace(f"{self.name}-{purpose}-namespace", namespace, self.child)

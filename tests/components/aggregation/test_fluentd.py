@@ -15,7 +15,7 @@ from preflight.record.recording import Recording, Registration
 from preflight.secrets import is_secret
 from tests.helpers.backend_lookups import manifest
 from tests.helpers.collector_lookups import collectors, fluent_bit_sections, workload
-from tests.helpers.harness import elk_config, example_recording, run
+from tests.helpers.harness import elk_config, example_recording, run, stack_config
 from tests.helpers.support import descendants, plain
 
 TIER = "logmesh:aggregation:FluentdAggregator"
@@ -149,3 +149,16 @@ def test_the_topology_draws_the_tier_between_the_collector_and_the_backend() -> 
     assert edges[(tier_node.id, backend.id)] == "writes to"
     assert (collector.id, backend.id) not in edges
     assert f'{tier_node.id}>"FluentdAggregator aws-main-aggregation"]' in mermaid(topology)
+
+
+def test_with_an_ingest_domain_the_tier_is_published_on_an_internal_load_balancer() -> None:
+    config = stack_config("staging")
+    config["logmesh:ingest_domain"] = "logs.acme.internal"
+    recording = run(config, "staging")
+    values = release(recording)["values"]
+    assert values["service"]["type"] == "LoadBalancer"
+    annotations = values["service"]["annotations"]
+    assert annotations["external-dns.alpha.kubernetes.io/hostname"] == "forward-aws-main.logs.acme.internal"
+    assert annotations["service.beta.kubernetes.io/aws-load-balancer-scheme"] == "internal"
+    [output] = fluent_bit_sections(workload(recording, collectors(recording)["stg-eks"])["config"], "outputs")
+    assert output["Host"] == "forward-aws-main.logs.acme.internal"

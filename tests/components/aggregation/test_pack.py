@@ -68,8 +68,12 @@ def test_the_tier_passes_the_collector_rules() -> None:
             ),
             "no-plaintext-credentials: values.fileConfigs.01_sources.conf: shared_key",
         ),
+        (
+            lambda v: v["env"].append({"name": "LOGMESH_OUTPUT_PASSWORD", "value": "hunter2hunter2"}),
+            "no-plaintext-credentials: values.env: LOGMESH_OUTPUT_PASSWORD as a literal env value",
+        ),
     ],
-    ids=["insecure-tls", "plaintext-output", "plaintext-forward-input", "literal-shared-key"],
+    ids=["insecure-tls", "plaintext-output", "plaintext-forward-input", "literal-shared-key", "literal-env-password"],
 )
 def test_a_flawed_tier_is_caught(change: Callable[[dict[str, Any]], None], expected: str) -> None:
     recording, urn = flawed(example_recording("staging"), change)
