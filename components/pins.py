@@ -15,6 +15,16 @@ GRAFANA_CHART = Chart("grafana", "12.11.1", "https://grafana-community.github.io
 ECK_OPERATOR_CHART = Chart("eck-operator", "3.5.0", "https://helm.elastic.co")
 FLUENT_BIT_CHART = Chart("fluent-bit", "0.58.1", "https://fluent.github.io/helm-charts")
 ALLOY_CHART = Chart("alloy", "1.11.1", "https://grafana.github.io/helm-charts")
+# fluent/helm-charts `fluentd` 0.6.0 (appVersion 1.19.3), the aggregation tier's chart.
+FLUENTD_CHART = Chart("fluentd", "0.6.0", "https://fluent.github.io/helm-charts")
+# The tier's image per backend: the chart's own image (its default tag for variant elasticsearch8) and, for Loki,
+# Grafana's Fluentd image with fluent-plugin-grafana-loki: no fluentd-kubernetes-daemonset variant carries that plugin
+# (fluent/fluentd-kubernetes-daemonset issue 586). Grafana's image is built by grafana/loki's CI; its tag here is not
+# verified offline: check it exists (and pin its digest) before a first deploy. (repository, tag)
+FLUENTD_IMAGES = {
+    "elk": ("fluent/fluentd-kubernetes-daemonset", "v1.19.3-debian-elasticsearch8-1.1"),
+    "loki": ("grafana/fluent-plugin-loki", "3.5.0"),
+}
 
 ELASTIC_STACK_VERSION = "9.4.3"  # the version ECK 3.5.0's own samples deploy
 # ECK deploys Filebeat at the backend's Elastic Stack version.

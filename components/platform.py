@@ -9,6 +9,7 @@ import pulumi_aws as aws
 import pulumi_gcp as gcp
 import pulumi_kubernetes as k8s
 
+from components.aggregation.fluentd import FluentdAggregator, FluentdArgs
 from components.alerts.component import AlertRules, AlertRulesArgs
 from components.backends.base import LogBackend
 from components.backends.elk import ElkBackend
@@ -87,6 +88,7 @@ class LogPlatform(pulumi.ComponentResource):
         self.providers = CloudProviders(config, self)
         self.stores = self._build_stores()
         self.backends = self._build_backends()
+        self.aggregators = self._build_aggregators()
         self._build_collectors()
         self.summary = pulumi.Output.from_input(self._summary())
         self.register_outputs({"summary": self.summary})
@@ -122,13 +124,26 @@ class LogPlatform(pulumi.ComponentResource):
             backends[store.id] = backend_class(store.id, args, pulumi.ResourceOptions(parent=self))
         return backends
 
+    def _build_aggregators(self) -> dict[str, FluentdAggregator]:
+        """The aggregation tier of each store that has one, next to its backend, keyed by store name."""
+        aggregators: dict[str, FluentdAggregator] = {}
+        for store in self.config.stores:
+            if store.aggregation != "fluentd":
+                continue
+            backend = self.backends[store.id]
+            args = FluentdArgs(self.config, store, backend.endpoint, self.providers.clusters[store.cluster], backend.exposed, (backend,))
+            aggregators[store.id] = FluentdAggregator(f"{store.id}-aggregation", args, pulumi.ResourceOptions(parent=self))
+        return aggregators
+
     def _build_collectors(self) -> None:
         """A collector and mesh access logs in every cluster; alert rules in every store's backend."""
         self.collectors: dict[str, Collector] = {}
         self.mesh_access_logs: dict[str, MeshAccessLogs] = {}
         for cluster in self.config.clusters:
             provider = self.providers.clusters[cluster.id]
-            endpoint = self.backends[self._store_of(cluster)].endpoint
+            store_id = self._store_of(cluster)
+            tier = self.aggregators.get(store_id)
+            endpoint = tier.endpoint if tier is not None else self.backends[store_id].endpoint
             opts = pulumi.ResourceOptions(parent=self)
             backend_here = next((self.backends[s.id] for s in self.config.stores if s.cluster == cluster.id), None)
             collector_args = CollectorArgs(self.config, cluster, provider, endpoint, backend_here)
@@ -174,6 +189,7 @@ class LogPlatform(pulumi.ComponentResource):
             "bucket": built.bucket_url,
             "archive_bucket": built.archive_bucket_name,
             "ingest_endpoint": self.backends[store.id].endpoint.host,
+            "aggregation": store.aggregation,
             "alerts_to": self.alert_rules[store.id].notifies,
         }
 

@@ -11,7 +11,7 @@ import pulumi_random as random
 import pulumi_tls as tls
 
 from components.backends.interface import BackendArgs, BackendEndpoint
-from components.backends.network import Policy, base_policies
+from components.backends.network import DIRECT_INGEST_POLICIES, Policy, base_policies
 from components.identity import backend_service_account
 from components.kubernetes import Chart, restricted_namespace
 from components.names import BACKEND_NAMESPACE, MANAGED_BY_LABELS
@@ -39,6 +39,90 @@ def secret(value: pulumi.Input[str]) -> pulumi.Output[str]:
 
 def backend_meta(name: str, namespace: str = BACKEND_NAMESPACE, **labels: str) -> k8s.meta.v1.ObjectMetaArgs:
     return k8s.meta.v1.ObjectMetaArgs(name=name, namespace=namespace, labels={**MANAGED_BY_LABELS, **labels})
+
+
+def internal_load_balancer(cloud: str, host: str | None) -> dict[str, str]:
+    """Service annotations for an internal load balancer whose DNS record external-dns publishes as `host`."""
+    if host is None:
+        return {}
+    annotations = {"external-dns.alpha.kubernetes.io/hostname": host}
+    if cloud == "aws":
+        return annotations | {
+            "service.beta.kubernetes.io/aws-load-balancer-type": "external",
+            "service.beta.kubernetes.io/aws-load-balancer-nlb-target-type": "ip",
+            "service.beta.kubernetes.io/aws-load-balancer-scheme": "internal",
+        }
+    return annotations | {"networking.gke.io/load-balancer-type": "Internal"}
+
+
+def serving_tls(
+    name: str,
+    ca_name: str,
+    dns_names: Sequence[str],
+    metadata: k8s.meta.v1.ObjectMetaArgs,
+    parent: pulumi.Resource,
+    secret_opts: pulumi.ResourceOptions,
+    purpose: str = "ingest",
+) -> tuple[pulumi.Output[str], k8s.core.v1.Secret]:
+    """A CA and a serving certificate for `dns_names` (the first is the subject), kept in a kubernetes.io/tls Secret
+    with the CA as `ca.crt`; the CA certificate is returned for clients to verify against."""
+    opts = pulumi.ResourceOptions(parent=parent)
+    ca_key = tls.PrivateKey(f"{name}-{purpose}-ca-key", algorithm="ECDSA", ecdsa_curve="P256", opts=opts)
+    ca = tls.SelfSignedCert(
+        f"{name}-{purpose}-ca",
+        private_key_pem=ca_key.private_key_pem,
+        is_ca_certificate=True,
+        subject=tls.SelfSignedCertSubjectArgs(common_name=ca_name, organization="logmesh"),
+        validity_period_hours=5 * 365 * 24,
+        early_renewal_hours=90 * 24,
+        allowed_uses=["cert_signing", "crl_signing", "digital_signature"],
+        opts=opts,
+    )
+    server_key = tls.PrivateKey(f"{name}-{purpose}-key", algorithm="ECDSA", ecdsa_curve="P256", opts=opts)
+    request = tls.CertRequest(
+        f"{name}-{purpose}-csr",
+        private_key_pem=server_key.private_key_pem,
+        subject=tls.CertRequestSubjectArgs(common_name=dns_names[0], organization="logmesh"),
+        dns_names=list(dns_names),
+        opts=opts,
+    )
+    # `pulumi up` re-issues the certificate within 30 days of expiry.
+    certificate = tls.LocallySignedCert(
+        f"{name}-{purpose}-cert",
+        cert_request_pem=request.cert_request_pem,
+        ca_private_key_pem=ca_key.private_key_pem,
+        ca_cert_pem=ca.cert_pem,
+        validity_period_hours=365 * 24,
+        early_renewal_hours=30 * 24,
+        allowed_uses=["digital_signature", "key_encipherment", "server_auth"],
+        opts=opts,
+    )
+    tls_secret = k8s.core.v1.Secret(
+        f"{name}-{purpose}-tls",
+        metadata=metadata,
+        type="kubernetes.io/tls",
+        string_data={"tls.crt": certificate.cert_pem, "tls.key": secret(server_key.private_key_pem), "ca.crt": ca.cert_pem},
+        opts=secret_opts,
+    )
+    return ca.cert_pem, tls_secret
+
+
+def network_policy_resources(name: str, policies: Sequence[Policy], opts: pulumi.ResourceOptions) -> list[k8s.networking.v1.NetworkPolicy]:
+    """NetworkPolicies in the backend namespace from their data (network.Policy)."""
+    return [
+        k8s.networking.v1.NetworkPolicy(
+            f"{name}-netpol-{policy.name}",
+            metadata=backend_meta(policy.name),
+            spec=k8s.networking.v1.NetworkPolicySpecArgs(
+                pod_selector=k8s.meta.v1.LabelSelectorArgs(match_labels=dict(policy.pods) or None),
+                policy_types=policy.types,
+                ingress=[k8s.networking.v1.NetworkPolicyIngressRuleArgs(ports=r.ports, from_=r.peers) for r in policy.ingress] or None,
+                egress=[k8s.networking.v1.NetworkPolicyEgressRuleArgs(ports=r.ports, to=r.peers) for r in policy.egress] or None,
+            ),
+            opts=opts,
+        )
+        for policy in policies
+    ]
 
 
 class LogBackend(pulumi.ComponentResource):
@@ -81,71 +165,22 @@ class LogBackend(pulumi.ComponentResource):
 
     def load_balancer_annotations(self) -> dict[str, str]:
         """An internal load balancer whose DNS record external-dns publishes as `<store>.<ingest_domain>`."""
-        host = self.external_host()
-        if host is None:
-            return {}
-        annotations = {"external-dns.alpha.kubernetes.io/hostname": host}
-        if self.args.store_config.cloud == "aws":
-            annotations |= {
-                "service.beta.kubernetes.io/aws-load-balancer-type": "external",
-                "service.beta.kubernetes.io/aws-load-balancer-nlb-target-type": "ip",
-                "service.beta.kubernetes.io/aws-load-balancer-scheme": "internal",
-            }
-        else:
-            annotations |= {"networking.gke.io/load-balancer-type": "Internal"}
-        return annotations
+        return internal_load_balancer(self.args.store_config.cloud, self.external_host())
 
     def _namespace(self, namespace: str, purpose: str) -> k8s.core.v1.Namespace:
         return restricted_namespace(f"{self.name}-{purpose}-namespace", namespace, self.child)
 
     def ingest_tls(self, service_dns: Sequence[str], secret_name: str) -> tuple[pulumi.Output[str], k8s.core.v1.Secret]:
         """A per-store CA and a serving certificate for the ingest endpoint, kept in a kubernetes.io/tls Secret."""
-        name, store = self.name, self.args.store_config.id
-        opts = pulumi.ResourceOptions(parent=self)
-        ca_key = tls.PrivateKey(f"{name}-ingest-ca-key", algorithm="ECDSA", ecdsa_curve="P256", opts=opts)
-        ca = tls.SelfSignedCert(
-            f"{name}-ingest-ca",
-            private_key_pem=ca_key.private_key_pem,
-            is_ca_certificate=True,
-            subject=tls.SelfSignedCertSubjectArgs(common_name=f"logmesh {store} ingest CA", organization="logmesh"),
-            validity_period_hours=5 * 365 * 24,
-            early_renewal_hours=90 * 24,
-            allowed_uses=["cert_signing", "crl_signing", "digital_signature"],
-            opts=opts,
-        )
-        server_key = tls.PrivateKey(f"{name}-ingest-key", algorithm="ECDSA", ecdsa_curve="P256", opts=opts)
         host = self.external_host()
-        dns_names = [*([host] if host else []), *service_dns]
-        request = tls.CertRequest(
-            f"{name}-ingest-csr",
-            private_key_pem=server_key.private_key_pem,
-            subject=tls.CertRequestSubjectArgs(common_name=dns_names[0], organization="logmesh"),
-            dns_names=dns_names,
-            opts=opts,
+        return serving_tls(
+            self.name,
+            f"logmesh {self.args.store_config.id} ingest CA",
+            [*([host] if host else []), *service_dns],
+            backend_meta(secret_name),
+            self,
+            self.in_namespace,
         )
-        # `pulumi up` re-issues the certificate within 30 days of expiry.
-        certificate = tls.LocallySignedCert(
-            f"{name}-ingest-cert",
-            cert_request_pem=request.cert_request_pem,
-            ca_private_key_pem=ca_key.private_key_pem,
-            ca_cert_pem=ca.cert_pem,
-            validity_period_hours=365 * 24,
-            early_renewal_hours=30 * 24,
-            allowed_uses=["digital_signature", "key_encipherment", "server_auth"],
-            opts=opts,
-        )
-        tls_secret = k8s.core.v1.Secret(
-            f"{name}-ingest-tls",
-            metadata=backend_meta(secret_name),
-            type="kubernetes.io/tls",
-            string_data={
-                "tls.crt": certificate.cert_pem,
-                "tls.key": secret(server_key.private_key_pem),
-                "ca.crt": ca.cert_pem,
-            },
-            opts=self.in_namespace,
-        )
-        return ca.cert_pem, tls_secret
 
     def password(self, purpose: str) -> random.RandomPassword:
         # Letters and digits only: the value goes into htpasswd files, netrc lines and YAML unquoted.
@@ -161,24 +196,11 @@ class LogBackend(pulumi.ComponentResource):
         )
 
     def network_policies(self, policies: Sequence[Policy]) -> list[k8s.networking.v1.NetworkPolicy]:
-        """The namespace's base policies (network.base_policies), then each explicit allow."""
-        created = []
-        for policy in [*base_policies(), *policies]:
-            created.append(
-                k8s.networking.v1.NetworkPolicy(
-                    f"{self.name}-netpol-{policy.name}",
-                    metadata=backend_meta(policy.name),
-                    spec=k8s.networking.v1.NetworkPolicySpecArgs(
-                        pod_selector=k8s.meta.v1.LabelSelectorArgs(match_labels=dict(policy.pods) or None),
-                        policy_types=policy.types,
-                        ingress=[k8s.networking.v1.NetworkPolicyIngressRuleArgs(ports=r.ports, from_=r.peers) for r in policy.ingress]
-                        or None,
-                        egress=[k8s.networking.v1.NetworkPolicyEgressRuleArgs(ports=r.ports, to=r.peers) for r in policy.egress] or None,
-                    ),
-                    opts=self.in_namespace,
-                )
-            )
-        return created
+        """The namespace's base policies (network.base_policies), then each explicit allow; behind an aggregation tier,
+        none that admits collectors directly."""
+        if self.args.store_config.aggregation is not None:
+            policies = [p for p in policies if p.name not in DIRECT_INGEST_POLICIES]
+        return network_policy_resources(self.name, [*base_policies(), *policies], self.in_namespace)
 
     def release(
         self, resource: str, chart: Chart, namespace: str, values: Mapping[str, Any], depends_on: Sequence[pulumi.Resource]

@@ -42,6 +42,10 @@ class BackendEndpoint:
     index_prefix: str = ""
     # Secret in the backend cluster's `logging` namespace with keys `username` and `password` (same credential).
     credentials_secret: str = ""
+    # An aggregation tier's endpoint (components/aggregation/): which tier, and the forward protocol's shared key (a
+    # Pulumi secret) that collectors send besides username and password. `kind` stays the backend's behind the tier.
+    via: str = ""
+    shared_key: pulumi.Output[str] | None = None
 
 
 class BackendStore(Protocol):

@@ -38,6 +38,11 @@ LOKI_RULER_SELECTOR = {**LOKI_SELECTOR, "app.kubernetes.io/component": "ruler"}
 LOKI_SINGLE_BINARY_SELECTOR = {**LOKI_SELECTOR, "app.kubernetes.io/component": "single-binary"}
 
 
+# The policies that admit collectors straight to a backend's ingest port; a store with an aggregation tier drops them
+# (its collectors reach the tier, and the tier the backend: components/aggregation/fluentd.py fluentd_policies).
+DIRECT_INGEST_POLICIES = ("collectors-to-loki-gateway", "collectors-to-elasticsearch")
+
+
 def peer(
     pods: Mapping[str, str] | None = None, namespace: str | None = None, cidr: str | None = None
 ) -> k8s.networking.v1.NetworkPolicyPeerArgs:

@@ -122,11 +122,14 @@ class Collector(pulumi.ComponentResource):
     def _credentials(self, name: str) -> k8s.core.v1.Secret:
         endpoint = self.args.endpoint
         password: pulumi.Output[str] = endpoint.password.apply(lambda value: pulumi.Output.secret(value))
+        data: dict[str, pulumi.Input[str]] = {"username": endpoint.username, "password": password}
+        if endpoint.shared_key is not None:
+            data["shared_key"] = endpoint.shared_key.apply(lambda value: pulumi.Output.secret(value))
         return k8s.core.v1.Secret(
             f"{name}-credentials",
             metadata=self._meta(CREDENTIALS_SECRET),
             type="Opaque",
-            string_data={"username": endpoint.username, "password": password},
+            string_data=data,
             opts=pulumi.ResourceOptions.merge(self._depends, pulumi.ResourceOptions(additional_secret_outputs=["stringData", "data"])),
         )
 

@@ -47,7 +47,7 @@ def fluent_bit_values(platform: PlatformConfig, cluster: ClusterConfig, endpoint
         # Fluent Bit writes only storage.path and the tail DB, both under FLUENT_BIT_STATE on the buffer hostPath.
         "securityContext": container_security(),
         "resources": RESOURCES,
-        "env": secret_env() + ([api_key_env()] if platform.sends_to_datadog(cluster) else []),
+        "env": secret_env(shared_key=endpoint.shared_key is not None) + ([api_key_env()] if platform.sends_to_datadog(cluster) else []),
         "labels": COLLECTOR_LABELS,
         "podLabels": COLLECTOR_LABELS,
         "luaScripts": {FLUENT_BIT_LUA: helm_literal(fluent_bit_lua())},
@@ -68,7 +68,8 @@ def fluent_bit_values(platform: PlatformConfig, cluster: ClusterConfig, endpoint
         "config": {
             "service": helm_literal(fluent_bit_service()),
             "inputs": helm_literal(fluent_bit_inputs()),
-            "filters": helm_literal(fluent_bit_filters(platform, cluster, endpoint.kind)),
+            # Behind a tier the records carry their labels as fields, as for Elasticsearch (fluentd_config.LABELS_KEY).
+            "filters": helm_literal(fluent_bit_filters(platform, cluster, "elk" if endpoint.via else endpoint.kind)),
             "outputs": fluent_bit_output(platform, cluster, endpoint),
             "customParsers": helm_literal(fluent_bit_parsers()),
         },

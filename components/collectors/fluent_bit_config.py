@@ -12,7 +12,15 @@ from typing import Any
 import pulumi
 
 from components.backends.interface import BackendEndpoint
-from components.collectors.interface import BUFFER_LIMIT, CA_FILE, PASSWORD_ENV, USERNAME_ENV, helm_literal, static_labels
+from components.collectors.interface import (
+    BUFFER_LIMIT,
+    CA_FILE,
+    PASSWORD_ENV,
+    SHARED_KEY_ENV,
+    USERNAME_ENV,
+    helm_literal,
+    static_labels,
+)
 from components.config.schema import ClusterConfig, PlatformConfig
 from components.mesh import ACCESS_LOG_FORMATS, CANONICAL_FIELDS, AccessLogFormat, onigmo, rules_as_data
 from components.names import data_stream, tenant
@@ -177,10 +185,23 @@ def fluent_bit_output(platform: PlatformConfig, cluster: ClusterConfig, endpoint
     credentials = (f"${{{USERNAME_ENV}}}", f"${{{PASSWORD_ENV}}}")
 
     def render(host: str) -> str:
-        if endpoint.kind == "loki":
+        if endpoint.via == "fluentd":
+            # The tier (components/aggregation/fluentd_config.py) authenticates the shared key and the user.
+            entries: list[tuple[str, object]] = [
+                ("Name", "forward"),
+                ("Match", "kube.*"),
+                ("Host", host),
+                ("Port", endpoint.port),
+                ("Self_Hostname", "${HOSTNAME}"),
+                ("Shared_Key", f"${{{SHARED_KEY_ENV}}}"),
+                ("Username", credentials[0]),
+                ("Password", credentials[1]),
+                ("Require_ack_response", "True"),
+            ]
+        elif endpoint.kind == "loki":
             labels = ", ".join(f"{k}={v}" for k, v in static_labels(platform, cluster).items())
             metadata = ", ".join(f"{field}=${field}" for field in CANONICAL_FIELDS)
-            entries: list[tuple[str, object]] = [
+            entries = [
                 ("Name", "loki"),
                 ("Match", "kube.*"),
                 ("host", host),

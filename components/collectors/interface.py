@@ -21,6 +21,8 @@ CA_DIR = "/etc/logmesh/ca"
 CA_FILE = f"{CA_DIR}/ca.crt"
 USERNAME_ENV = "LOGMESH_OUTPUT_USERNAME"
 PASSWORD_ENV = "LOGMESH_OUTPUT_PASSWORD"
+# The forward protocol's shared key, when the cluster's store has an aggregation tier (key `shared_key` of the Secret).
+SHARED_KEY_ENV = "LOGMESH_OUTPUT_SHARED_KEY"
 # Node-local buffer directory (hostPath) and the bound on what the buffers there may hold.
 BUFFER_HOST_PATH = "/var/lib/logmesh-collector"
 BUFFER_LIMIT = "4G"
@@ -76,8 +78,6 @@ def static_labels(platform: PlatformConfig, cluster: ClusterConfig) -> dict[str,
     return {"cloud": cluster.cloud, "cluster": cluster.id, "environment": platform.environment}
 
 
-def secret_env() -> list[dict[str, Any]]:
-    return [
-        {"name": env, "valueFrom": {"secretKeyRef": {"name": CREDENTIALS_SECRET, "key": key}}}
-        for env, key in ((USERNAME_ENV, "username"), (PASSWORD_ENV, "password"))
-    ]
+def secret_env(shared_key: bool = False) -> list[dict[str, Any]]:
+    keys = ((USERNAME_ENV, "username"), (PASSWORD_ENV, "password"), *([(SHARED_KEY_ENV, "shared_key")] if shared_key else []))
+    return [{"name": env, "valueFrom": {"secretKeyRef": {"name": CREDENTIALS_SECRET, "key": key}}} for env, key in keys]

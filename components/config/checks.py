@@ -23,6 +23,14 @@ from components.config.schema import (
 )
 
 SECRET_ALERTING_FIELDS = ("bearer_token", "password")
+# Which collectors can forward to each aggregation tier over verified TLS with credentials, and why the others cannot.
+FORWARDS_TO: dict[str, tuple[str, ...]] = {"fluentd": ("fluent-bit",), "logstash": ("fluent-bit",)}
+FORWARD_GAP = {
+    "fluent-bit": "",
+    "alloy": "Alloy has no Fluentd forward or Logstash output, only Loki, OTLP and Prometheus writers",
+    "filebeat": "Filebeat has no Fluentd forward output, and its Logstash output authenticates only with client "
+    "certificates, which logmesh does not issue",
+}
 SECRET_DATADOG_FIELDS = ("api_key",)
 # Why a collector cannot carry the Datadog sink.
 _NO_DATADOG_OUTPUT = {
@@ -248,9 +256,26 @@ def resolve(stack: StackShape) -> tuple[list[str], tuple[ClusterConfig, ...]]:
             problems.append(f"{path}.collector: 'alloy' ships only to Loki; use fluent-bit or filebeat with backend elk")
         if cluster.collector == "filebeat" and stack.backend != "elk":
             problems.append(f"{path}.collector: 'filebeat' ships only to Elasticsearch; use fluent-bit or alloy with backend loki")
+        tier = stores[store_name].aggregation if store_name in stores else None
+        if tier is not None and cluster.collector not in FORWARDS_TO[tier]:
+            problems.append(
+                f"{path}.collector: {cluster.collector!r} cannot forward to the {tier} tier of store {store_name!r} "
+                f"({FORWARD_GAP[cluster.collector]}); use {' or '.join(FORWARDS_TO[tier])} in this cluster, or remove the "
+                "store's aggregation"
+            )
         resolved.append(cluster.model_copy(update={"store": store_name}))
 
     for i, store in enumerate(stack.stores):
+        if store.aggregation == "logstash" and stack.backend != "elk":
+            problems.append(
+                f"{NAMESPACE}:stores[{i}].aggregation: 'logstash' runs in front of Elasticsearch only; use fluentd with "
+                "backend loki, or set logmesh:backend: elk"
+            )
+        elif store.aggregation == "logstash":
+            problems.append(
+                f"{NAMESPACE}:stores[{i}].aggregation: 'logstash' is not built yet (docs/aggregation.md); use fluentd, "
+                "which writes to Elasticsearch as well"
+            )
         backend_cluster = clusters.get(store.cluster)
         if backend_cluster is not None and backend_cluster.store not in (None, store.id):
             problems.append(

@@ -67,6 +67,7 @@ def parse_config(raw: Mapping[str, Any], secret_keys: Iterable[str] = ()) -> Pla
         stores=tuple(stack.stores),
         clusters=clusters,
         daily_volume_gb=stack.daily_volume_gb,
+        outage_window_hours=stack.outage_window_hours,
         ingest_domain=stack.ingest_domain,
         kubeconfigs=dict(stack.kubeconfigs),
         alerting=stack.alerting,

@@ -21,6 +21,8 @@ Environment = Literal["dev", "staging", "prod"]
 Backend = Literal["loki", "elk"]
 Mesh = Literal["istio", "linkerd", "none"]
 Collector = Literal["fluent-bit", "alloy", "filebeat"]
+# An optional tier between a store's collectors and its backend (components/aggregation/, docs/aggregation.md).
+Aggregation = Literal["fluentd", "logstash"]
 # Promtail reached end of life upstream on 2026-03-02; Grafana Alloy is its successor (docs/collectors.md#promtail).
 RETIRED_COLLECTORS = {
     "promtail": "'promtail' reached end of life upstream on 2026-03-02 and is not offered; its successor is Grafana Alloy: "
@@ -122,6 +124,8 @@ class StoreConfig(_Identified):
     account_id: str | None = None
     project: str | None = None
     project_number: str | None = None
+    # Collectors forward to this tier next to the backend, which buffers on persistent volumes and writes on.
+    aggregation: Aggregation | None = None
 
 
 class ClusterConfig(_Identified):
@@ -210,6 +214,8 @@ class StackShape(_Strict):
     clusters: list[ClusterConfig] = Field(min_length=1)
     # Log volume each store's backend is sized for (Loki follows Grafana's published tiers, up to 30 TB/day).
     daily_volume_gb: int = Field(default=100, ge=1, le=30000)
+    # How long a backend may be down before an aggregation tier loses logs: sizes the tier's buffers.
+    outage_window_hours: int = Field(default=6, ge=1, le=168)
     # DNS domain under which each store's ingest endpoint is published (`<store>.<domain>`) on an internal load
     # balancer; required when a cluster ships to a backend that runs in another cluster.
     ingest_domain: str | None = Field(default=None, pattern=DNS_DOMAIN.pattern, max_length=200)
@@ -235,6 +241,7 @@ class PlatformConfig(BaseModel):
     stores: tuple[StoreConfig, ...]
     clusters: tuple[ClusterConfig, ...]
     daily_volume_gb: int = 100
+    outage_window_hours: int = 6
     ingest_domain: str | None = None
     kubeconfigs: dict[str, str] = Field(default_factory=dict, repr=False)
     alerting: AlertingConfig | None = None

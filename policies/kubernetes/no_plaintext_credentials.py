@@ -15,9 +15,10 @@ CREDENTIAL_NAME = re.compile(r"(?i)(passw(or)?d|passwd|secret|token|api[_-]?key|
 
 
 _LITERAL_PATTERNS = (
-    # Fluent Bit classic: `HTTP_Passwd value` (a ${VAR} reference is fine)
+    # Fluent Bit classic and Fluentd: `HTTP_Passwd value`, `shared_key value` (a ${VAR} or "#{ENV['VAR']}" reference is fine)
     re.compile(
-        r"(?im)^\s*(http_passwd|passwd|password|http_api_key|api_key|apikey|aws_secret_access_key|cloud_auth|token)\s+(?!\$\{)(\S+)\s*$"
+        r"(?im)^\s*(http_passwd|passwd|password|shared_key|http_api_key|api_key|apikey|aws_secret_access_key|cloud_auth|token)"
+        r"\s+(?!\$\{)(?!\"?#\{ENV\[)(\S+)\s*$"
     ),
     # Alloy / HCL: `password = "value"` (sys.env(...) or remote.kubernetes.secret references are fine)
     re.compile(r'(?i)\b(password|api_key|bearer_token|secret_access_key|token)\s*=\s*"([^"$][^"]*)"'),

@@ -75,6 +75,28 @@ def collector_config_tls_problems(text: str) -> list[str]:
         problems += fluent_bit_yaml_tls_problems(text)
     if "loki.write" in text:
         problems += alloy_tls_problems(text)
+    if re.search(r"^\s*@type\s", text, re.M):
+        problems += fluentd_tls_problems(text)
+    return problems
+
+
+def fluentd_tls_problems(text: str) -> list[str]:
+    """Fluentd: a forward input without `<transport tls>`, and network outputs in clear or without verification."""
+    problems = []
+    for source in re.findall(r"<source>(.*?)</source>", text, re.S):
+        if re.search(r"@type\s+forward\b", source) and not re.search(r"<transport\s+tls>", source):
+            problems.append("Fluentd forward input accepts connections without TLS (<transport tls>)")
+    for match in re.findall(r"<match[^>]*>(.*?)</match>", text, re.S):
+        found = re.search(r"@type\s+(\S+)", match)
+        plugin = found.group(1) if found else "?"
+        if re.search(r"^\s*url\s+\"?http://", match, re.M) or re.search(r"^\s*scheme\s+http\s*$", match, re.M):
+            problems.append(f"Fluentd output {plugin} is not https")
+        if re.search(r"^\s*(insecure_tls\s+true|ssl_verify\s+false|tls_insecure_mode\s+true)\s*$", match, re.M):
+            problems.append(f"Fluentd output {plugin} turns off certificate verification")
+        if plugin == "elasticsearch" and not re.search(r"^\s*scheme\s+https\s*$", match, re.M):
+            problems.append("Fluentd output elasticsearch is not https (scheme https)")
+        if plugin == "forward" and not re.search(r"^\s*transport\s+tls\s*$", match, re.M):
+            problems.append("Fluentd output forward does not use TLS (transport tls)")
     return problems
 
 

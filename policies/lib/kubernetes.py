@@ -16,7 +16,7 @@ from policies.examined import probe
 from policies.lib.types import BEAT, ES, HELM_TYPES, KIBANA
 from policies.lib.values import as_list, get, is_list, known, provider_key
 
-COLLECTOR_CHARTS = {"fluent-bit": "fluent-bit", "alloy": "alloy"}
+COLLECTOR_CHARTS = {"fluent-bit": "fluent-bit", "alloy": "alloy", "fluentd": "fluentd"}
 COLLECTOR_WORDS = ("fluent-bit", "fluentbit", "fluentd", "alloy", "filebeat", "vector", "promtail", "otel", "collector")
 
 
@@ -53,7 +53,7 @@ def name_of(resource: PolicyResource) -> str:
 
 @probe
 def is_collector(resource: PolicyResource) -> bool:
-    """A log collector: a Fluent Bit or Alloy release, an ECK Beat, or a DaemonSet running a collector image."""
+    """A log collector: a Fluent Bit, Alloy or Fluentd (aggregation tier) release, an ECK Beat, or a DaemonSet running a collector image."""
     if chart_of(resource) in COLLECTOR_CHARTS or resource.resource_type == BEAT:
         return True
     if resource.resource_type == "kubernetes:apps/v1:DaemonSet":

@@ -26,7 +26,7 @@ ECK_POD_TEMPLATES: dict[str, tuple[tuple[str, ...], ...]] = {
         ("spec", "statefulSet", "podTemplate", "spec"),
     ),
 }
-LOGGING_CHARTS = ("loki", "fluent-bit", "alloy", "grafana", "eck-operator", "eck-stack", "eck-elasticsearch", "eck-kibana")
+LOGGING_CHARTS = ("loki", "fluent-bit", "alloy", "fluentd", "grafana", "eck-operator", "eck-stack", "eck-elasticsearch", "eck-kibana")
 
 
 @dataclass(frozen=True)
@@ -83,7 +83,24 @@ def _alloy(values: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-_CHART_PODS = {"fluent-bit": _fluent_bit, "alloy": _alloy}
+def _fluentd(values: Mapping[str, Any]) -> dict[str, Any]:
+    mounts, volumes = as_list(get(values, "volumeMounts")), as_list(get(values, "volumes"))
+    # The chart mounts the host's log directories unless told not to (both switches default to true).
+    for switch, path in (("mountVarLogDirectory", "/var/log"), ("mountDockerContainersDirectory", "/var/lib/docker/containers")):
+        if get(values, switch) is not False:
+            volumes.append({"name": switch, "hostPath": {"path": path}})
+            mounts.append({"name": switch, "mountPath": path})
+    container = {
+        "name": "fluentd",
+        "image": get(values, "image"),
+        "securityContext": get(values, "securityContext"),
+        "resources": get(values, "resources"),
+        "volumeMounts": mounts,
+    }
+    return {"securityContext": get(values, "podSecurityContext"), "containers": [container], "volumes": volumes}
+
+
+_CHART_PODS = {"fluent-bit": _fluent_bit, "alloy": _alloy, "fluentd": _fluentd}
 
 
 def pod_views(resource: PolicyResource) -> Iterator[PodView]:

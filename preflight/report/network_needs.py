@@ -1,7 +1,8 @@
 """What the platform needs from the network, judged by preflight/report/reachability.py: the flows every backend
-cluster needs (collectors to the ingest endpoint, Grafana to the Loki gateway, the ECK operator to Elasticsearch and
-Kibana, backends to DNS, object storage and the metadata server, the ruler to Alertmanager; docs/backends.md), and
-every other flow into a backend namespace the policies allow (there should be none)."""
+cluster needs (collectors to the ingest endpoint, or to the store's aggregation tier and the tier to the backend,
+Grafana to the Loki gateway, the ECK operator to Elasticsearch and Kibana, backends to DNS, object storage and the
+metadata server, the ruler to Alertmanager; docs/backends.md), and every other flow into a backend namespace the
+policies allow (there should be none)."""
 
 from __future__ import annotations
 
@@ -31,6 +32,9 @@ LOKI = {"app.kubernetes.io/name": "loki"}
 # The Loki components that read or write object storage (memcached and the gateway do not).
 LOKI_STORAGE_COMPONENTS = {"single-binary", "ingester", "compactor", "querier", "index-gateway", "ruler", "backend", "write", "read"}
 INGEST_PORTS = {"loki": 8080, "elk": 9200}
+# The Fluentd aggregation tier's pods (components/aggregation/fluentd.py) and its forward port.
+FLUENTD = {"app.kubernetes.io/name": "fluentd"}
+FORWARD_PORT = 24224
 
 
 def _label(pod: Pod, key: str) -> str:
@@ -98,10 +102,19 @@ def needed_flows(recording: Recording, network: Network) -> list[Flow]:
         es = [p for p in backend if "elasticsearch.k8s.elastic.co/cluster-name" in p.labels]
         kibana = [p for p in backend if "kibana.k8s.elastic.co/name" in p.labels]
         ingest, port = (gateway, 8080) if gateway else (es, 9200)
+        tier = [p for p in backend if all(p.labels.get(k) == v for k, v in FLUENTD.items())]
+        remote_collector = Outside("collector of another cluster", REMOTE_COLLECTOR_IP)
+        for target in tier:
+            flows += [Flow("collector to tier ingest", c, target, FORWARD_PORT) for c in collectors]
+            if remote:
+                flows.append(Flow("remote collector to tier ingest", remote_collector, target, FORWARD_PORT))
         for target in ingest:
+            flows += [Flow("tier to backend ingest", t, target, port) for t in tier]
+            if tier:
+                continue
             flows += [Flow("collector to ingest", c, target, port) for c in collectors]
             if remote:
-                flows.append(Flow("remote collector to ingest", Outside("collector of another cluster", REMOTE_COLLECTOR_IP), target, port))
+                flows.append(Flow("remote collector to ingest", remote_collector, target, port))
         for pod in backend:
             flows.append(Flow("DNS", pod, dns, 53, "UDP"))
         readers = [
@@ -153,7 +166,7 @@ def unexpected_flows(recording: Recording, network: Network, needed: list[Flow])
     wanted = {(f.source, f.destination, f.port, f.protocol) for f in needed}
     # The ingest port admits the collectors' whole namespace and, when published, any address: by design (TLS and a
     # password gate every request, components/backends/network.py ingest_sources).
-    ingest = {(f.destination, f.port) for f in needed if f.what.endswith("to ingest")}
+    ingest = {(f.destination, f.port) for f in needed if f.what.endswith("ingest") and f.what.startswith(("collector", "remote collector"))}
     found: list[Flow] = []
     for cluster in sorted(_backend_stores(recording)):
         here = [p for p in network.pods if p.cluster == cluster]
@@ -164,7 +177,9 @@ def unexpected_flows(recording: Recording, network: Network, needed: list[Flow])
             Outside("collector of another cluster", REMOTE_COLLECTOR_IP),
         ]
         for dst in (p for p in here if p.namespace == BACKEND_NAMESPACE):
-            ports = {(n, proto) for n, proto, _ in dst.ports} | {(8080, "TCP"), (9200, "TCP"), (5601, "TCP"), (3100, "TCP"), (9300, "TCP")}
+            ports = {(n, proto) for n, proto, _ in dst.ports} | {
+                (8080, "TCP"), (9200, "TCP"), (5601, "TCP"), (3100, "TCP"), (9300, "TCP"), (FORWARD_PORT, "TCP"),
+            }  # fmt: skip
             for src in sources:
                 for port, proto in sorted(ports):
                     flow = Flow("unexpected", src, dst, port, proto)

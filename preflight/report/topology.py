@@ -28,18 +28,31 @@ _KINDS = {
     "keys": "keys",
     "backends": "backend",
     "collectors": "collector",
+    "aggregation": "aggregation",
     "mesh": "mesh",
     "identity": "identity",
     "alerts": "alerts",
     "sinks": "sink",
 }
-_KIND_ORDER = {"store": 0, "keys": 1, "backend": 2, "collector": 3, "sink": 4, "mesh": 5, "identity": 6, "alerts": 7}
+_KIND_ORDER = {
+    "store": 0,
+    "keys": 1,
+    "backend": 2,
+    "aggregation": 3,
+    "collector": 4,
+    "sink": 5,
+    "mesh": 6,
+    "identity": 7,
+    "alerts": 8,
+}
 # A resource that names a third party it sends logs to (components/sinks/): drawn as a node outside every cluster.
 DESTINATION_ANNOTATION = "logmesh.io/external-destination"
 _EDGE_LABELS = {
     ("collector", "backend"): "ships to",
     ("collector", "store"): "ships to",
     ("collector", "sink"): "ships to",
+    ("collector", "aggregation"): "forwards to",
+    ("aggregation", "backend"): "writes to",
     ("mesh", "collector"): "access logs",
     ("mesh", "backend"): "access logs",
     ("backend", "store"): "stores in",
@@ -269,6 +282,7 @@ _SHAPES = {
     "collector": ('(["', '"])'),
     "mesh": ('[/"', '"/]'),
     "backend": ('[["', '"]]'),
+    "aggregation": ('>"', '"]'),
     "empty": ('["', '"]'),
     "external": ('>"', '"]'),
 }

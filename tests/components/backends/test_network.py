@@ -23,14 +23,18 @@ def test_logging_namespace_denies_by_default_and_allows_only_named_paths(recorde
         [rule] = dns["egress"]
         assert {(p["protocol"], p["port"]) for p in rule["ports"]} == {("UDP", 53), ("TCP", 53)}
         assert rule["to"][0]["namespaceSelector"] == {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}}
-        ingest = found["collectors-to-loki-gateway" if kind == "loki" else "collectors-to-elasticsearch"]
-        [rule] = ingest["ingress"]
-        assert [p["port"] for p in rule["ports"]] == [8080 if kind == "loki" else 9200]
-        local = {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "collectors"}}, "podSelector": {}}
-        anywhere = [{"ipBlock": {"cidr": "0.0.0.0/0"}}, {"ipBlock": {"cidr": "::/0"}}]
-        # Published on the internal load balancer, collectors of other clusters arrive from addresses the cluster
-        # cannot know: any source, gated by TLS and a password. Otherwise only the local collectors' namespace.
-        assert rule["from"] == ([local, *anywhere] if exposed else [local])
+        direct = "collectors-to-loki-gateway" if kind == "loki" else "collectors-to-elasticsearch"
+        if backend.name == "aws-main" and stack == "staging":
+            # Behind its Fluentd tier the backend admits the tier, not the collectors (tests/components/aggregation/).
+            assert direct not in found
+        else:
+            [rule] = found[direct]["ingress"]
+            assert [p["port"] for p in rule["ports"]] == [8080 if kind == "loki" else 9200]
+            local = {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "collectors"}}, "podSelector": {}}
+            anywhere = [{"ipBlock": {"cidr": "0.0.0.0/0"}}, {"ipBlock": {"cidr": "::/0"}}]
+            # Published on the internal load balancer, collectors of other clusters arrive from addresses the cluster
+            # cannot know: any source, gated by TLS and a password. Otherwise only the local collectors' namespace.
+            assert rule["from"] == ([local, *anywhere] if exposed else [local])
         storage = found["loki-object-storage" if kind == "loki" else "elasticsearch-object-storage"]
         assert storage["policyTypes"] == ["Egress"]
         assert storage["egress"][0] == {"ports": [{"port": 443, "protocol": "TCP"}]}

@@ -55,11 +55,18 @@ def test_every_cluster_has_exactly_one_collector_of_its_kind(any_example: tuple[
         assert namespace.inputs["metadata"]["labels"]["logmesh.io/store"] == store_of(config, cluster)
 
 
-def _destination(recording: Recording, collector: Registration) -> tuple[str, str]:
+def _destination(recording: Recording, collector: Registration, prefix: str = "") -> tuple[str, str]:
     """(host, tenant or data stream) the collector's rendered configuration ships to (Helm values or Beat)."""
     values = workload(recording, collector)
     if collector.type.endswith("FluentBitCollector"):
         [output] = [s for s in fluent_bit_sections(values["config"], "outputs") if s["Name"] != "datadog"]  # the backend's
+        if output["Name"] == "forward":
+            # To an aggregation tier, which picks the tenant or data stream from the cluster label the collector stamps
+            # on each record (tests/components/aggregation/test_fluentd.py reads the tier's side).
+            [modify] = [f for f in fluent_bit_sections(values["config"], "filters") if f.get("Name") == "modify"]
+            cluster = re.search(r"logmesh_label_cluster ([^,]+)", modify["Add"])
+            assert cluster
+            return output["Host"], f"{prefix}{cluster.group(1)}"
         return output.get("host") or output["Host"], output.get("tenant_id") or output["Index"]
     if collector.type.endswith("AlloyCollector"):
         river = values["alloy"]["configMap"]["content"]
@@ -77,7 +84,7 @@ def test_each_collector_ships_to_its_store_with_its_tenant(any_example: tuple[Re
     found = collectors(recording)
     elk = config["logmesh:backend"] == "elk"
     for cluster in config["logmesh:clusters"]:
-        host, target = _destination(recording, found[cluster["name"]])
+        host, target = _destination(recording, found[cluster["name"]], "logs-logmesh-" if elk else "")
         assert target == (f"logs-logmesh-{cluster['name']}" if elk else cluster["name"])
         store = store_of(config, cluster)
         remote = expected_host(config, store)

@@ -51,7 +51,11 @@ def test_fluent_bit_verifies_tls_labels_buffers_and_retries(any_example: tuple[R
             assert {"trace_id", "request_id"} <= set(metadata)
             assert output["uri"] == "/loki/api/v1/push"
         else:
-            assert output["Name"] == "es" and output["Suppress_Type_Name"] == "On" and output["Write_Operation"] == "create"
+            # To Elasticsearch, or to the store's aggregation tier, which writes on (tests/components/aggregation/).
+            if output["Name"] == "forward":
+                assert output["Shared_Key"] == "${LOGMESH_OUTPUT_SHARED_KEY}" and output["Require_ack_response"] == "True"
+            else:
+                assert output["Name"] == "es" and output["Suppress_Type_Name"] == "On" and output["Write_Operation"] == "create"
             [nest] = [f for f in fluent_bit_sections(values["config"], "filters") if f["Name"] == "nest"]
             [modify] = [f for f in fluent_bit_sections(values["config"], "filters") if f["Name"] == "modify"]
             assert nest["Nest_under"] == "labels"

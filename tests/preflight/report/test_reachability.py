@@ -52,6 +52,9 @@ def chart_pods(release: Registration) -> list[Pod]:
         return [pod("grafana", {"app.kubernetes.io/name": "grafana", "app.kubernetes.io/instance": name}, ((3000, "TCP", "grafana"),))]
     if chart in ("fluent-bit", "alloy"):  # templates/_helpers.tpl `<chart>.selectorLabels` + `podLabels` (logmesh's)
         return [pod(chart, {"app.kubernetes.io/name": chart, "app.kubernetes.io/instance": name, **pod_labels})]
+    if chart == "fluentd":  # fluentd 0.6.0 `fluentd.selectorLabels` + `podLabels`; metrics 24231 and service.ports
+        ports = ((24231, "TCP", "metrics"), *((int(p["containerPort"]), p["protocol"], p["name"]) for p in values["service"]["ports"]))
+        return [pod("fluentd", {"app.kubernetes.io/name": "fluentd", "app.kubernetes.io/instance": name, **pod_labels}, ports)]
     if chart == "eck-operator":
         # eck-operator 3.5.0 templates/statefulset.yaml:33-41 labels the pod with `eck-operator.labels`, which is
         # `eck-operator.selectorLabels` (templates/_helpers.tpl:50-53) plus version, chart and managed-by; the
@@ -90,6 +93,8 @@ def test_every_needed_flow_is_allowed_and_nothing_else_reaches_the_backends(stac
     )
     if backend == "loki" and stack == "prod":
         needed.add("ruler to Alertmanager")  # only prod configures logmesh:alerting
+    if stack == "staging":  # aws-main has a Fluentd tier (components/aggregation/)
+        needed |= {"collector to tier ingest", "tier to backend ingest"}
     assert needed <= kinds
     denied = [(v.flow.what, v.flow.source, v.flow.destination, v.flow.port) for v in verdicts if not v.allowed]
     assert denied == []

@@ -1,0 +1,229 @@
+"""A Fluentd aggregation tier next to a store's backend (fluent/helm-charts `fluentd`, a StatefulSet): collectors
+forward to it over verified TLS with a shared key and a user, it buffers on a PersistentVolume per replica and
+writes to the backend as the collectors would (the backend's TLS, its collector credential from its Secret).
+
+It runs in the backend's `logging` namespace, so the namespace's restricted Pod Security, its default-deny network
+policy and the backend's identity and retention rules apply to it as well."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+import pulumi_random as random
+
+from components.aggregation.fluentd_config import (
+    BACKEND_CA_DIR,
+    FORWARD_PASSWORD_ENV,
+    FORWARD_PORT,
+    FORWARD_USERNAME_ENV,
+    OUTPUT_PASSWORD_ENV,
+    OUTPUT_USERNAME_ENV,
+    SHARED_KEY_ENV,
+    TLS_DIR,
+    FluentdOutput,
+    fluentd_output,
+    fluentd_source,
+)
+from components.aggregation.sizing import AggregationSizing, aggregation_sizing
+from components.backends.base import backend_meta, internal_load_balancer, network_policy_resources, secret, serving_tls
+from components.backends.gateway import LOKI_GATEWAY_SERVICE
+from components.backends.interface import BackendEndpoint
+from components.backends.network import (
+    ES_HTTP_PORT,
+    ES_SELECTOR,
+    HTTPS_PORT,
+    LOKI_GATEWAY_CONTAINER_PORT,
+    LOKI_GATEWAY_SELECTOR,
+    Policy,
+    Rule,
+    ingest_sources,
+    peer,
+    ports,
+)
+from components.config.schema import PlatformConfig, StoreConfig
+from components.kubernetes import restricted_pod_security
+from components.names import BACKEND_NAMESPACE, ES_HTTP_SERVICE
+from components.pins import FLUENTD_CHART, FLUENTD_IMAGES
+
+FLUENTD_SELECTOR = {"app.kubernetes.io/name": "fluentd", "app.kubernetes.io/instance": FLUENTD_CHART.name}
+FLUENTD_SERVICE = "fluentd"
+FORWARD_USER = "collector"
+FORWARD_SECRET = "fluentd-forward-credentials"
+FORWARD_TLS_SECRET = "fluentd-forward-tls"
+BACKEND_CA_CONFIGMAP = "fluentd-backend-ca"
+# The fluent user of the fluent/fluentd images.
+FLUENTD_UID = 999
+RESOURCES = {"requests": {"cpu": "500m", "memory": "512Mi"}, "limits": {"cpu": "1", "memory": "1Gi"}}
+
+
+@dataclass(frozen=True)
+class FluentdArgs:
+    platform: PlatformConfig
+    store: StoreConfig
+    backend: BackendEndpoint  # the store's backend, which the tier writes to
+    provider: k8s.Provider
+    exposed: bool  # the backend is published for collectors in other clusters: so is the tier
+    depends_on: tuple[pulumi.Resource, ...] = ()
+
+
+def backend_service(kind: str) -> tuple[str, int, int]:
+    """The backend's in-cluster Service host, its port, and the pod port a NetworkPolicy sees."""
+    if kind == "loki":
+        return f"{LOKI_GATEWAY_SERVICE}.{BACKEND_NAMESPACE}.svc.cluster.local", HTTPS_PORT, LOKI_GATEWAY_CONTAINER_PORT
+    return f"{ES_HTTP_SERVICE}.{BACKEND_NAMESPACE}.svc.cluster.local", ES_HTTP_PORT, ES_HTTP_PORT
+
+
+def fluentd_policies(kind: str, exposed: bool) -> list[Policy]:
+    """Collectors to the tier's forward port; the tier to the backend, and the backend admitting the tier."""
+    _, _, pod_port = backend_service(kind)
+    target = LOKI_GATEWAY_SELECTOR if kind == "loki" else ES_SELECTOR
+    return [
+        Policy("collectors-to-fluentd", FLUENTD_SELECTOR, ingress=[Rule(ports(FORWARD_PORT), ingest_sources(exposed))]),
+        Policy("fluentd-egress", FLUENTD_SELECTOR, egress=[Rule(ports(pod_port), [peer(target)])]),
+        Policy("fluentd-to-backend", target, ingress=[Rule(ports(pod_port), [peer(FLUENTD_SELECTOR)])]),
+    ]
+
+
+def _secret_env(name: str, secret_name: str, key: str) -> dict[str, Any]:
+    return {"name": name, "valueFrom": {"secretKeyRef": {"name": secret_name, "key": key}}}
+
+
+def fluentd_values(args: FluentdArgs, sizing: AggregationSizing, load_balancer: dict[str, str]) -> dict[str, Any]:
+    host, port, _ = backend_service(args.backend.kind)
+    output = FluentdOutput(args.backend.kind, host, port, args.backend.path, sizing.buffer_limit)
+    container_security = {
+        "runAsNonRoot": True,
+        "runAsUser": FLUENTD_UID,
+        "runAsGroup": FLUENTD_UID,
+        "allowPrivilegeEscalation": False,
+        "capabilities": {"drop": ["ALL"]},
+        "readOnlyRootFilesystem": True,
+        "seccompProfile": {"type": "RuntimeDefault"},
+    }
+    return {
+        "kind": "StatefulSet",
+        "replicaCount": sizing.replicas,
+        "image": {"repository": FLUENTD_IMAGES[args.backend.kind][0], "tag": FLUENTD_IMAGES[args.backend.kind][1]},
+        # Its own account (FluentdAggregator), which mounts no token: the chart's cannot say so.
+        "serviceAccount": {"create": False, "name": FLUENTD_SERVICE},
+        # The tier reads no Kubernetes API: the collectors enrich records before forwarding.
+        "rbac": {"create": False},
+        "podSecurityPolicy": {"enabled": False},
+        "podSecurityContext": {**restricted_pod_security(), "fsGroup": FLUENTD_UID},
+        "securityContext": container_security,
+        "resources": RESOURCES,
+        "podLabels": dict(FLUENTD_SELECTOR),
+        "mountVarLogDirectory": False,
+        "mountDockerContainersDirectory": False,
+        # A boolean: the chart's default is the string "true", and a string "false" is true to Helm.
+        "dashboards": {"enabled": False},
+        # The chart's probes call the metrics port, which only its default (replaced) sources serve.
+        "livenessProbe": {"tcpSocket": {"port": "forward"}},
+        "readinessProbe": {"tcpSocket": {"port": "forward"}},
+        "persistence": {"enabled": True, "accessMode": "ReadWriteOnce", "size": sizing.volume},
+        "service": {
+            "type": "LoadBalancer" if args.exposed else "ClusterIP",
+            "annotations": load_balancer,
+            "ports": [{"name": "forward", "containerPort": FORWARD_PORT, "protocol": "TCP"}],
+        },
+        "env": [
+            _secret_env(SHARED_KEY_ENV, FORWARD_SECRET, "shared_key"),
+            _secret_env(FORWARD_USERNAME_ENV, FORWARD_SECRET, "username"),
+            _secret_env(FORWARD_PASSWORD_ENV, FORWARD_SECRET, "password"),
+            _secret_env(OUTPUT_USERNAME_ENV, args.backend.credentials_secret, "username"),
+            _secret_env(OUTPUT_PASSWORD_ENV, args.backend.credentials_secret, "password"),
+        ],
+        "volumes": [
+            {
+                "name": "forward-tls",
+                "secret": {"secretName": FORWARD_TLS_SECRET, "items": [{"key": k, "path": k} for k in ("tls.crt", "tls.key")]},
+            },
+            {"name": "backend-ca", "configMap": {"name": BACKEND_CA_CONFIGMAP}},
+            {"name": "tmp", "emptyDir": {}},
+        ],
+        "volumeMounts": [
+            {"name": "forward-tls", "mountPath": TLS_DIR, "readOnly": True},
+            {"name": "backend-ca", "mountPath": BACKEND_CA_DIR, "readOnly": True},
+            {"name": "tmp", "mountPath": "/tmp"},
+        ],
+        # The chart's default sources tail the node's files and its dispatch writes to Elasticsearch in clear: replaced.
+        "fileConfigs": {
+            "01_sources.conf": fluentd_source(),
+            "02_filters.conf": "",
+            "03_dispatch.conf": "",
+            "04_outputs.conf": fluentd_output(output),
+        },
+    }
+
+
+class FluentdAggregator(pulumi.ComponentResource):
+    """The Fluentd tier of one store; `endpoint` is what that store's collectors forward to."""
+
+    endpoint: BackendEndpoint
+    host: pulumi.Output[str]
+    replicas: pulumi.Output[int]
+    buffer_volume: pulumi.Output[str]
+
+    def __init__(self, name: str, args: FluentdArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("logmesh:aggregation:FluentdAggregator", name, None, opts)
+        platform, store = args.platform, args.store
+        self.sizing = aggregation_sizing(platform.environment, platform.daily_volume_gb, platform.outage_window_hours)
+        child = pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=list(args.depends_on))
+        domain = platform.ingest_domain
+        external = f"forward-{store.id}.{domain}" if args.exposed and domain else None
+        service_dns = [f"{FLUENTD_SERVICE}.{BACKEND_NAMESPACE}.svc", f"{FLUENTD_SERVICE}.{BACKEND_NAMESPACE}.svc.cluster.local"]
+        ca_pem, tls_secret = serving_tls(
+            name,
+            f"logmesh {store.id} forward CA",
+            [*([external] if external else []), *service_dns],
+            backend_meta(FORWARD_TLS_SECRET),
+            self,
+            child,
+            purpose="forward",
+        )
+        random_opts = pulumi.ResourceOptions(parent=self)
+        shared_key = random.RandomPassword(f"{name}-forward-shared-key", length=40, special=False, opts=random_opts)
+        password = random.RandomPassword(f"{name}-forward-password", length=40, special=False, opts=random_opts)
+        credentials = k8s.core.v1.Secret(
+            f"{name}-forward-credentials",
+            metadata=backend_meta(FORWARD_SECRET),
+            type="Opaque",
+            string_data={"shared_key": secret(shared_key.result), "username": FORWARD_USER, "password": secret(password.result)},
+            opts=child,
+        )
+        backend_ca = k8s.core.v1.ConfigMap(
+            f"{name}-backend-ca", metadata=backend_meta(BACKEND_CA_CONFIGMAP), data={"ca.crt": args.backend.ca_pem}, opts=child
+        )
+        account = k8s.core.v1.ServiceAccount(
+            f"{name}-sa", metadata=backend_meta(FLUENTD_SERVICE), automount_service_account_token=False, opts=child
+        )
+        policies = network_policy_resources(name, fluentd_policies(args.backend.kind, args.exposed), child)
+        load_balancer = internal_load_balancer(store.cloud, external)
+        release_opts = pulumi.ResourceOptions.merge(
+            child, pulumi.ResourceOptions(depends_on=[tls_secret, credentials, backend_ca, account, *policies])
+        )
+        self.release = FLUENTD_CHART.release(
+            f"{name}-fluentd", BACKEND_NAMESPACE, fluentd_values(args, self.sizing, load_balancer), release_opts
+        )
+        self.endpoint = BackendEndpoint(
+            store=store.id,
+            kind=args.backend.kind,
+            host=external or service_dns[1],
+            port=FORWARD_PORT,
+            path="",
+            ca_pem=ca_pem,
+            username=FORWARD_USER,
+            password=secret(password.result),
+            tenants=args.backend.tenants,
+            index_prefix=args.backend.index_prefix,
+            credentials_secret=FORWARD_SECRET,
+            via="fluentd",
+            shared_key=secret(shared_key.result),
+        )
+        self.host = pulumi.Output.from_input(self.endpoint.host)
+        self.replicas = pulumi.Output.from_input(self.sizing.replicas)
+        self.buffer_volume = pulumi.Output.from_input(self.sizing.volume)
+        self.register_outputs({"host": self.host, "replicas": self.replicas, "buffer_volume": self.buffer_volume, "ca_pem": ca_pem})
