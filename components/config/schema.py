@@ -164,6 +164,14 @@ class AlertingConfig(_Strict):
         return None
 
 
+class TracingConfig(_Strict):
+    """Distributed tracing: Jaeger beside each store's backend, and the meshes' proxies sending it spans."""
+
+    # Percentage of requests the Istio proxies start a trace for (Telemetry randomSamplingPercentage); Linkerd
+    # follows the sampling decision of the caller's traceparent.
+    sampling_percent: float = Field(default=1.0, ge=0, le=100)
+
+
 class StackShape(_Strict):
     environment: Environment
     org: Annotated[DnsName, Field(max_length=MAX_ORG_LENGTH)]
@@ -182,6 +190,8 @@ class StackShape(_Strict):
     # The Alertmanager the Loki ruler sends fired alerts to; required in prod with Loki. Without it Loki rules only
     # evaluate. Kibana (ELK) records fired alerts in Elasticsearch and calls no Alertmanager on a free licence.
     alerting: AlertingConfig | None = None
+    # Jaeger per store and mesh spans; absent: no tracing.
+    tracing: TracingConfig | None = None
 
 
 class PlatformConfig(BaseModel):
@@ -199,6 +209,7 @@ class PlatformConfig(BaseModel):
     ingest_domain: str | None = None
     kubeconfigs: dict[str, str] = Field(default_factory=dict, repr=False)
     alerting: AlertingConfig | None = None
+    tracing: TracingConfig | None = None
 
     def store(self, name: str) -> StoreConfig:
         return next(s for s in self.stores if s.id == name)
