@@ -8,10 +8,10 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 import pulumi_random as random
-import pulumi_tls as tls
 
 from components.backends.interface import BackendArgs, BackendEndpoint
 from components.backends.network import Policy, base_policies
+from components.certificates import SERVER_USES, authority, issue
 from components.identity import backend_service_account
 from components.kubernetes import Chart, restricted_namespace
 from components.names import BACKEND_NAMESPACE, MANAGED_BY_LABELS
@@ -39,6 +39,21 @@ def secret(value: pulumi.Input[str]) -> pulumi.Output[str]:
 
 def backend_meta(name: str, namespace: str = BACKEND_NAMESPACE, **labels: str) -> k8s.meta.v1.ObjectMetaArgs:
     return k8s.meta.v1.ObjectMetaArgs(name=name, namespace=namespace, labels={**MANAGED_BY_LABELS, **labels})
+
+
+def network_policy(resource_name: str, policy: Policy, opts: pulumi.ResourceOptions) -> k8s.networking.v1.NetworkPolicy:
+    """One allow (or the default deny) of network.py's language as a NetworkPolicy in the backend namespace."""
+    return k8s.networking.v1.NetworkPolicy(
+        resource_name,
+        metadata=backend_meta(policy.name),
+        spec=k8s.networking.v1.NetworkPolicySpecArgs(
+            pod_selector=k8s.meta.v1.LabelSelectorArgs(match_labels=dict(policy.pods) or None),
+            policy_types=policy.types,
+            ingress=[k8s.networking.v1.NetworkPolicyIngressRuleArgs(ports=r.ports, from_=r.peers) for r in policy.ingress] or None,
+            egress=[k8s.networking.v1.NetworkPolicyEgressRuleArgs(ports=r.ports, to=r.peers) for r in policy.egress] or None,
+        ),
+        opts=opts,
+    )
 
 
 class LogBackend(pulumi.ComponentResource):
@@ -102,50 +117,22 @@ class LogBackend(pulumi.ComponentResource):
         """A per-store CA and a serving certificate for the ingest endpoint, kept in a kubernetes.io/tls Secret."""
         name, store = self.name, self.args.store_config.id
         opts = pulumi.ResourceOptions(parent=self)
-        ca_key = tls.PrivateKey(f"{name}-ingest-ca-key", algorithm="ECDSA", ecdsa_curve="P256", opts=opts)
-        ca = tls.SelfSignedCert(
-            f"{name}-ingest-ca",
-            private_key_pem=ca_key.private_key_pem,
-            is_ca_certificate=True,
-            subject=tls.SelfSignedCertSubjectArgs(common_name=f"logmesh {store} ingest CA", organization="logmesh"),
-            validity_period_hours=5 * 365 * 24,
-            early_renewal_hours=90 * 24,
-            allowed_uses=["cert_signing", "crl_signing", "digital_signature"],
-            opts=opts,
-        )
-        server_key = tls.PrivateKey(f"{name}-ingest-key", algorithm="ECDSA", ecdsa_curve="P256", opts=opts)
+        ca = authority(f"{name}-ingest", f"logmesh {store} ingest CA", opts)
         host = self.external_host()
         dns_names = [*([host] if host else []), *service_dns]
-        request = tls.CertRequest(
-            f"{name}-ingest-csr",
-            private_key_pem=server_key.private_key_pem,
-            subject=tls.CertRequestSubjectArgs(common_name=dns_names[0], organization="logmesh"),
-            dns_names=dns_names,
-            opts=opts,
-        )
-        # `pulumi up` re-issues the certificate within 30 days of expiry.
-        certificate = tls.LocallySignedCert(
-            f"{name}-ingest-cert",
-            cert_request_pem=request.cert_request_pem,
-            ca_private_key_pem=ca_key.private_key_pem,
-            ca_cert_pem=ca.cert_pem,
-            validity_period_hours=365 * 24,
-            early_renewal_hours=30 * 24,
-            allowed_uses=["digital_signature", "key_encipherment", "server_auth"],
-            opts=opts,
-        )
+        server = issue(f"{name}-ingest", ca, dns_names[0], dns_names, SERVER_USES, opts)
         tls_secret = k8s.core.v1.Secret(
             f"{name}-ingest-tls",
             metadata=backend_meta(secret_name),
             type="kubernetes.io/tls",
             string_data={
-                "tls.crt": certificate.cert_pem,
-                "tls.key": secret(server_key.private_key_pem),
-                "ca.crt": ca.cert_pem,
+                "tls.crt": server.cert.cert_pem,
+                "tls.key": secret(server.key.private_key_pem),
+                "ca.crt": ca.cert.cert_pem,
             },
             opts=self.in_namespace,
         )
-        return ca.cert_pem, tls_secret
+        return ca.cert.cert_pem, tls_secret
 
     def password(self, purpose: str) -> random.RandomPassword:
         # Letters and digits only: the value goes into htpasswd files, netrc lines and YAML unquoted.
@@ -162,23 +149,7 @@ class LogBackend(pulumi.ComponentResource):
 
     def network_policies(self, policies: Sequence[Policy]) -> list[k8s.networking.v1.NetworkPolicy]:
         """The namespace's base policies (network.base_policies), then each explicit allow."""
-        created = []
-        for policy in [*base_policies(), *policies]:
-            created.append(
-                k8s.networking.v1.NetworkPolicy(
-                    f"{self.name}-netpol-{policy.name}",
-                    metadata=backend_meta(policy.name),
-                    spec=k8s.networking.v1.NetworkPolicySpecArgs(
-                        pod_selector=k8s.meta.v1.LabelSelectorArgs(match_labels=dict(policy.pods) or None),
-                        policy_types=policy.types,
-                        ingress=[k8s.networking.v1.NetworkPolicyIngressRuleArgs(ports=r.ports, from_=r.peers) for r in policy.ingress]
-                        or None,
-                        egress=[k8s.networking.v1.NetworkPolicyEgressRuleArgs(ports=r.ports, to=r.peers) for r in policy.egress] or None,
-                    ),
-                    opts=self.in_namespace,
-                )
-            )
-        return created
+        return [network_policy(f"{self.name}-netpol-{p.name}", p, self.in_namespace) for p in [*base_policies(), *policies]]
 
     def release(
         self, resource: str, chart: Chart, namespace: str, values: Mapping[str, Any], depends_on: Sequence[pulumi.Resource]

@@ -15,7 +15,8 @@ from components.backends.network import ES_HTTP_PORT
 from components.names import (
     BACKEND_NAMESPACE,
     ELASTICSEARCH_HTTP_TLS_SECRET,
-    ES_HTTP_SERVICE,     JAEGER_ES_USER_SECRET,
+    ES_HTTP_SERVICE,
+    JAEGER_ES_USER_SECRET,
     JAEGER_TLS_SECRET,
     TRACE_INDEX_PREFIX,
 )
@@ -91,9 +92,7 @@ def jaeger_config(inputs: JaegerInputs) -> dict[str, Any]:
     return {
         "service": {
             "extensions": ["jaeger_storage", "jaeger_query", "healthcheckv2"],
-            "pipelines": {
-                "traces": {"receivers": ["otlp", "zipkin"], "processors": ["batch"], "exporters": ["jaeger_storage_exporter"]}
-            },
+            "pipelines": {"traces": {"receivers": ["otlp", "zipkin"], "processors": ["batch"], "exporters": ["jaeger_storage_exporter"]}},
         },
         "extensions": {
             "healthcheckv2": {"use_v2": True, "http": {"endpoint": f"0.0.0.0:{HEALTH_PORT}"}},
@@ -113,9 +112,16 @@ def _volumes(inputs: JaegerInputs) -> tuple[list[dict[str, Any]], list[dict[str,
     volumes: list[dict[str, Any]] = [{"name": "tls", "secret": {"secretName": JAEGER_TLS_SECRET, "defaultMode": 0o440}}]
     mounts: list[dict[str, Any]] = [{"name": "tls", "mountPath": TLS_DIR, "readOnly": True}]
     if inputs.storage == "elasticsearch":
-        volumes.append({"name": "es-user", "secret": {"secretName": JAEGER_ES_USER_SECRET, "items": [{"key": "password", "path": "password"}]}})
-        volumes.append({"name": "es-tls", "secret": {"secretName": ELASTICSEARCH_HTTP_TLS_SECRET, "items": [{"key": "ca.crt", "path": "ca.crt"}]}})
-        mounts += [{"name": "es-user", "mountPath": ES_USER_DIR, "readOnly": True}, {"name": "es-tls", "mountPath": ES_CA_DIR, "readOnly": True}]
+        volumes.append(
+            {"name": "es-user", "secret": {"secretName": JAEGER_ES_USER_SECRET, "items": [{"key": "password", "path": "password"}]}}
+        )
+        volumes.append(
+            {"name": "es-tls", "secret": {"secretName": ELASTICSEARCH_HTTP_TLS_SECRET, "items": [{"key": "ca.crt", "path": "ca.crt"}]}}
+        )
+        mounts += [
+            {"name": "es-user", "mountPath": ES_USER_DIR, "readOnly": True},
+            {"name": "es-tls", "mountPath": ES_CA_DIR, "readOnly": True},
+        ]
     else:
         volumes.append({"name": "badger", "persistentVolumeClaim": {"claimName": BADGER_CLAIM}})
         mounts.append({"name": "badger", "mountPath": BADGER_DIR})

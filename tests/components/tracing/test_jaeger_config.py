@@ -51,4 +51,4 @@ def test_values_run_restricted_without_an_api_token_and_hold_no_password() -> No
     jaeger = values["jaeger"]
     assert jaeger["serviceAccount"]["automountServiceAccountToken"] is False
     assert jaeger["podSecurityContext"]["runAsNonRoot"] and jaeger["securityContext"]["readOnlyRootFilesystem"]
-    assert "password\":" not in json.dumps(values)
+    assert 'password":' not in json.dumps(values)
