@@ -15,6 +15,10 @@ GRAFANA_CHART = Chart("grafana", "12.11.1", "https://grafana-community.github.io
 ECK_OPERATOR_CHART = Chart("eck-operator", "3.5.0", "https://helm.elastic.co")
 FLUENT_BIT_CHART = Chart("fluent-bit", "0.58.1", "https://fluent.github.io/helm-charts")
 ALLOY_CHART = Chart("alloy", "1.11.1", "https://grafana.github.io/helm-charts")
+# jaegertracing/helm-charts: the 4.x charts deploy Jaeger v2 (4.11.1: appVersion 2.19.0). The repository's index
+# publishes sha256 120aad01641b88fd73fb097cd63af94aac4e9d49115877f5f63b52b86b512180 for this archive, which
+# `python -m preflight charts` checks.
+JAEGER_CHART = Chart("jaeger", "4.11.1", "https://jaegertracing.github.io/helm-charts")
 
 ELASTIC_STACK_VERSION = "9.4.3"  # the version ECK 3.5.0's own samples deploy
 # ECK deploys Filebeat at the backend's Elastic Stack version.

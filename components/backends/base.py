@@ -94,9 +94,10 @@ class LogBackend(pulumi.ComponentResource):
         domain = self.args.platform.ingest_domain
         return f"{self.args.store_config.id}.{domain}" if domain else None
 
-    def load_balancer_annotations(self) -> dict[str, str]:
-        """An internal load balancer whose DNS record external-dns publishes as `<store>.<ingest_domain>`."""
-        host = self.external_host()
+    def load_balancer_annotations(self, host: str | None = None) -> dict[str, str]:
+        """An internal load balancer whose DNS record external-dns publishes as `host` (default: the ingest host,
+        `<store>.<ingest_domain>`)."""
+        host = host or self.external_host()
         if host is None:
             return {}
         annotations = {"external-dns.alpha.kubernetes.io/hostname": host}

@@ -10,12 +10,17 @@ import pulumi
 
 from components.backends.gateway import GRAFANA_READER_USER, LOKI_GATEWAY_SERVICE, TENANT_HEADER
 from components.names import BACKEND_NAMESPACE, GRAFANA_ADMIN_SECRET, GRAFANA_DATASOURCE_SECRET
+from components.tracing.correlation import jaeger_datasource, loki_derived_fields, tracing_ca
+from components.tracing.link import TracingLink
 
 
-def grafana_datasource(store: str, tenants: Sequence[str], ca_pem: pulumi.Output[str], password: pulumi.Output[str]) -> pulumi.Output[str]:
-    """Grafana's provisioning file for the store's Loki, through the gateway with the reader credential."""
+def grafana_datasource(
+    store: str, tenants: Sequence[str], ca_pem: pulumi.Output[str], password: pulumi.Output[str], tracing: TracingLink | None = None
+) -> pulumi.Output[str]:
+    """Grafana's provisioning file for the store's Loki, through the gateway with the reader credential; with
+    tracing, the store's Jaeger too, each linking to the other (components/tracing/correlation.py)."""
     url = f"https://{LOKI_GATEWAY_SERVICE}.{BACKEND_NAMESPACE}.svc.cluster.local"
-    return pulumi.Output.all(ca_pem, password).apply(
+    return pulumi.Output.all(ca_pem, password, tracing_ca(tracing)).apply(
         lambda v: json.dumps(
             {
                 "apiVersion": 1,
@@ -29,9 +34,14 @@ def grafana_datasource(store: str, tenants: Sequence[str], ca_pem: pulumi.Output
                         "isDefault": True,
                         "basicAuth": True,
                         "basicAuthUser": GRAFANA_READER_USER,
-                        "jsonData": {"tlsAuthWithCACert": True, "httpHeaderName1": TENANT_HEADER},
+                        "jsonData": {
+                            "tlsAuthWithCACert": True,
+                            "httpHeaderName1": TENANT_HEADER,
+                            **({"derivedFields": loki_derived_fields(store)} if tracing else {}),
+                        },
                         "secureJsonData": {"basicAuthPassword": v[1], "tlsCACert": v[0], "httpHeaderValue1": "|".join(tenants)},
-                    }
+                    },
+                    *([jaeger_datasource(tracing, v[2])] if tracing else []),
                 ],
             },
             indent=2,

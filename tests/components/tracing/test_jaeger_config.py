@@ -4,6 +4,7 @@ hot days in Elasticsearch (ELK) or Badger (Loki); no credential in the configura
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
@@ -12,7 +13,7 @@ from components.tracing.jaeger_config import JaegerInputs, jaeger_config, jaeger
 RECEIVERS = (("otlp", "protocols", "grpc"), ("otlp", "protocols", "http"), ("zipkin",))
 
 
-def _at(config: dict, path: tuple[str, ...]) -> dict:
+def _at(config: dict[str, Any], path: tuple[str, ...]) -> dict[str, Any]:
     for step in path:
         config = config[step]
     return config
