@@ -28,6 +28,7 @@ QUERY_HTTP_PORT = 16686
 HEALTH_PORT = 13133
 RECEIVER_PORTS = (OTLP_GRPC_PORT, OTLP_HTTP_PORT, ZIPKIN_PORT)
 JAEGER_USER = "jaeger"
+JAEGER_ES_ROLE = "logmesh_traces"
 TLS_DIR = "/etc/jaeger/tls"
 ES_USER_DIR = "/etc/jaeger/es-user"
 ES_CA_DIR = "/etc/jaeger/es-tls"
@@ -62,6 +63,19 @@ def receivers() -> dict[str, Any]:
             }
         },
         "zipkin": {"endpoint": f"0.0.0.0:{ZIPKIN_PORT}", "tls": receiver_tls()},
+    }
+
+
+def jaeger_role() -> dict[str, Any]:
+    """Jaeger's Elasticsearch role: its own index templates and its span and service indices, nothing else."""
+    return {
+        "cluster": ["monitor", "manage_index_templates"],
+        "indices": [
+            {
+                "names": [f"{TRACE_INDEX_PREFIX}-jaeger-*"],
+                "privileges": ["create_index", "create_doc", "index", "read", "view_index_metadata"],
+            }
+        ],
     }
 
 

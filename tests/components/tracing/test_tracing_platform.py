@@ -109,3 +109,19 @@ def test_without_tracing_nothing_of_it_is_built() -> None:
     recording = run(config)
     assert [r for r in recording.resources if r.type.startswith("logmesh:tracing:")] == []
     assert recording.of_type(RULE) == []
+
+
+def test_elk_gives_jaeger_its_own_least_privilege_user_and_archives_spans_with_the_logs() -> None:
+    recording = elk_recording("prod")
+    roles_secret = next(s for s in recording.of_type(SECRET) if s.inputs["metadata"]["name"] == "elasticsearch-roles")
+    roles = json.loads(plain(roles_secret.inputs)["stringData"]["roles.yml"])
+    [indices] = roles["logmesh_traces"]["indices"]
+    assert indices["names"] == ["logmesh-traces-jaeger-*"] and "all" not in indices["privileges"]
+    users = [s for s in recording.of_type(SECRET) if s.inputs["metadata"]["name"] == "elasticsearch-jaeger"]
+    assert users and all(plain(u.inputs)["stringData"]["roles"] == "logmesh_traces" for u in users)
+    for es in recording.of_type("kubernetes:elasticsearch.k8s.elastic.co/v1:Elasticsearch"):
+        assert {"secretName": "elasticsearch-jaeger"} in es.inputs["spec"]["auth"]["fileRealm"]
+    for config in recording.of_type("kubernetes:core/v1:ConfigMap"):
+        slm = plain(config.inputs).get("data", {}).get("slm-policy.json")
+        if slm:
+            assert "logmesh-traces-jaeger-*" in json.loads(slm)["config"]["indices"]
