@@ -173,7 +173,8 @@ class LogPlatform(pulumi.ComponentResource):
             mesh_args = MeshAccessLogsArgs(cluster, provider, sampling)
             self.mesh_access_logs[cluster.id] = MeshAccessLogs(f"{cluster.id}-mesh", mesh_args, opts)
             if pki is not None and sampling is not None:
-                spans = MeshSpansArgs(cluster, pki.link, pki.clients[cluster.id], provider)
+                receiver = self.tracing[self._store_of(cluster)].release
+                spans = MeshSpansArgs(cluster, pki.link, pki.clients[cluster.id], provider, receiver)
                 MeshSpans(f"{cluster.id}-spans", spans, opts)
         self.alert_rules: dict[str, AlertRules] = {}
         for store in self.config.stores:

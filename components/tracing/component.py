@@ -174,6 +174,7 @@ class MeshSpansArgs:
     link: TracingLink
     client: Issued
     provider: k8s.Provider
+    receiver: pulumi.Resource  # the store's Jaeger: proxies are pointed at it once it exists (and the diagram's edge)
 
 
 class MeshSpans(pulumi.ComponentResource):
@@ -183,7 +184,7 @@ class MeshSpans(pulumi.ComponentResource):
     def __init__(self, name: str, args: MeshSpansArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("logmesh:tracing:MeshSpans", name, None, opts)
         cluster, link = args.cluster, args.link
-        child = pulumi.ResourceOptions(parent=self, provider=args.provider)
+        child = pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=[args.receiver])
         namespaces = (list(cluster.mesh_namespaces) or ["istio-system"]) if cluster.mesh == "istio" else [LINKERD_JAEGER_NAMESPACE]
         for namespace in namespaces:
             k8s.core.v1.Secret(

@@ -30,7 +30,20 @@ _KINDS = {
     "identity": "identity",
     "alerts": "alerts",
 }
-_KIND_ORDER = {"store": 0, "keys": 1, "backend": 2, "collector": 3, "mesh": 4, "identity": 5, "alerts": 6}
+# The span path's components are told apart by their type (components/tracing/component.py).
+_TYPE_KINDS = {"logmesh:tracing:JaegerTracing": "traces", "logmesh:tracing:MeshSpans": "spans", "logmesh:tracing:TracingPki": "pki"}
+_KIND_ORDER = {
+    "store": 0,
+    "keys": 1,
+    "backend": 2,
+    "collector": 3,
+    "mesh": 4,
+    "traces": 5,
+    "spans": 6,
+    "identity": 7,
+    "alerts": 8,
+    "pki": 9,
+}
 _EDGE_LABELS = {
     ("collector", "backend"): "ships to",
     ("collector", "store"): "ships to",
@@ -42,6 +55,12 @@ _EDGE_LABELS = {
     ("backend", "identity"): "runs as",
     ("store", "identity"): "grants",
     ("alerts", "backend"): "queries",
+    ("spans", "traces"): "spans (mTLS)",
+    ("traces", "backend"): "beside",
+    ("traces", "keys"): "encrypts with",
+    ("traces", "pki"): "certificate from",
+    ("spans", "pki"): "client certificate from",
+    ("backend", "pki"): "trusts",
 }
 
 
@@ -218,7 +237,7 @@ def _generic_units(resources: list[Registration]) -> set[str]:
 def _kind(r: Registration) -> str:
     area = _logmesh_area(r)
     if area is not None:
-        return _KINDS.get(area, area)
+        return _TYPE_KINDS.get(r.type) or _KINDS.get(area, area)
     if r.type == K8S_PROVIDER:
         return "cluster"
     if r.type in KEY_TYPES:
@@ -239,6 +258,8 @@ _SHAPES = {
     "collector": ('(["', '"])'),
     "mesh": ('[/"', '"/]'),
     "backend": ('[["', '"]]'),
+    "traces": ('[["', '"]]'),
+    "spans": ('[/"', '"/]'),
     "empty": ('["', '"]'),
 }
 
