@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from components.backends.network import ES_HTTP_PORT
+from components.kubernetes import non_root_pod_security
 from components.names import (
     BACKEND_NAMESPACE,
     ELASTICSEARCH_HTTP_TLS_SECRET,
@@ -154,13 +155,7 @@ def jaeger_values(inputs: JaegerInputs, service_type: str, annotations: dict[str
             "strategy": {"type": "Recreate"},
             "serviceAccount": {"automountServiceAccountToken": False},
             "service": {"type": service_type, "annotations": annotations},
-            "podSecurityContext": {
-                "runAsNonRoot": True,
-                "runAsUser": 10001,
-                "runAsGroup": 10001,
-                "fsGroup": 10001,
-                "seccompProfile": {"type": "RuntimeDefault"},
-            },
+            "podSecurityContext": non_root_pod_security(10001),
             "securityContext": {
                 "allowPrivilegeEscalation": False,
                 "readOnlyRootFilesystem": True,
