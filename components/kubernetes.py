@@ -43,6 +43,11 @@ def restricted_pod_security() -> dict[str, Any]:
     return {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}}
 
 
+def non_root_pod_security(uid: int) -> dict[str, Any]:
+    """A pod security context for an image's own non-root user and group `uid`, which also owns its volumes."""
+    return {"runAsNonRoot": True, "runAsUser": uid, "runAsGroup": uid, "fsGroup": uid, "seccompProfile": {"type": "RuntimeDefault"}}
+
+
 def restricted_namespace(resource_name: str, namespace: str, opts: pulumi.ResourceOptions) -> k8s.core.v1.Namespace:
     """A namespace that enforces, audits and warns at the restricted Pod Security Standard."""
     levels = {

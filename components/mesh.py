@@ -21,6 +21,7 @@ import pulumi_kubernetes as k8s
 
 from components.config.schema import ClusterConfig
 from components.names import MANAGED_BY_LABELS
+from components.tracing.mesh_spans import istio_telemetry_tracing, linkerd_trace_annotations
 
 # The fields every mesh access log is parsed into, whatever the mesh and encoding. Trace and request ids go to
 # Loki structured metadata or Elasticsearch fields, never to labels.
@@ -246,6 +247,8 @@ def rules_as_data() -> list[dict[str, Any]]:
 class MeshAccessLogsArgs:
     cluster: ClusterConfig
     provider: k8s.Provider
+    # logmesh:tracing.sampling_percent when the cluster's spans go to its store's Jaeger (components/tracing/).
+    sampling_percent: float | None = None
 
 
 class MeshAccessLogs(pulumi.ComponentResource):
@@ -260,33 +263,38 @@ class MeshAccessLogs(pulumi.ComponentResource):
         cluster = args.cluster
         child = pulumi.ResourceOptions(parent=self, provider=args.provider)
         if cluster.mesh == "istio":
-            self._istio(name, cluster, child)
+            self._istio(name, cluster, child, args.sampling_percent)
         elif cluster.mesh == "linkerd":
-            self._linkerd(name, cluster, child)
+            self._linkerd(name, cluster, child, args.sampling_percent is not None)
         self.mesh = pulumi.Output.from_input(cluster.mesh)
         self.namespaces = pulumi.Output.from_input(list(cluster.mesh_namespaces))
         self.register_outputs({"mesh": self.mesh, "namespaces": self.namespaces})
 
     @staticmethod
-    def _istio(name: str, cluster: ClusterConfig, child: pulumi.ResourceOptions) -> None:
-        # Mesh-wide from istio-system (Istio's root namespace), or one Telemetry per listed namespace.
+    def _istio(name: str, cluster: ClusterConfig, child: pulumi.ResourceOptions, sampling_percent: float | None) -> None:
+        # Mesh-wide from istio-system (Istio's root namespace), or one Telemetry per listed namespace. One Telemetry
+        # per scope carries both access logs and tracing: Istio merges no two selector-less Telemetries of a namespace.
         scopes = list(cluster.mesh_namespaces) or ["istio-system"]
+        spec: dict[str, Any] = {"accessLogging": [{"providers": [{"name": ISTIO_PROVIDER_NAME}]}]}
+        if sampling_percent is not None:
+            spec["tracing"] = istio_telemetry_tracing(sampling_percent)
         for namespace in scopes:
             k8s.apiextensions.CustomResource(
                 f"{name}-telemetry-{namespace}",
                 api_version="telemetry.istio.io/v1",
                 kind="Telemetry",
                 metadata={"name": "logmesh-access-logs", "namespace": namespace, "labels": dict(MANAGED_BY_LABELS)},
-                spec={"accessLogging": [{"providers": [{"name": ISTIO_PROVIDER_NAME}]}]},
+                spec=spec,
                 opts=child,
             )
 
     @staticmethod
-    def _linkerd(name: str, cluster: ClusterConfig, child: pulumi.ResourceOptions) -> None:
-        # The namespaces belong to their teams: patch only the annotation (server-side apply), never own them.
+    def _linkerd(name: str, cluster: ClusterConfig, child: pulumi.ResourceOptions, tracing: bool) -> None:
+        # The namespaces belong to their teams: patch only the annotations (server-side apply), never own them.
+        annotations = {"config.linkerd.io/access-log": "json", **(linkerd_trace_annotations() if tracing else {})}
         for namespace in cluster.mesh_namespaces:
             k8s.core.v1.NamespacePatch(
                 f"{name}-access-log-{namespace}",
-                metadata={"name": namespace, "annotations": {"config.linkerd.io/access-log": "json"}},
+                metadata={"name": namespace, "annotations": annotations},
                 opts=child,
             )

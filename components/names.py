@@ -75,6 +75,16 @@ ELASTICSEARCH_HTTP_TLS_SECRET = "elasticsearch-http-tls"
 ELASTICSEARCH_COLLECTOR_SECRET = "elasticsearch-collector"
 ELASTICSEARCH_ROLES_SECRET = "elasticsearch-roles"
 
+# Tracing (components/tracing/): the Jaeger release's serving certificate with the CA its receivers verify clients
+# against; each sending cluster's client certificate (namespaces of the mesh proxies, or the linkerd-jaeger
+# collector); Jaeger's Elasticsearch user (ELK); the Grafana Jaeger datasource file.
+JAEGER_TLS_SECRET = "jaeger-tls"
+JAEGER_CLIENT_TLS_SECRET = "jaeger-client-tls"
+JAEGER_ES_USER_SECRET = "elasticsearch-jaeger"
+# Jaeger's span and service indices (`<prefix>-jaeger-span-YYYY-MM-DD`): outside `logs-logmesh-*`, whose template
+# makes every index a data stream, which Jaeger's index writes cannot use.
+TRACE_INDEX_PREFIX = "logmesh-traces"
+
 # ECK names its objects after the Elasticsearch and Kibana resources: `<name>-es-http`, `<name>-es-elastic-user`,
 # `<name>-kb-http`, `<name>-kb-http-certs-public`.
 ES_NAME = "logmesh"

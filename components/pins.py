@@ -25,6 +25,10 @@ FLUENTD_IMAGES = {
     "elk": ("fluent/fluentd-kubernetes-daemonset", "v1.19.3-debian-elasticsearch8-1.1"),
     "loki": ("grafana/fluent-plugin-loki", "3.5.0"),
 }
+# jaegertracing/helm-charts: the 4.x charts deploy Jaeger v2 (4.11.1: appVersion 2.19.0). The repository's index
+# publishes sha256 120aad01641b88fd73fb097cd63af94aac4e9d49115877f5f63b52b86b512180 for this archive, which
+# `python -m preflight charts` checks.
+JAEGER_CHART = Chart("jaeger", "4.11.1", "https://jaegertracing.github.io/helm-charts")
 
 ELASTIC_STACK_VERSION = "9.4.3"  # the version ECK 3.5.0's own samples deploy
 # ECK deploys Filebeat at the backend's Elastic Stack version.

@@ -24,6 +24,7 @@ from components.mesh import MeshAccessLogs, MeshAccessLogsArgs
 from components.storage.aws import AwsLogStore
 from components.storage.gcp import GcpLogStore
 from components.storage.interface import LogStore, LogStoreArgs
+from components.tracing.component import JaegerTracing, JaegerTracingArgs, MeshSpans, MeshSpansArgs, TracingPki, TracingPkiArgs
 
 
 def common_labels(config: PlatformConfig, **extra: str) -> dict[str, str]:
@@ -87,8 +88,10 @@ class LogPlatform(pulumi.ComponentResource):
         self.config = config
         self.providers = CloudProviders(config, self)
         self.stores = self._build_stores()
+        self.tracing_pki = self._build_tracing_pki()
         self.backends = self._build_backends()
         self.aggregators = self._build_aggregators()
+        self.tracing = self._build_tracing()
         self._build_collectors()
         self.summary = pulumi.Output.from_input(self._summary())
         self.register_outputs({"summary": self.summary})
@@ -120,6 +123,7 @@ class LogPlatform(pulumi.ComponentResource):
                 store=self.stores[store.id],
                 cluster=self.config.cluster(store.cluster),
                 provider=self.providers.clusters[store.cluster],
+                tracing=self.tracing_pki[store.id].link if store.id in self.tracing_pki else None,
             )
             backends[store.id] = backend_class(store.id, args, pulumi.ResourceOptions(parent=self))
         return backends
@@ -135,6 +139,37 @@ class LogPlatform(pulumi.ComponentResource):
             aggregators[store.id] = FluentdAggregator(f"{store.id}-aggregation", args, pulumi.ResourceOptions(parent=self))
         return aggregators
 
+    def _span_senders(self, store: StoreConfig) -> tuple[ClusterConfig, ...]:
+        return tuple(c for c in self.config.clusters_of(store) if c.mesh != "none")
+
+    def _build_tracing_pki(self) -> dict[str, TracingPki]:
+        """With logmesh:tracing, each store's tracing CA and certificates (Grafana's datasource needs the CA)."""
+        if self.config.tracing is None:
+            return {}
+        return {
+            s.id: TracingPki(f"{s.id}-tracing", TracingPkiArgs(self.config, s, self._span_senders(s)), pulumi.ResourceOptions(parent=self))
+            for s in self.config.stores
+        }
+
+    def _build_tracing(self) -> dict[str, JaegerTracing]:
+        """Jaeger beside each store's backend: spans in its Elasticsearch (ELK) or Badger on an encrypted volume (Loki)."""
+        tracing: dict[str, JaegerTracing] = {}
+        for store_id, pki in self.tracing_pki.items():
+            backend = self.backends[store_id]
+            elk = isinstance(backend, ElkBackend)
+            args = JaegerTracingArgs(
+                platform=self.config,
+                store_config=self.config.store(store_id),
+                pki=pki,
+                backend=backend,
+                storage="elasticsearch" if elk else "badger",
+                key_id=self.stores[store_id].key_id,
+                index_replicas=backend.index_replicas if isinstance(backend, ElkBackend) else 1,
+                depends_on=(backend,),
+            )
+            tracing[store_id] = JaegerTracing(f"{store_id}-tracing", args, pulumi.ResourceOptions(parent=self))
+        return tracing
+
     def _build_collectors(self) -> None:
         """A collector and mesh access logs in every cluster; alert rules in every store's backend."""
         self.collectors: dict[str, Collector] = {}
@@ -148,7 +183,14 @@ class LogPlatform(pulumi.ComponentResource):
             backend_here = next((self.backends[s.id] for s in self.config.stores if s.cluster == cluster.id), None)
             collector_args = CollectorArgs(self.config, cluster, provider, endpoint, backend_here)
             self.collectors[cluster.id] = collector_for(cluster.id, collector_args, opts)
-            self.mesh_access_logs[cluster.id] = MeshAccessLogs(f"{cluster.id}-mesh", MeshAccessLogsArgs(cluster, provider), opts)
+            pki = self.tracing_pki.get(self._store_of(cluster))
+            sampling = self.config.tracing.sampling_percent if self.config.tracing and pki and cluster.mesh != "none" else None
+            mesh_args = MeshAccessLogsArgs(cluster, provider, sampling)
+            self.mesh_access_logs[cluster.id] = MeshAccessLogs(f"{cluster.id}-mesh", mesh_args, opts)
+            if pki is not None and sampling is not None:
+                receiver = self.tracing[self._store_of(cluster)].release
+                spans = MeshSpansArgs(cluster, pki.link, pki.clients[cluster.id], provider, receiver)
+                MeshSpans(f"{cluster.id}-spans", spans, opts)
         self.alert_rules: dict[str, AlertRules] = {}
         for store in self.config.stores:
             backend = self.backends[store.id]
@@ -190,6 +232,7 @@ class LogPlatform(pulumi.ComponentResource):
             "archive_bucket": built.archive_bucket_name,
             "ingest_endpoint": self.backends[store.id].endpoint.host,
             "aggregation": store.aggregation,
+            **({"trace_endpoint": self.tracing[store.id].host} if store.id in self.tracing else {}),
             "alerts_to": self.alert_rules[store.id].notifies,
         }
 

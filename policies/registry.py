@@ -37,6 +37,7 @@ from policies.kubernetes.logging_pods_hardened import logging_pods_hardened
 from policies.kubernetes.logging_pods_host_isolated import logging_pods_host_isolated
 from policies.kubernetes.loki_auth_enabled import loki_auth_enabled
 from policies.kubernetes.no_plaintext_credentials import no_plaintext_credentials
+from policies.kubernetes.trace_receivers_authenticated import trace_receivers_authenticated
 from policies.monitoring.collector_and_gap_alert import collector_and_gap_alert
 from policies.s3.log_store_deletion_protected import log_store_deletion_protected
 from policies.s3.s3_acls_disabled import s3_acls_disabled
@@ -80,6 +81,7 @@ ALL_POLICIES: list[Policy] = [
     logging_namespace_network_policy,
     collector_backend_tls,
     loki_auth_enabled,
+    trace_receivers_authenticated,
     elastic_security_and_tls,
     collector_rbac_read_only,
     no_plaintext_credentials,

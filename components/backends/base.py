@@ -8,10 +8,10 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 import pulumi_random as random
-import pulumi_tls as tls
 
 from components.backends.interface import BackendArgs, BackendEndpoint
 from components.backends.network import DIRECT_INGEST_POLICIES, Policy, base_policies
+from components.certificates import SERVER_USES, authority, issue
 from components.identity import backend_service_account
 from components.kubernetes import Chart, restricted_namespace
 from components.names import BACKEND_NAMESPACE, MANAGED_BY_LABELS
@@ -67,62 +67,36 @@ def serving_tls(
     """A CA and a serving certificate for `dns_names` (the first is the subject), kept in a kubernetes.io/tls Secret
     with the CA as `ca.crt`; the CA certificate is returned for clients to verify against."""
     opts = pulumi.ResourceOptions(parent=parent)
-    ca_key = tls.PrivateKey(f"{name}-{purpose}-ca-key", algorithm="ECDSA", ecdsa_curve="P256", opts=opts)
-    ca = tls.SelfSignedCert(
-        f"{name}-{purpose}-ca",
-        private_key_pem=ca_key.private_key_pem,
-        is_ca_certificate=True,
-        subject=tls.SelfSignedCertSubjectArgs(common_name=ca_name, organization="logmesh"),
-        validity_period_hours=5 * 365 * 24,
-        early_renewal_hours=90 * 24,
-        allowed_uses=["cert_signing", "crl_signing", "digital_signature"],
-        opts=opts,
-    )
-    server_key = tls.PrivateKey(f"{name}-{purpose}-key", algorithm="ECDSA", ecdsa_curve="P256", opts=opts)
-    request = tls.CertRequest(
-        f"{name}-{purpose}-csr",
-        private_key_pem=server_key.private_key_pem,
-        subject=tls.CertRequestSubjectArgs(common_name=dns_names[0], organization="logmesh"),
-        dns_names=list(dns_names),
-        opts=opts,
-    )
-    # `pulumi up` re-issues the certificate within 30 days of expiry.
-    certificate = tls.LocallySignedCert(
-        f"{name}-{purpose}-cert",
-        cert_request_pem=request.cert_request_pem,
-        ca_private_key_pem=ca_key.private_key_pem,
-        ca_cert_pem=ca.cert_pem,
-        validity_period_hours=365 * 24,
-        early_renewal_hours=30 * 24,
-        allowed_uses=["digital_signature", "key_encipherment", "server_auth"],
-        opts=opts,
-    )
+    ca = authority(f"{name}-{purpose}", ca_name, opts)
+    server = issue(f"{name}-{purpose}", ca, dns_names[0], dns_names, SERVER_USES, opts)
     tls_secret = k8s.core.v1.Secret(
         f"{name}-{purpose}-tls",
         metadata=metadata,
         type="kubernetes.io/tls",
-        string_data={"tls.crt": certificate.cert_pem, "tls.key": secret(server_key.private_key_pem), "ca.crt": ca.cert_pem},
+        string_data={"tls.crt": server.cert.cert_pem, "tls.key": secret(server.key.private_key_pem), "ca.crt": ca.cert.cert_pem},
         opts=secret_opts,
     )
-    return ca.cert_pem, tls_secret
+    return ca.cert.cert_pem, tls_secret
+
+
+def network_policy(resource_name: str, policy: Policy, opts: pulumi.ResourceOptions) -> k8s.networking.v1.NetworkPolicy:
+    """One allow (or the default deny) of network.py's language as a NetworkPolicy in the backend namespace."""
+    return k8s.networking.v1.NetworkPolicy(
+        resource_name,
+        metadata=backend_meta(policy.name),
+        spec=k8s.networking.v1.NetworkPolicySpecArgs(
+            pod_selector=k8s.meta.v1.LabelSelectorArgs(match_labels=dict(policy.pods) or None),
+            policy_types=policy.types,
+            ingress=[k8s.networking.v1.NetworkPolicyIngressRuleArgs(ports=r.ports, from_=r.peers) for r in policy.ingress] or None,
+            egress=[k8s.networking.v1.NetworkPolicyEgressRuleArgs(ports=r.ports, to=r.peers) for r in policy.egress] or None,
+        ),
+        opts=opts,
+    )
 
 
 def network_policy_resources(name: str, policies: Sequence[Policy], opts: pulumi.ResourceOptions) -> list[k8s.networking.v1.NetworkPolicy]:
     """NetworkPolicies in the backend namespace from their data (network.Policy)."""
-    return [
-        k8s.networking.v1.NetworkPolicy(
-            f"{name}-netpol-{policy.name}",
-            metadata=backend_meta(policy.name),
-            spec=k8s.networking.v1.NetworkPolicySpecArgs(
-                pod_selector=k8s.meta.v1.LabelSelectorArgs(match_labels=dict(policy.pods) or None),
-                policy_types=policy.types,
-                ingress=[k8s.networking.v1.NetworkPolicyIngressRuleArgs(ports=r.ports, from_=r.peers) for r in policy.ingress] or None,
-                egress=[k8s.networking.v1.NetworkPolicyEgressRuleArgs(ports=r.ports, to=r.peers) for r in policy.egress] or None,
-            ),
-            opts=opts,
-        )
-        for policy in policies
-    ]
+    return [network_policy(f"{name}-netpol-{policy.name}", policy, opts) for policy in policies]
 
 
 class LogBackend(pulumi.ComponentResource):
@@ -163,9 +137,10 @@ class LogBackend(pulumi.ComponentResource):
         domain = self.args.platform.ingest_domain
         return f"{self.args.store_config.id}.{domain}" if domain else None
 
-    def load_balancer_annotations(self) -> dict[str, str]:
-        """An internal load balancer whose DNS record external-dns publishes as `<store>.<ingest_domain>`."""
-        return internal_load_balancer(self.args.store_config.cloud, self.external_host())
+    def load_balancer_annotations(self, host: str | None = None) -> dict[str, str]:
+        """An internal load balancer whose DNS record external-dns publishes as `host` (default: the ingest host,
+        `<store>.<ingest_domain>`)."""
+        return internal_load_balancer(self.args.store_config.cloud, host or self.external_host())
 
     def _namespace(self, namespace: str, purpose: str) -> k8s.core.v1.Namespace:
         return restricted_namespace(f"{self.name}-{purpose}-namespace", namespace, self.child)

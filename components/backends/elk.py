@@ -26,11 +26,13 @@ from components.names import (
     ES_HTTP_SERVICE,
     ES_INDEX_PREFIX,
     ES_NAME,
+    JAEGER_ES_USER_SECRET,
     KIBANA_CA_SECRET,
     KIBANA_NAME,
     data_events_trail,
 )
 from components.pins import ECK_OPERATOR_CHART, ELASTIC_STACK_VERSION
+from components.tracing.jaeger_config import JAEGER_ES_ROLE, JAEGER_USER, jaeger_role
 
 
 class ElkBackend(LogBackend):
@@ -62,6 +64,8 @@ class ElkBackend(LogBackend):
         collector_secret = self.basic_auth_secret(
             ELASTICSEARCH_COLLECTOR_SECRET, "collector-credentials", COLLECTOR_USER, writer.result, roles="logmesh_writer"
         )
+        # With tracing, Jaeger's own user (components/tracing/): its span and service indices only.
+        tracing_users = [self._jaeger_user()] if args.tracing else []
         roles_secret = k8s.core.v1.Secret(
             f"{name}-es-roles",
             metadata=backend_meta(ELASTICSEARCH_ROLES_SECRET),
@@ -72,7 +76,8 @@ class ElkBackend(LogBackend):
                         "logmesh_writer": {
                             "cluster": ["monitor"],
                             "indices": [{"names": [f"{ES_INDEX_PREFIX}*"], "privileges": ["create_doc", "auto_configure"]}],
-                        }
+                        },
+                        **({JAEGER_ES_ROLE: jaeger_role()} if args.tracing else {}),
                     }
                 )
             },
@@ -89,7 +94,9 @@ class ElkBackend(LogBackend):
             spec=self.elasticsearch_spec(),
             opts=pulumi.ResourceOptions.merge(
                 after_operator,
-                pulumi.ResourceOptions(depends_on=[self.operator, self.service_account, tls_secret, collector_secret, roles_secret]),
+                pulumi.ResourceOptions(
+                    depends_on=[self.operator, self.service_account, tls_secret, collector_secret, roles_secret, *tracing_users]
+                ),
             ),
         )
         self.kibana = k8s.apiextensions.CustomResource(
@@ -125,6 +132,7 @@ class ElkBackend(LogBackend):
                 self.retention_days,
                 self.index_replicas,
                 data_events_trail(args.platform.environment, store.id),
+                bool(args.tracing),
             ),
             self.in_namespace,
             # Kibana comes after Elasticsearch: the Job needs both (it retries while they start).
@@ -151,6 +159,10 @@ class ElkBackend(LogBackend):
         self.register_outputs(
             {"host": self.endpoint.host, "port": self.endpoint.port, "ca_pem": ca_pem, "retention_days": self.retention_days}
         )
+
+    def _jaeger_user(self) -> k8s.core.v1.Secret:
+        password = self.password("jaeger")
+        return self.basic_auth_secret(JAEGER_ES_USER_SECRET, "jaeger-credentials", JAEGER_USER, password.result, roles=JAEGER_ES_ROLE)
 
     def elasticsearch_spec(self) -> dict[str, Any]:
         args = self.args
@@ -204,7 +216,10 @@ class ElkBackend(LogBackend):
             },
             "auth": {
                 "roles": [{"secretName": ELASTICSEARCH_ROLES_SECRET}],
-                "fileRealm": [{"secretName": ELASTICSEARCH_COLLECTOR_SECRET}],
+                "fileRealm": [
+                    {"secretName": ELASTICSEARCH_COLLECTOR_SECRET},
+                    *([{"secretName": JAEGER_ES_USER_SECRET}] if args.tracing else []),
+                ],
             },
             "nodeSets": [
                 {

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from components.names import ALERT_HISTORY_DATA_STREAM, ES_INDEX_PREFIX, KIBANA_ALERT_HISTORY_CONNECTOR
+from components.names import ALERT_HISTORY_DATA_STREAM, ES_INDEX_PREFIX, KIBANA_ALERT_HISTORY_CONNECTOR, TRACE_INDEX_PREFIX
 
 
 def kibana_preconfigured_connectors() -> dict[str, Any]:
@@ -49,12 +49,14 @@ def snapshot_repository(cloud: str, bucket: str, base_path: str) -> dict[str, An
     return {"type": "s3" if cloud == "aws" else "gcs", "settings": {"bucket": bucket, "base_path": base_path}}
 
 
-def slm_policy(retention_days: int) -> dict[str, Any]:
+def slm_policy(retention_days: int, traces: bool = False) -> dict[str, Any]:
+    """Nightly snapshots to the store's bucket; with tracing, Jaeger's span indices too (archived as logs are)."""
+    indices = [f"{ES_INDEX_PREFIX}*", *([f"{TRACE_INDEX_PREFIX}-jaeger-*"] if traces else [])]
     return {
         "schedule": "0 30 1 * * ?",
         "name": "<logmesh-{now/d}>",
         "repository": "logmesh-archive",
-        "config": {"indices": [f"{ES_INDEX_PREFIX}*"], "include_global_state": False},
+        "config": {"indices": indices, "include_global_state": False},
         # Snapshot deletes on a versioned, locked bucket leave the locked versions behind until the archive ends.
         "retention": {"expire_after": f"{retention_days}d"},
     }

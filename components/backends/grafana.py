@@ -11,40 +11,46 @@ import pulumi
 from components.backends.gateway import GRAFANA_READER_USER, LOKI_GATEWAY_SERVICE, TENANT_HEADER
 from components.dashboards.grafana import grafana_dashboards
 from components.names import BACKEND_NAMESPACE, GRAFANA_ADMIN_SECRET, GRAFANA_DASHBOARDS_CONFIGMAP, GRAFANA_DATASOURCE_SECRET
+from components.tracing.correlation import jaeger_datasource, loki_derived_fields, loki_uid, tracing_ca
+from components.tracing.link import TracingLink
 
 # The chart mounts dashboardsConfigMaps[<provider>] at /var/lib/grafana/dashboards/<provider> (grafana 12.11.1 _pod.tpl).
 DASHBOARD_PROVIDER = "logmesh"
 
 
-def datasource_uid(store: str) -> str:
-    return f"loki-{store}"
-
-
 def grafana_dashboard_files(store: str, audit_trail: str) -> dict[str, str]:
     """The ConfigMap's files: one dashboard JSON each (components/dashboards/grafana.py)."""
-    return {name: json.dumps(board, indent=2) for name, board in grafana_dashboards(datasource_uid(store), audit_trail).items()}
+    return {name: json.dumps(board, indent=2) for name, board in grafana_dashboards(loki_uid(store), audit_trail).items()}
 
 
-def grafana_datasource(store: str, tenants: Sequence[str], ca_pem: pulumi.Output[str], password: pulumi.Output[str]) -> pulumi.Output[str]:
-    """Grafana's provisioning file for the store's Loki, through the gateway with the reader credential."""
+def grafana_datasource(
+    store: str, tenants: Sequence[str], ca_pem: pulumi.Output[str], password: pulumi.Output[str], tracing: TracingLink | None = None
+) -> pulumi.Output[str]:
+    """Grafana's provisioning file for the store's Loki, through the gateway with the reader credential; with
+    tracing, the store's Jaeger too, each linking to the other (components/tracing/correlation.py)."""
     url = f"https://{LOKI_GATEWAY_SERVICE}.{BACKEND_NAMESPACE}.svc.cluster.local"
-    return pulumi.Output.all(ca_pem, password).apply(
+    return pulumi.Output.all(ca_pem, password, tracing_ca(tracing)).apply(
         lambda v: json.dumps(
             {
                 "apiVersion": 1,
                 "datasources": [
                     {
                         "name": f"Loki ({store})",
-                        "uid": datasource_uid(store),
+                        "uid": loki_uid(store),
                         "type": "loki",
                         "access": "proxy",
                         "url": url,
                         "isDefault": True,
                         "basicAuth": True,
                         "basicAuthUser": GRAFANA_READER_USER,
-                        "jsonData": {"tlsAuthWithCACert": True, "httpHeaderName1": TENANT_HEADER},
+                        "jsonData": {
+                            "tlsAuthWithCACert": True,
+                            "httpHeaderName1": TENANT_HEADER,
+                            **({"derivedFields": loki_derived_fields(store)} if tracing else {}),
+                        },
                         "secureJsonData": {"basicAuthPassword": v[1], "tlsCACert": v[0], "httpHeaderValue1": "|".join(tenants)},
-                    }
+                    },
+                    *([jaeger_datasource(tracing, v[2])] if tracing else []),
                 ],
             },
             indent=2,

@@ -19,6 +19,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.config.schema import ClusterConfig, PlatformConfig, StoreConfig
+from components.tracing.link import TracingLink
 
 # The user collectors authenticate as on either backend.
 COLLECTOR_USER = "collector"
@@ -72,3 +73,4 @@ class BackendArgs:
     store: BackendStore
     cluster: ClusterConfig  # the cluster the backend runs on (store_config.cluster)
     provider: k8s.Provider
+    tracing: TracingLink | None = None  # the store's Jaeger, when logmesh:tracing is set (Grafana links to it)

@@ -70,7 +70,7 @@ class LokiBackend(LogBackend):
             f"{self.name}-grafana-datasource",
             metadata=backend_meta(GRAFANA_DATASOURCE_SECRET),
             type="Opaque",
-            string_data={"loki.yaml": secret(grafana_datasource(store.id, self.tenants, ca_pem, self.reader_password))},
+            string_data={"loki.yaml": secret(grafana_datasource(store.id, self.tenants, ca_pem, self.reader_password, args.tracing))},
             opts=self.in_namespace,
         )
         admin = self.password("grafana-admin")

@@ -16,6 +16,7 @@ from components.alerts.catalog import ALERT_NAMES, LOKI_RULES_DIR, alert_rules_c
 from components.backends.gateway import gateway_values
 from components.backends.loki_sizing import LokiSizing
 from components.config.schema import AlertingConfig
+from components.kubernetes import non_root_pod_security
 from components.names import ALERTMANAGER_CREDENTIALS_SECRET, LOKI_DELETION_MARKER_PREFIX
 
 ALERTMANAGER_CREDENTIALS_DIR = "/etc/loki/alertmanager"
@@ -54,13 +55,7 @@ def loki_values(v: LokiValuesInputs) -> dict[str, Any]:
             "auth_enabled": True,
             # No usage statistics to Grafana Labs (stats.grafana.org).
             "analytics": {"reporting_enabled": False},
-            "podSecurityContext": {
-                "runAsNonRoot": True,
-                "runAsUser": 10001,
-                "runAsGroup": 10001,
-                "fsGroup": 10001,
-                "seccompProfile": {"type": "RuntimeDefault"},
-            },
+            "podSecurityContext": non_root_pod_security(10001),
             "commonConfig": {"replication_factor": v.sizing.replication_factor},
             "schemaConfig": {
                 "configs": [

@@ -37,7 +37,13 @@ def setup_script() -> str:
 
 
 def setup_documents(
-    cloud: str, store: str, bucket_name: pulumi.Output[str], retention_days: int, index_replicas: int, trail: str
+    cloud: str,
+    store: str,
+    bucket_name: pulumi.Output[str],
+    retention_days: int,
+    index_replicas: int,
+    trail: str,
+    traces: bool = False,
 ) -> dict[str, pulumi.Input[str]]:
     """The script and the documents it PUTs, as the files of the Job's ConfigMap."""
     base_path = f"elasticsearch/{store}"
@@ -46,7 +52,7 @@ def setup_documents(
         "ilm-policy.json": json.dumps(ilm_policy(retention_days), indent=2),
         "index-template.json": json.dumps(index_template(index_replicas), indent=2),
         "snapshot-repository.json": bucket_name.apply(lambda bucket: json.dumps(snapshot_repository(cloud, bucket, base_path), indent=2)),
-        "slm-policy.json": json.dumps(slm_policy(retention_days), indent=2),
+        "slm-policy.json": json.dumps(slm_policy(retention_days, traces), indent=2),
         "kibana-saved-objects.ndjson": bucket_name.apply(lambda bucket: saved_objects_ndjson(audit_trail_text(cloud, trail, bucket))),
     }
 

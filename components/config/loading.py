@@ -27,6 +27,8 @@ def _describe(error: Mapping[str, Any]) -> str:
         message = "must be a lowercase DNS label (a-z, 0-9 and '-', starting and ending with a letter or digit)"
         if loc and loc[-1] == "ingest_domain":
             message = "must be a lowercase DNS domain of two or more labels, such as logs.example.internal"
+    if loc and loc[-1] == "sampling_percent" and error["type"] in ("less_than_equal", "greater_than_equal"):
+        message = "must be between 0 and 100, the percentage of requests the mesh traces"
     got = error.get("input")
     if loc and loc[-1] == "collector" and isinstance(got, str) and got in RETIRED_COLLECTORS:
         return f"{key_path(loc)}: {RETIRED_COLLECTORS[got]}"
@@ -72,6 +74,7 @@ def parse_config(raw: Mapping[str, Any], secret_keys: Iterable[str] = ()) -> Pla
         kubeconfigs=dict(stack.kubeconfigs),
         alerting=stack.alerting,
         datadog=stack.datadog,
+        tracing=stack.tracing,
     )
 
 

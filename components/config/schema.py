@@ -205,6 +205,14 @@ class DatadogConfig(_Strict):
         return cluster.id in self.clusters or cluster.store in self.stores
 
 
+class TracingConfig(_Strict):
+    """Distributed tracing: Jaeger beside each store's backend, and the meshes' proxies sending it spans."""
+
+    # Percentage of requests the Istio proxies start a trace for (Telemetry randomSamplingPercentage); Linkerd
+    # follows the sampling decision of the caller's traceparent.
+    sampling_percent: float = Field(default=1.0, ge=0, le=100)
+
+
 class StackShape(_Strict):
     environment: Environment
     org: Annotated[DnsName, Field(max_length=MAX_ORG_LENGTH)]
@@ -227,6 +235,8 @@ class StackShape(_Strict):
     alerting: AlertingConfig | None = None
     # Sends logs to Datadog as well (a third party: the policy pack requires an approval, docs/collectors.md#datadog).
     datadog: DatadogConfig | None = None
+    # Jaeger per store and mesh spans; absent: no tracing.
+    tracing: TracingConfig | None = None
 
 
 class PlatformConfig(BaseModel):
@@ -249,6 +259,7 @@ class PlatformConfig(BaseModel):
 
     def sends_to_datadog(self, cluster: ClusterConfig) -> bool:
         return self.datadog is not None and self.datadog.selects(cluster)
+    tracing: TracingConfig | None = None
 
     def store(self, name: str) -> StoreConfig:
         return next(s for s in self.stores if s.id == name)

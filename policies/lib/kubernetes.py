@@ -76,9 +76,12 @@ def string_leaves(value: Any, path: str = "") -> Iterator[tuple[str, str]]:
 
 @probe
 def backend_namespaces(resources: list[PolicyResource]) -> dict[tuple[str, str], PolicyResource]:
-    """(cluster provider, namespace) -> a resource that runs a log backend there."""
+    """(cluster provider, namespace) -> a resource that runs a log backend (or Jaeger, the trace backend) there."""
     found: dict[tuple[str, str], PolicyResource] = {}
     for r in sorted(resources, key=lambda r: r.urn):
-        if chart_of(r) in ("loki", "eck-elasticsearch", "eck-stack", "elasticsearch", "eck-kibana") or r.resource_type in (ES, KIBANA):
+        if chart_of(r) in ("loki", "eck-elasticsearch", "eck-stack", "elasticsearch", "eck-kibana", "jaeger") or r.resource_type in (
+            ES,
+            KIBANA,
+        ):
             found.setdefault((provider_key(r), namespace_of(r)), r)
     return found

@@ -26,7 +26,18 @@ ECK_POD_TEMPLATES: dict[str, tuple[tuple[str, ...], ...]] = {
         ("spec", "statefulSet", "podTemplate", "spec"),
     ),
 }
-LOGGING_CHARTS = ("loki", "fluent-bit", "alloy", "fluentd", "grafana", "eck-operator", "eck-stack", "eck-elasticsearch", "eck-kibana")
+LOGGING_CHARTS = (
+    "loki",
+    "fluent-bit",
+    "alloy",
+    "fluentd",
+    "grafana",
+    "eck-operator",
+    "eck-stack",
+    "eck-elasticsearch",
+    "eck-kibana",
+    "jaeger",
+)
 
 
 @dataclass(frozen=True)

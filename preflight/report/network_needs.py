@@ -1,8 +1,8 @@
 """What the platform needs from the network, judged by preflight/report/reachability.py: the flows every backend
 cluster needs (collectors to the ingest endpoint, or to the store's aggregation tier and the tier to the backend,
 Grafana to the Loki gateway, the ECK operator to Elasticsearch and Kibana, backends to DNS, object storage and the
-metadata server, the ruler to Alertmanager; docs/backends.md), and every other flow into a backend namespace the
-policies allow (there should be none)."""
+metadata server, the ruler to Alertmanager, spans to Jaeger; docs/backends.md, docs/tracing.md), and every other
+flow into a backend namespace the policies allow (there should be none)."""
 
 from __future__ import annotations
 
@@ -35,6 +35,11 @@ INGEST_PORTS = {"loki": 8080, "elk": 9200}
 # The Fluentd aggregation tier's pods (components/aggregation/fluentd.py) and its forward port.
 FLUENTD = {"app.kubernetes.io/name": "fluentd"}
 FORWARD_PORT = 24224
+# Jaeger's span receivers (OTLP gRPC, OTLP HTTP, Zipkin) and its query API (components/tracing/jaeger_config.py).
+SPAN_PORTS = (4317, 4318, 9411)
+JAEGER_QUERY_PORT = 16686
+# Mesh proxies run in the teams' namespaces: one stand-in for them.
+MESHED_APP = {"app": "meshed-app"}
 
 
 def _label(pod: Pod, key: str) -> str:
@@ -146,6 +151,19 @@ def needed_flows(recording: Recording, network: Network) -> list[Flow]:
         flows += [Flow("setup Job to Kibana", s, t, 5601) for s in setup for t in kibana]
         rules = [p for p in backend if p.labels.get("app.kubernetes.io/component") == "alert-rules"]
         flows += [Flow("alert rules Job to Kibana", s, t, 5601) for s in rules for t in kibana]
+        flows += _span_flows(cluster, backend, grafana, es, remote)
+    return flows
+
+
+def _span_flows(cluster: str, backend: list[Pod], grafana: list[Pod], es: list[Pod], remote: bool) -> list[Flow]:
+    """Spans from meshed pods (or another cluster's) to Jaeger's receivers; Grafana to its query API; Jaeger to ES."""
+    jaeger = [p for p in backend if p.labels.get("app.kubernetes.io/name") == "jaeger"]
+    senders: list[Endpoint] = [Pod(cluster, "apps", "meshed-app", MESHED_APP)]
+    if remote:
+        senders.append(Outside("collector of another cluster", REMOTE_COLLECTOR_IP))
+    flows = [Flow("mesh to Jaeger receiver", s, j, port) for s in senders for j in jaeger for port in SPAN_PORTS]
+    flows += [Flow("Grafana to Jaeger query", g, j, JAEGER_QUERY_PORT) for g in grafana for j in jaeger]
+    flows += [Flow("Jaeger to Elasticsearch", j, t, 9200) for j in jaeger for t in es]
     return flows
 
 
@@ -167,6 +185,9 @@ def unexpected_flows(recording: Recording, network: Network, needed: list[Flow])
     # The ingest port admits the collectors' whole namespace and, when published, any address: by design (TLS and a
     # password gate every request, components/backends/network.py ingest_sources).
     ingest = {(f.destination, f.port) for f in needed if f.what.endswith("ingest") and f.what.startswith(("collector", "remote collector"))}
+    # Jaeger's receivers admit every namespace of the cluster (and any address when published): mutual TLS admits
+    # a sender (components/tracing/network.py).
+    receivers = {(f.destination, f.port) for f in needed if f.what == "mesh to Jaeger receiver"}
     found: list[Flow] = []
     for cluster in sorted(_backend_stores(recording)):
         here = [p for p in network.pods if p.cluster == cluster]
@@ -180,12 +201,15 @@ def unexpected_flows(recording: Recording, network: Network, needed: list[Flow])
             ports = {(n, proto) for n, proto, _ in dst.ports} | {
                 (8080, "TCP"), (9200, "TCP"), (5601, "TCP"), (3100, "TCP"), (9300, "TCP"), (FORWARD_PORT, "TCP"),
             }  # fmt: skip
+            ports |= {(n, "TCP") for n in (*SPAN_PORTS, JAEGER_QUERY_PORT)}
             for src in sources:
                 for port, proto in sorted(ports):
                     flow = Flow("unexpected", src, dst, port, proto)
                     if src == dst or (src, dst, port, proto) in wanted or _internal(flow):
                         continue
                     if (isinstance(src, Outside) or src.namespace == "collectors") and (dst, port) in ingest:
+                        continue
+                    if (dst, port) in receivers:
                         continue
                     if network.allows(flow):
                         found.append(flow)

@@ -34,6 +34,8 @@ _KINDS = {
     "alerts": "alerts",
     "sinks": "sink",
 }
+# The span path's components are told apart by their type (components/tracing/component.py).
+_TYPE_KINDS = {"logmesh:tracing:JaegerTracing": "traces", "logmesh:tracing:MeshSpans": "spans", "logmesh:tracing:TracingPki": "pki"}
 _KIND_ORDER = {
     "store": 0,
     "keys": 1,
@@ -42,8 +44,11 @@ _KIND_ORDER = {
     "collector": 4,
     "sink": 5,
     "mesh": 6,
-    "identity": 7,
-    "alerts": 8,
+    "traces": 7,
+    "spans": 8,
+    "identity": 9,
+    "alerts": 10,
+    "pki": 11,
 }
 # A resource that names a third party it sends logs to (components/sinks/): drawn as a node outside every cluster.
 DESTINATION_ANNOTATION = "logmesh.io/external-destination"
@@ -61,6 +66,12 @@ _EDGE_LABELS = {
     ("backend", "identity"): "runs as",
     ("store", "identity"): "grants",
     ("alerts", "backend"): "queries",
+    ("spans", "traces"): "spans (mTLS)",
+    ("traces", "backend"): "beside",
+    ("traces", "keys"): "encrypts with",
+    ("traces", "pki"): "certificate from",
+    ("spans", "pki"): "client certificate from",
+    ("backend", "pki"): "trusts",
 }
 
 
@@ -261,7 +272,7 @@ def _generic_units(resources: list[Registration]) -> set[str]:
 def _kind(r: Registration) -> str:
     area = _logmesh_area(r)
     if area is not None:
-        return _KINDS.get(area, area)
+        return _TYPE_KINDS.get(r.type) or _KINDS.get(area, area)
     if r.type == K8S_PROVIDER:
         return "cluster"
     if r.type in KEY_TYPES:
@@ -283,6 +294,8 @@ _SHAPES = {
     "mesh": ('[/"', '"/]'),
     "backend": ('[["', '"]]'),
     "aggregation": ('>"', '"]'),
+    "traces": ('[["', '"]]'),
+    "spans": ('[/"', '"/]'),
     "empty": ('["', '"]'),
     "external": ('>"', '"]'),
 }

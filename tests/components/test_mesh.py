@@ -28,24 +28,28 @@ def mesh_objects(recording: Recording, cluster: str) -> list[Any]:
 def test_example_clusters_turn_on_their_mesh_access_logs(example: Recording) -> None:
     config = stack_config(example.stack)
     components = {r.name: r for r in example.of_type("logmesh:mesh:MeshAccessLogs")}
+    # The examples trace too (logmesh:tracing): the same Telemetry and annotations carry it (tests/components/tracing).
+    sampling = config["logmesh:tracing"]["sampling_percent"]
+    tracing = [{"providers": [{"name": "logmesh-zipkin"}], "randomSamplingPercentage": sampling}]
     for cluster in config["logmesh:clusters"]:
         assert f"{cluster['name']}-mesh" in components
         objects = mesh_objects(example, cluster["name"])
         if cluster["mesh"] == "istio":
             [telemetry] = objects
             assert telemetry.inputs["metadata"]["namespace"] == "istio-system"
-            assert telemetry.inputs["spec"] == {"accessLogging": [{"providers": [{"name": mesh.ISTIO_PROVIDER_NAME}]}]}
+            assert telemetry.inputs["spec"] == {"accessLogging": [{"providers": [{"name": mesh.ISTIO_PROVIDER_NAME}]}], "tracing": tracing}
         elif cluster["mesh"] == "linkerd":
             # Linkerd logs only the namespaces that opt in (the examples' Linkerd clusters list shop and payments).
             assert sorted(r.inputs["metadata"]["name"] for r in objects) == sorted(cluster.get("mesh_namespaces", []))
             for patch in objects:
-                assert patch.inputs["metadata"]["annotations"] == {"config.linkerd.io/access-log": "json"}
+                assert patch.inputs["metadata"]["annotations"]["config.linkerd.io/access-log"] == "json"
         else:
             assert objects == []
 
 
 def test_opted_in_namespaces_get_the_linkerd_annotation_or_their_own_telemetry(tmp_path: Path) -> None:
     config = stack_config("staging")
+    del config["logmesh:tracing"]
     [eks, gke] = config["logmesh:clusters"]
     assert (eks["mesh"], gke["mesh"]) == ("istio", "linkerd")
     eks["mesh_namespaces"] = ["shop", "payments"]

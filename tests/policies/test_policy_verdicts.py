@@ -73,6 +73,7 @@ EXPECTED: dict[str, tuple[str, str, set[str]]] = {
         },
     ),
     "loki-auth-enabled": ("k8s_good", "k8s_bad", {"loki-auth-disabled", "loki-gateway-without-auth"}),
+    "trace-receivers-authenticated": ("k8s_good", "k8s_bad", {"spans-default-config", "spans-in-plaintext", "spans-unauthenticated"}),
     "elastic-security-and-tls": (
         "k8s_good",
         "k8s_bad",

@@ -67,6 +67,18 @@ def chart_pods(release: Registration) -> list[Pod]:
             "app.kubernetes.io/managed-by": "Helm",
         }
         return [pod("elastic-operator", labels, ((9443, "TCP", "https-webhook"),))]
+    if chart == "jaeger":
+        # jaeger 4.11.1 templates/jaeger/jaeger-deploy.yaml: `jaeger.selectorLabels` (templates/_helpers.tpl: name and
+        # instance) plus `app.kubernetes.io/component: all-in-one`; the receivers, query and health container ports.
+        labels = {"app.kubernetes.io/name": "jaeger", "app.kubernetes.io/instance": name, "app.kubernetes.io/component": "all-in-one"}
+        ports = (
+            (4317, "TCP", "otlp-grpc"),
+            (4318, "TCP", "otlp-http"),
+            (9411, "TCP", "zipkin"),
+            (16686, "TCP", "query"),
+            (13133, "TCP", "health"),
+        )
+        return [pod("jaeger", labels, ports)]
     raise AssertionError(f"no pod description for chart {chart}")
 
 
@@ -95,6 +107,8 @@ def test_every_needed_flow_is_allowed_and_nothing_else_reaches_the_backends(stac
         needed.add("ruler to Alertmanager")  # only prod configures logmesh:alerting
     if stack == "staging":  # aws-main has a Fluentd tier (components/aggregation/)
         needed |= {"collector to tier ingest", "tier to backend ingest"}
+    # Every example traces (logmesh:tracing): meshed pods send spans, Grafana queries Jaeger, Jaeger writes to ES.
+    needed |= {"mesh to Jaeger receiver"} | ({"Grafana to Jaeger query"} if backend == "loki" else {"Jaeger to Elasticsearch"})
     assert needed <= kinds
     denied = [(v.flow.what, v.flow.source, v.flow.destination, v.flow.port) for v in verdicts if not v.allowed]
     assert denied == []

@@ -240,3 +240,22 @@ k8s.apps.v1.DaemonSet(
     },
     opts=a,
 )
+
+# Jaeger v2 flawed copies (named after `loki-*` so the namespace checks still report the Loki releases here).
+JAEGER = {"chart": "jaeger", "version": "4.11.1", "repository_opts": {"repo": "https://jaegertracing.github.io/helm-charts"}}
+SERVER_TLS = {"cert_file": "/etc/jaeger/tls/tls.crt", "key_file": "/etc/jaeger/tls/tls.key"}
+k8s.helm.v3.Release("spans-default-config", namespace="logging", values={}, **JAEGER, opts=a)
+k8s.helm.v3.Release(
+    "spans-in-plaintext",
+    namespace="logging",
+    values={"userconfig": {"receivers": {"otlp": {"protocols": {"grpc": None, "http": {"endpoint": "0.0.0.0:4318"}}}}}},
+    **JAEGER,
+    opts=a,
+)
+k8s.helm.v3.Release(
+    "spans-unauthenticated",
+    namespace="logging",
+    values={"userconfig": {"receivers": {"zipkin": {"endpoint": "0.0.0.0:9411", "tls": SERVER_TLS}}}},
+    **JAEGER,
+    opts=a,
+)

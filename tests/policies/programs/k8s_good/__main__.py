@@ -257,3 +257,23 @@ k8s.apiextensions.CustomResource(
     },
     opts=a,
 )
+
+# Jaeger v2 whose every receiver serves TLS and requires a client certificate signed by the tracing CA.
+JAEGER_TLS = {"cert_file": "/etc/jaeger/tls/tls.crt", "key_file": "/etc/jaeger/tls/tls.key", "client_ca_file": "/etc/jaeger/tls/ca.crt"}
+k8s.helm.v3.Release(
+    "jaeger",
+    chart="jaeger",
+    version="4.11.1",
+    namespace="logging",
+    repository_opts={"repo": "https://jaegertracing.github.io/helm-charts"},
+    values={
+        "userconfig": {
+            "receivers": {
+                "otlp": {"protocols": {"grpc": {"endpoint": "0.0.0.0:4317", "tls": JAEGER_TLS}, "http": {"tls": JAEGER_TLS}}},
+                "zipkin": {"endpoint": "0.0.0.0:9411", "tls": JAEGER_TLS},
+                "kafka": {"brokers": ["kafka:9092"]},
+            }
+        }
+    },
+    opts=a,
+)

@@ -1,0 +1,127 @@
+"""With logmesh:tracing, every store gets Jaeger v2 beside its backend and every meshed cluster sends it spans over
+mutual TLS; Grafana links logs and traces both ways. Asserted on the example stacks' recorded resources."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from components.pins import JAEGER_CHART
+from preflight.record.recording import Recording, Registration
+from tests.helpers.harness import elk_recording, example_recording, stack_config
+from tests.helpers.support import below, plain, provider_name
+
+RELEASE = "kubernetes:helm.sh/v3:Release"
+SECRET = "kubernetes:core/v1:Secret"
+RULE = "kubernetes:networking.istio.io/v1:DestinationRule"
+
+
+def tracing_components(recording: Recording) -> dict[str, Registration]:
+    return {r.name.removesuffix("-tracing"): r for r in recording.of_type("logmesh:tracing:JaegerTracing")}
+
+
+def jaeger_release(recording: Recording, component: Registration) -> dict[str, Any]:
+    [release] = [r for r in below(recording, component, RELEASE)]
+    return plain(release.inputs)  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize("backend", ["loki", "elk"])
+def test_every_store_runs_the_pinned_jaeger_v2_chart_with_tls_receivers(backend: str) -> None:
+    recording = example_recording("prod") if backend == "loki" else elk_recording("prod")
+    stores = {s["name"] for s in stack_config("prod")["logmesh:stores"]}
+    components = tracing_components(recording)
+    assert set(components) == stores
+    for component in components.values():
+        release = jaeger_release(recording, component)
+        assert (release["chart"], release["version"]) == (JAEGER_CHART.name, JAEGER_CHART.version)
+        config = release["values"]["userconfig"]
+        for protocol in ("grpc", "http"):
+            assert config["receivers"]["otlp"]["protocols"][protocol]["tls"]["client_ca_file"]
+        assert config["receivers"]["zipkin"]["tls"]["client_ca_file"]
+        storage = config["extensions"]["jaeger_storage"]["backends"]["primary"]
+        assert list(storage) == (["badger"] if backend == "loki" else ["elasticsearch"])
+        # The store's endpoints are published (ingest_domain): the receivers get their own load balancer name.
+        service = release["values"]["jaeger"]["service"]
+        assert service["type"] == "LoadBalancer"
+        assert service["annotations"]["external-dns.alpha.kubernetes.io/hostname"].endswith("-traces.logs.acme.internal")
+
+
+def test_badger_volume_is_encrypted_with_the_stores_key() -> None:
+    recording = example_recording("prod")
+    classes = recording.of_type("kubernetes:storage.k8s.io/v1:StorageClass")
+    assert {c.inputs["provisioner"] for c in classes} == {"ebs.csi.aws.com", "pd.csi.storage.gke.io"}
+    for storage_class in classes:
+        parameters = storage_class.inputs["parameters"]
+        assert parameters.get("encrypted", "true") == "true"
+        assert parameters.get("kmsKeyId") or parameters.get("disk-encryption-kms-key")
+
+
+def test_meshed_clusters_hold_a_client_certificate_signed_by_their_stores_tracing_ca() -> None:
+    recording = example_recording("prod")
+    config = stack_config("prod")
+    cas = {
+        r.urn: plain(r.outputs)["certPem"] for r in recording.of_type("tls:index/selfSignedCert:SelfSignedCert") if "-tracing-ca" in r.name
+    }
+    assert len(cas) == 2
+    for cluster in config["logmesh:clusters"]:
+        secrets = [
+            s
+            for s in recording.of_type(SECRET)
+            if provider_name(s) == f"{cluster['name']}-k8s" and s.inputs["metadata"]["name"] == "jaeger-client-tls"
+        ]
+        assert secrets, cluster["name"]
+        for client in secrets:
+            data = plain(client.inputs)["stringData"]
+            assert data["ca.crt"] in cas.values() and data["tls.crt"] and data["tls.key"]
+            assert client.inputs["type"] == "kubernetes.io/tls"
+        rules = [r for r in recording.of_type(RULE) if provider_name(r) == f"{cluster['name']}-k8s"]
+        if cluster["mesh"] == "istio":
+            [rule] = rules
+            [port] = rule.inputs["spec"]["trafficPolicy"]["portLevelSettings"]
+            assert port["tls"]["mode"] == "MUTUAL" and port["tls"]["credentialName"] == "jaeger-client-tls"
+            assert port["tls"]["sni"] == rule.inputs["spec"]["host"]
+        else:
+            assert rules == [] and [s.inputs["metadata"]["namespace"] for s in secrets] == ["linkerd-jaeger"]
+
+
+def test_grafana_links_access_logs_to_traces_and_back() -> None:
+    recording = example_recording("prod")
+    datasources = [s for s in recording.of_type(SECRET) if s.inputs["metadata"]["name"] == "grafana-datasource-loki"]
+    assert len(datasources) == 2
+    for secret in datasources:
+        loki, jaeger = json.loads(plain(secret.inputs)["stringData"]["loki.yaml"])["datasources"]
+        [derived] = loki["jsonData"]["derivedFields"]
+        assert (derived["matcherType"], derived["matcherRegex"], derived["datasourceUid"]) == ("label", "trace_id", jaeger["uid"])
+        assert derived["url"] == "$${__value.raw}"
+        assert jaeger["type"] == "jaeger" and jaeger["url"].startswith("https://jaeger.logging.svc")
+        back = jaeger["jsonData"]["tracesToLogsV2"]
+        assert back["datasourceUid"] == loki["uid"] and "$${__trace.traceId}" in back["query"]
+        assert jaeger["secureJsonData"]["tlsCACert"].startswith("-----BEGIN CERTIFICATE-----") or jaeger["secureJsonData"]["tlsCACert"]
+
+
+def test_without_tracing_nothing_of_it_is_built() -> None:
+    from tests.helpers.harness import run
+
+    config = stack_config("dev")
+    del config["logmesh:tracing"]
+    recording = run(config)
+    assert [r for r in recording.resources if r.type.startswith("logmesh:tracing:")] == []
+    assert recording.of_type(RULE) == []
+
+
+def test_elk_gives_jaeger_its_own_least_privilege_user_and_archives_spans_with_the_logs() -> None:
+    recording = elk_recording("prod")
+    roles_secret = next(s for s in recording.of_type(SECRET) if s.inputs["metadata"]["name"] == "elasticsearch-roles")
+    roles = json.loads(plain(roles_secret.inputs)["stringData"]["roles.yml"])
+    [indices] = roles["logmesh_traces"]["indices"]
+    assert indices["names"] == ["logmesh-traces-jaeger-*"] and "all" not in indices["privileges"]
+    users = [s for s in recording.of_type(SECRET) if s.inputs["metadata"]["name"] == "elasticsearch-jaeger"]
+    assert users and all(plain(u.inputs)["stringData"]["roles"] == "logmesh_traces" for u in users)
+    for es in recording.of_type("kubernetes:elasticsearch.k8s.elastic.co/v1:Elasticsearch"):
+        assert {"secretName": "elasticsearch-jaeger"} in es.inputs["spec"]["auth"]["fileRealm"]
+    for config in recording.of_type("kubernetes:core/v1:ConfigMap"):
+        slm = plain(config.inputs).get("data", {}).get("slm-policy.json")
+        if slm:
+            assert "logmesh-traces-jaeger-*" in json.loads(slm)["config"]["indices"]
