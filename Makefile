@@ -33,7 +33,10 @@ preflight: $(BIN)/.installed
 charts: $(BIN)/.installed
 	$(BIN)/python -m preflight charts
 
-test: lint format-check typecheck unit
+# mypy uses one core; the suite runs in two worker processes (pytest-xdist, whole files per worker, so each module's
+# fixtures are made once): run side by side, each target's output kept together.
+test: lint format-check
+	$(MAKE) --no-print-directory -j2 --output-sync=target typecheck unit
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .
@@ -48,7 +51,7 @@ typecheck: $(BIN)/.installed
 	$(BIN)/mypy
 
 unit: $(BIN)/.installed
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2 --dist loadfile
 
 bench: $(BIN)/.installed
 	$(BIN)/python -m preflight.bench
