@@ -10,6 +10,7 @@ import pytest
 
 from preflight.record.program import record_program
 from preflight.record.project import load_project, load_stack_config
+from preflight.record.recording import Recording
 from preflight.secrets import REDACTED, SECRET_PLACEHOLDER, SECRET_SIG, SIG_KEY, Scrubber, redact, secret_strings
 from tests.helpers.harness import PROJECT
 from tests.preflight.conftest import SECRET_TAG, write_project
@@ -209,16 +210,21 @@ def test_a_secret_read_by_type_gets_a_typed_stand_in(tmp_path: Path) -> None:
     }
 
 
+def _logmesh_dev_with(directory: Path, extra_config: str) -> Recording:
+    """The logmesh program recorded with its dev stack file plus `extra_config` lines, as preflight reads them."""
+    shutil.copy(PROJECT.directory / "Pulumi.yaml", directory / "Pulumi.yaml")
+    shutil.copy(PROJECT.main, directory / "__main__.py")
+    (directory / "stacks").mkdir()
+    stack_file = PROJECT.stack_file("dev").read_text(encoding="utf-8")
+    (directory / "stacks" / "Pulumi.dev.yaml").write_text(stack_file + extra_config, encoding="utf-8")
+    project = load_project(directory)
+    config = load_stack_config(project, "dev")
+    return record_program(project.main, project.name, "dev", config.values, config.secret_keys, stand_ins=config.stand_ins)
+
+
 def test_logmesh_with_kubeconfigs_set_as_one_secret_runs_offline(tmp_path: Path) -> None:
     """`pulumi config set --secret logmesh:kubeconfigs '{"dev-eks": "..."}'`: one secure value whose text is JSON."""
-    shutil.copy(PROJECT.directory / "Pulumi.yaml", tmp_path / "Pulumi.yaml")
-    shutil.copy(PROJECT.main, tmp_path / "__main__.py")
-    (tmp_path / "stacks").mkdir()
-    stack_file = PROJECT.stack_file("dev").read_text(encoding="utf-8")
-    (tmp_path / "stacks" / "Pulumi.dev.yaml").write_text(stack_file + "  logmesh:kubeconfigs:\n    secure: v1:e30=\n", encoding="utf-8")
-    project = load_project(tmp_path)
-    config = load_stack_config(project, "dev")
-    recording = record_program(project.main, project.name, "dev", config.values, config.secret_keys, stand_ins=config.stand_ins)
+    recording = _logmesh_dev_with(tmp_path, "  logmesh:kubeconfigs:\n    secure: v1:e30=\n")
     assert recording.of_type("logmesh:platform:LogPlatform")
     assert [s.detail.rsplit("; ", 1)[-1] for s in recording.stand_ins if s.kind == "secret"] == ["read as object: the program saw {}"]
 
@@ -270,13 +276,6 @@ def test_a_whole_key_secret_number_gets_a_typed_plausible_stand_in(cli, tmp_path
 
 def test_logmesh_with_a_secret_number_runs_offline(tmp_path: Path) -> None:
     """`pulumi config set --secret logmesh:daily_volume_gb 50`: logmesh reads its number keys with the int getter."""
-    shutil.copy(PROJECT.directory / "Pulumi.yaml", tmp_path / "Pulumi.yaml")
-    shutil.copy(PROJECT.main, tmp_path / "__main__.py")
-    (tmp_path / "stacks").mkdir()
-    stack_file = PROJECT.stack_file("dev").read_text(encoding="utf-8")
-    (tmp_path / "stacks" / "Pulumi.dev.yaml").write_text(stack_file + "  logmesh:daily_volume_gb:\n    secure: v1:NTA=\n", encoding="utf-8")
-    project = load_project(tmp_path)
-    config = load_stack_config(project, "dev")
-    recording = record_program(project.main, project.name, "dev", config.values, config.secret_keys, stand_ins=config.stand_ins)
+    recording = _logmesh_dev_with(tmp_path, "  logmesh:daily_volume_gb:\n    secure: v1:NTA=\n")
     assert recording.of_type("logmesh:platform:LogPlatform")
     assert [s.detail.rsplit("; ", 1)[-1] for s in recording.stand_ins if s.kind == "secret"] == ["read as int: the program saw 1"]
