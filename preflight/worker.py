@@ -185,6 +185,13 @@ def check(args: argparse.Namespace, send: Send | None = None) -> Outcome:
     send = send or (lambda message: None)
     if args.state is not None and args.preview:
         raise InputError("--preview applies to program runs; a --state export holds deployed values")
+    if args.state is not None and args.stack_reference:
+        # Refused rather than honoured: the export already holds each StackReference's outputs as deployed, which is
+        # what a --state check judges; a file overriding them would judge values that were never deployed.
+        raise InputError(
+            "--stack-reference applies to program runs; a --state export holds each StackReference's deployed outputs: "
+            "drop --stack-reference, or run the program (without --state) to use the file"
+        )
     inputs: list[str] = []
     recording, fallback = _record(args, send, inputs)
     _refuse_empty(args, recording)

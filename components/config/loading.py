@@ -78,13 +78,26 @@ def parse_config(raw: Mapping[str, Any], secret_keys: Iterable[str] = ()) -> Pla
     )
 
 
+# The top-level keys that hold a whole number, read with the SDK's int getter.
+_NUMBER_KEYS = frozenset(key for key, spec in StackShape.model_fields.items() if spec.annotation is int)
+
+
 def _decode(key: str, value: Any) -> Any:
     """Config values reach the program as strings; structured ones are JSON."""
     if not isinstance(value, str):
         return value
     try:
-        # The SDK's typed getter: json.loads of the value (preflight answers it for a secret it cannot decrypt).
-        return pulumi.Config(NAMESPACE).get_object(key) if pulumi.Config(NAMESPACE).get(key) == value else json.loads(value)
+        # The SDK's typed getters: int() or json.loads of the value (preflight answers each, typed, for a secret it
+        # cannot decrypt).
+        config = pulumi.Config(NAMESPACE)
+        if config.get(key) != value:
+            return json.loads(value)
+        if key in _NUMBER_KEYS:
+            try:
+                return config.get_int(key)
+            except pulumi.ConfigTypeError:
+                pass  # not a whole number (50.5, "lots"): the schema says why
+        return config.get_object(key)
     except (json.JSONDecodeError, pulumi.ConfigTypeError):
         if key in ("environment", "org", "backend", "ingest_domain"):
             return value

@@ -171,8 +171,10 @@ def _program_environment(project_dir: Path) -> Iterator[None]:
 
 
 # What a program reads, offline, for an encrypted value it asks for by type: the stand-in string cannot be parsed as
-# one, so each typed getter of pulumi.Config returns a neutral value of its type instead, and the stand-in says so.
-_TYPED_STAND_INS: dict[str, Any] = {"_get_bool": False, "_get_int": 0, "_get_float": 0.0, "_get_object": {}}
+# one, so each typed getter of pulumi.Config returns a plausible value of its type instead (the smallest positive
+# number: a count, a size, a port or a number of days of 0 is rarely valid), and the stand-in says so. The object
+# getter cannot know the type; a Pulumi.yaml `type:` declaration types the stand-in (preflight/record/project.py).
+_TYPED_STAND_INS: dict[str, Any] = {"_get_bool": False, "_get_int": 1, "_get_float": 1.0, "_get_object": {}}
 
 
 @contextmanager

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,9 @@ class Project:
     main: Path
     stack_config_dir: Path
     runtime: str
+    # Pulumi.yaml's `config:` declarations with a `type:` (integer, boolean, ...), by full key: offline they type the
+    # stand-in of a whole-key secret that no getter types (`get_object`).
+    config_types: dict[str, str] = field(default_factory=dict)
 
     def stack_file(self, stack: str) -> Path:
         return self.stack_config_dir / f"Pulumi.{stack}.yaml"
@@ -58,7 +62,23 @@ def load_project(directory: Path) -> Project:
     if not main_file.is_file():
         raise InputError(f"{pulumi_yaml}: the program {main_file} does not exist; set `main` or add __main__.py")
     config_dir = directory / str(spec.get("stackConfigDir") or ".")
-    return Project(spec["name"], directory, main_file, config_dir, "python")
+    return Project(spec["name"], directory, main_file, config_dir, "python", _config_types(spec))
+
+
+def _config_types(spec: dict[str, Any]) -> dict[str, str]:
+    declared = spec.get("config")
+    if not isinstance(declared, dict):
+        return {}
+    return {
+        str(key) if ":" in str(key) else f"{spec['name']}:{key}": value["type"]
+        for key, value in declared.items()
+        if isinstance(value, dict) and isinstance(value.get("type"), str)
+    }
+
+
+# The stand-in of a whole-key secret whose Pulumi.yaml declaration types it: the smallest plausible value of that
+# type (a count, a size or a number of days of 0 is rarely valid), so that every getter reads a value of its type.
+TYPED_SECRET_STAND_INS: dict[str, Any] = {"integer": 1, "boolean": False}
 
 
 def _placeholders(value: Any, path: str, secret_paths: list[str]) -> Any:
@@ -97,5 +117,9 @@ def load_stack_config(project: Project, stack: str) -> StackConfig:
         if secret_paths:
             secret_keys.append(full_key)
         detail = f"encrypted in {path.name}; offline the program reads a stand-in, marked secret, instead of its value"
+        declared = project.config_types.get(full_key, "")
+        if secret_paths == [full_key] and declared in TYPED_SECRET_STAND_INS:
+            values[full_key] = TYPED_SECRET_STAND_INS[declared]
+            detail += f"; declared `type: {declared}` in Pulumi.yaml: the program reads {json.dumps(values[full_key])}"
         stand_ins += [StandIn("secret", secret_path, detail) for secret_path in secret_paths]
     return StackConfig(values, secret_keys, path, stand_ins)

@@ -15,7 +15,8 @@ import pytest
 from preflight import cli as preflight_cli
 from preflight.analyze.findings import days_until
 from preflight.record.program import record_program
-from tests.helpers.harness import PROJECT, stack_config
+from preflight.worker import check
+from tests.helpers.harness import example_recording
 from tests.preflight.conftest import PLAIN_URN, ROOT, SITE_URN, write_pack, write_project
 
 
@@ -238,7 +239,7 @@ def test_piped_text_has_no_progress_bar_or_colour(s3_project: Path, small_pack: 
 
 def test_repository_stack_every_resource_reported(cli, pack_dir: Path) -> None:
     """The logmesh program from this repository, prod stack: every registration is in the JSON report."""
-    recording = record_program(PROJECT.main, PROJECT.name, "prod", stack_config("prod"))
+    recording = example_recording("prod")  # the session's recording of the same program and stack
     result = cli("--stack", "prod", "--policy-pack", pack_dir, "--format", "json")
     assert result.code in (0, 1), result.err
     report = result.json()
@@ -255,7 +256,7 @@ def test_make_preflight_prod_passes() -> None:
     assert completed.stdout.startswith("preflight logmesh/prod: PASSED: no mandatory violation")
 
 
-def test_broken_copy_of_a_stack_exits_1_naming_policy_resource_and_criteria(cli, tmp_path: Path, pack_dir: Path) -> None:
+def test_broken_copy_of_a_stack_exits_1_naming_policy_resource_and_criteria(tmp_path: Path, pack_dir: Path) -> None:
     """The prod stack's program plus one flawed resource, in a copy of the project outside the repository."""
     project = tmp_path / "logmesh-broken"
     (project / "stacks").mkdir(parents=True)
@@ -268,12 +269,20 @@ def test_broken_copy_of_a_stack_exits_1_naming_policy_resource_and_criteria(cli,
     )
     config = pack_dir / "config" / "prod.json"
     extra = ["--policy-config", config] if config.is_file() else []
-    result = cli("--project-dir", project, "--stack", "prod", "--policy-pack", pack_dir, *extra, "--format", "json")
-    assert result.code == 1, result.err
-    report = result.json()
+    # One run (the worker's, in this process), both reports rendered from it: the CLI's exit code and worker process
+    # for the prod program are proved by test_repository_stack_every_resource_reported and test_make_preflight_prod_passes.
+    argv = ["--project-dir", project, "--stack", "prod", "--policy-pack", pack_dir, *extra]
+    evidence = check(preflight_cli._parser().parse_args([str(a) for a in argv])).evidence
+    assert evidence.mandatory
+    rendered = {}
+    for format_ in ("json", "text"):
+        out = io.StringIO()
+        preflight_cli.render(evidence, format_, out)
+        rendered[format_] = out.getvalue()
+    report = json.loads(rendered["json"])
     stray = [v for v in report["violations"] if v["urn"].endswith("::stray-logs") and v["enforcement"] == "mandatory"]
     assert stray and all(v["policy"] and v["soc2"] for v in stray)
-    text = cli("--project-dir", project, "--stack", "prod", "--policy-pack", pack_dir, *extra).out
+    text = rendered["text"]
     assert "stray-logs" in text and stray[0]["policy"] in text and ", ".join(stray[0]["soc2"]) in text
 
 

@@ -10,6 +10,7 @@ import pytest
 
 from preflight.record.program import record_program
 from preflight.record.project import load_project, load_stack_config
+from preflight.record.recording import Recording
 from preflight.secrets import REDACTED, SECRET_PLACEHOLDER, SECRET_SIG, SIG_KEY, Scrubber, redact, secret_strings
 from tests.helpers.harness import PROJECT
 from tests.preflight.conftest import SECRET_TAG, write_project
@@ -201,23 +202,80 @@ def test_a_secret_read_by_type_gets_a_typed_stand_in(tmp_path: Path) -> None:
     config = load_stack_config(project, "dev")
     recording = record_program(project.main, project.name, "dev", config.values, config.secret_keys, stand_ins=config.stand_ins)
     (bucket,) = recording.of_type("aws:s3/bucket:Bucket")
-    assert bucket.inputs["tags"] == {"port": "0", "on": "False", "doc": "{}"}
+    assert bucket.inputs["tags"] == {"port": "1", "on": "False", "doc": "{}"}
     assert {s.subject: s.detail.rsplit("; ", 1)[-1] for s in recording.stand_ins if s.kind == "secret"} == {
-        "outside:port": "read as int: the program saw 0",
+        "outside:port": "read as int: the program saw 1",
         "outside:on": "read as bool: the program saw false",
         "outside:doc": "read as object: the program saw {}",
     }
 
 
+def _logmesh_dev_with(directory: Path, extra_config: str) -> Recording:
+    """The logmesh program recorded with its dev stack file plus `extra_config` lines, as preflight reads them."""
+    shutil.copy(PROJECT.directory / "Pulumi.yaml", directory / "Pulumi.yaml")
+    shutil.copy(PROJECT.main, directory / "__main__.py")
+    (directory / "stacks").mkdir()
+    stack_file = PROJECT.stack_file("dev").read_text(encoding="utf-8")
+    (directory / "stacks" / "Pulumi.dev.yaml").write_text(stack_file + extra_config, encoding="utf-8")
+    project = load_project(directory)
+    config = load_stack_config(project, "dev")
+    return record_program(project.main, project.name, "dev", config.values, config.secret_keys, stand_ins=config.stand_ins)
+
+
 def test_logmesh_with_kubeconfigs_set_as_one_secret_runs_offline(tmp_path: Path) -> None:
     """`pulumi config set --secret logmesh:kubeconfigs '{"dev-eks": "..."}'`: one secure value whose text is JSON."""
-    shutil.copy(PROJECT.directory / "Pulumi.yaml", tmp_path / "Pulumi.yaml")
-    shutil.copy(PROJECT.main, tmp_path / "__main__.py")
-    (tmp_path / "stacks").mkdir()
-    stack_file = PROJECT.stack_file("dev").read_text(encoding="utf-8")
-    (tmp_path / "stacks" / "Pulumi.dev.yaml").write_text(stack_file + "  logmesh:kubeconfigs:\n    secure: v1:e30=\n", encoding="utf-8")
-    project = load_project(tmp_path)
-    config = load_stack_config(project, "dev")
-    recording = record_program(project.main, project.name, "dev", config.values, config.secret_keys, stand_ins=config.stand_ins)
+    recording = _logmesh_dev_with(tmp_path, "  logmesh:kubeconfigs:\n    secure: v1:e30=\n")
     assert recording.of_type("logmesh:platform:LogPlatform")
     assert [s.detail.rsplit("; ", 1)[-1] for s in recording.stand_ins if s.kind == "secret"] == ["read as object: the program saw {}"]
+
+
+NUMBER_PROGRAM = """\
+import pulumi
+import pulumi_aws as aws
+
+config = pulumi.Config()
+days = config.require_secret_int("days")
+replicas = config.get_int("replicas")
+size = config.require_object("size")  # declared `type: integer` in Pulumi.yaml
+aws.s3.Bucket("numbers", bucket="acme-numbers", tags={"replicas": str(replicas * 2), "size": str(size + 1), "days": days.apply(str)})
+"""
+NUMBER_STACK = """\
+config:
+  outside:days:
+    secure: v1:MzA=
+  outside:replicas:
+    secure: v1:Mw==
+  outside:size:
+    secure: v1:NTA=
+"""
+
+
+def test_a_whole_key_secret_number_gets_a_typed_plausible_stand_in(cli, tmp_path: Path, small_pack: Path) -> None:
+    """A secure number read by a typed getter, or by the object getter where Pulumi.yaml declares its type, is the
+    smallest positive number (0 would be no plausible count, size or day) and each is listed as a stand-in."""
+    project = write_project(tmp_path / "numbers", NUMBER_PROGRAM, stack_config=NUMBER_STACK)
+    with (project / "Pulumi.yaml").open("a", encoding="utf-8") as pulumi_yaml:
+        pulumi_yaml.write("config:\n  size:\n    type: integer\n")
+    loaded = load_project(project)
+    config = load_stack_config(loaded, "dev")
+    recording = record_program(loaded.main, loaded.name, "dev", config.values, config.secret_keys, stand_ins=config.stand_ins)
+    (bucket,) = recording.of_type("aws:s3/bucket:Bucket")
+    assert redact(bucket.inputs["tags"]) == {"replicas": "2", "size": "2", "days": REDACTED}
+    assert {s.subject: s.detail.rsplit("; ", 1)[-1] for s in recording.stand_ins if s.kind == "secret"} == {
+        "outside:days": "read as int: the program saw 1",
+        "outside:replicas": "read as int: the program saw 1",
+        "outside:size": "declared `type: integer` in Pulumi.yaml: the program reads 1",
+    }
+    output = tmp_path / "report.json"
+    result = cli("--project-dir", project, "--policy-pack", small_pack, "--format", "json", "--output", output)
+    report = json.loads(output.read_text(encoding="utf-8"))
+    assert result.code == 1, result.err
+    assert {s["subject"] for s in report["stand_ins"] if s["kind"] == "secret"} == {"outside:days", "outside:replicas", "outside:size"}
+    assert SECRET_PLACEHOLDER not in output.read_text(encoding="utf-8") + result.out + result.err
+
+
+def test_logmesh_with_a_secret_number_runs_offline(tmp_path: Path) -> None:
+    """`pulumi config set --secret logmesh:daily_volume_gb 50`: logmesh reads its number keys with the int getter."""
+    recording = _logmesh_dev_with(tmp_path, "  logmesh:daily_volume_gb:\n    secure: v1:NTA=\n")
+    assert recording.of_type("logmesh:platform:LogPlatform")
+    assert [s.detail.rsplit("; ", 1)[-1] for s in recording.stand_ins if s.kind == "secret"] == ["read as int: the program saw 1"]

@@ -29,8 +29,15 @@ from preflight.worker import check
 ROOT = Path(__file__).resolve().parents[2]
 CORPUS = Path(__file__).resolve().parent / "corpus"
 PACK = ROOT / "policies"
-RUNS = 10
-SUBPROCESS_RUNS = 2
+# Determinism is checked where it broke: the program that passes resources as inputs and exports their outputs (the
+# event-loop race made its exit code flip in about half the runs) is run 10 times in this process and twice through
+# the CLI; every other program twice in this process (a second run proves no state carries over from the first) and
+# once through the CLI with a random hash seed (a set or dict order leaking into the report shows there). Ten runs of
+# each cost minutes and proved nothing more: the race is fixed at its root and checked 20 times in one process and in
+# fresh processes by tests/preflight/record/test_event_loop.py.
+RACE_PROGRAM = "outputs-as-inputs"
+RUNS = {RACE_PROGRAM: 10}
+SUBPROCESS_RUNS = {RACE_PROGRAM: 2}
 
 
 @dataclass(frozen=True)
@@ -145,11 +152,11 @@ def _check_verdict(name: str, code: int, report: dict[str, Any]) -> None:
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_corpus_program_verdict_through_the_cli_is_deterministic(name: str) -> None:
     directory = CORPUS / name
-    runs = [_in_process(directory) for _ in range(RUNS)]
-    assert len(set(runs)) == 1, f"{name}: {len(set(runs))} different results in {RUNS} runs"
+    runs = [_in_process(directory) for _ in range(RUNS.get(name, 2))]
+    assert len(set(runs)) == 1, f"{name}: {len(set(runs))} different results in {len(runs)} runs"
     code, report = runs[0]
     _check_verdict(name, code, json.loads(report))
-    for _ in range(SUBPROCESS_RUNS):
+    for _ in range(SUBPROCESS_RUNS.get(name, 1)):
         result = _cli(directory)
         assert result.returncode in (0, 1), result.stderr[-2000:]
         assert "Traceback" not in result.stderr

@@ -164,6 +164,16 @@ def test_preview_with_state_is_a_usage_error(cli, small_pack: Path) -> None:
     assert result.code == 2 and "--preview applies to program runs" in result.err
 
 
+def test_stack_reference_with_state_is_a_usage_error(cli, tmp_path: Path, small_pack: Path) -> None:
+    """A state export holds each StackReference's outputs as deployed: a file may not stand in for them."""
+    outputs = tmp_path / "network.json"
+    outputs.write_text('{"vpcId": "vpc-1"}', encoding="utf-8")
+    result = cli("--state", FIXTURE, "--policy-pack", small_pack, "--stack-reference", f"acme/network/prod={outputs}")
+    assert result.code == 2, result.err
+    (line,) = result.err.strip().splitlines()
+    assert "--stack-reference" in line and "--state" in line and "drop --stack-reference" in line
+
+
 ODD_EXPORT = {
     "version": 3,
     "deployment": {
