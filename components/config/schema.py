@@ -259,6 +259,7 @@ class PlatformConfig(BaseModel):
 
     def sends_to_datadog(self, cluster: ClusterConfig) -> bool:
         return self.datadog is not None and self.datadog.selects(cluster)
+
     tracing: TracingConfig | None = None
 
     def store(self, name: str) -> StoreConfig:
