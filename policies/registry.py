@@ -36,6 +36,7 @@ from policies.kubernetes.logging_pods_hardened import logging_pods_hardened
 from policies.kubernetes.logging_pods_host_isolated import logging_pods_host_isolated
 from policies.kubernetes.loki_auth_enabled import loki_auth_enabled
 from policies.kubernetes.no_plaintext_credentials import no_plaintext_credentials
+from policies.kubernetes.rbac_least_privilege import rbac_least_privilege
 from policies.monitoring.collector_and_gap_alert import collector_and_gap_alert
 from policies.s3.log_store_deletion_protected import log_store_deletion_protected
 from policies.s3.s3_acls_disabled import s3_acls_disabled
@@ -81,6 +82,7 @@ ALL_POLICIES: list[Policy] = [
     loki_auth_enabled,
     elastic_security_and_tls,
     collector_rbac_read_only,
+    rbac_least_privilege,
     no_plaintext_credentials,
     collector_runs_as_non_root,
     logging_pods_host_isolated,

@@ -77,11 +77,14 @@ EXPECTED: dict[str, tuple[str, str, set[str]]] = {
         "k8s_bad",
         {"es-http-tls-disabled", "es-security-disabled", "kibana-http-tls-disabled", "eck-stack-http-tls-disabled"},
     ),
+    # only collectors' RBAC: operator-escalates, operator-impersonates and operator-binds-admin are rbac-least-privilege's
     "collector-rbac-read-only": (
         "k8s_good",
         "k8s_bad",
         {"collector-wildcard", "reads-secrets", "fluent-bit-writes", "binds-cluster-admin"},
     ),
+    # the RBAC of everything that is not a collector; k8s_good's elastic-operator manages Secrets and passes
+    "rbac-least-privilege": ("k8s_good", "k8s_bad", {"operator-escalates", "operator-impersonates", "operator-binds-admin"}),
     "no-plaintext-credentials": (
         "k8s_good",
         "k8s_bad",

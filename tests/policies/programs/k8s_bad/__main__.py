@@ -188,6 +188,28 @@ k8s.rbac.v1.ClusterRoleBinding(
     opts=a,
 )
 
+# An operator's RBAC is not a collector's: it may manage Secrets, but never escalate, bind or impersonate, use
+# wildcards, or be bound to a built-in admin role (rbac-least-privilege).
+k8s.rbac.v1.ClusterRole(
+    "operator-escalates",
+    metadata={"name": "example-operator", "labels": {"app.kubernetes.io/name": "example-operator"}},
+    rules=[{"api_groups": ["rbac.authorization.k8s.io"], "resources": ["clusterroles"], "verbs": ["get", "escalate", "bind"]}],
+    opts=a,
+)
+k8s.rbac.v1.ClusterRole(
+    "operator-impersonates",
+    metadata={"name": "example-operator-users"},
+    rules=[{"api_groups": [""], "resources": ["serviceaccounts"], "verbs": ["impersonate"]}],
+    opts=a,
+)
+k8s.rbac.v1.ClusterRoleBinding(
+    "operator-binds-admin",
+    metadata={"name": "example-operator"},
+    role_ref={"api_group": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "admin"},
+    subjects=[{"kind": "ServiceAccount", "name": "example-operator", "namespace": "operators"}],
+    opts=a,
+)
+
 k8s.core.v1.ConfigMap(
     "configmap-password", metadata={"namespace": "collectors"}, data={"app.yaml": "user: elastic\npassword: hunter2\n"}, opts=a
 )
