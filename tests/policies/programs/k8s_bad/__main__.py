@@ -230,6 +230,23 @@ k8s.apps.v1.Deployment(
     },
     opts=a,
 )
+# A credential-named literal that is not the name of a Secret the pod mounts or references is still a credential:
+# the pod mounts the Secret "webhook-cert", the literal is something else.
+k8s.apps.v1.Deployment(
+    "literal-beside-secret-mount",
+    metadata={"namespace": "apps"},
+    spec={
+        "selector": {"match_labels": {"app": "z"}},
+        "template": {
+            "metadata": {"labels": {"app": "z"}},
+            "spec": {
+                "containers": [{"name": "z", "image": "z:1", "env": [{"name": "WEBHOOK_SECRET", "value": "webhook-cert-2"}]}],
+                "volumes": [{"name": "cert", "secret": {"secret_name": "webhook-cert"}}],
+            },
+        },
+    },
+    opts=a,
+)
 k8s.apps.v1.Deployment(
     "configmap-env-secret",
     metadata={"namespace": "apps"},
