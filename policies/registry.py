@@ -30,6 +30,7 @@ from policies.kubernetes.collector_backend_tls import collector_backend_tls
 from policies.kubernetes.collector_rbac_read_only import collector_rbac_read_only
 from policies.kubernetes.collector_runs_as_non_root import collector_runs_as_non_root
 from policies.kubernetes.elastic_security_and_tls import elastic_security_and_tls
+from policies.kubernetes.helm_releases_rendered import helm_releases_rendered
 from policies.kubernetes.logging_namespace_network_policy import logging_namespace_network_policy
 from policies.kubernetes.logging_namespaces_pod_security import logging_namespaces_pod_security
 from policies.kubernetes.logging_pods_hardened import logging_pods_hardened
@@ -83,6 +84,7 @@ ALL_POLICIES: list[Policy] = [
     elastic_security_and_tls,
     collector_rbac_read_only,
     rbac_least_privilege,
+    helm_releases_rendered,
     no_plaintext_credentials,
     collector_runs_as_non_root,
     logging_pods_host_isolated,

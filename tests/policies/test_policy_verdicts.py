@@ -96,6 +96,7 @@ EXPECTED: dict[str, tuple[str, str, set[str]]] = {
             "configmap-aws-key",
             "configmap-secret-output",
             "literal-env-secret",
+            "literal-beside-secret-mount",
             "configmap-env-secret",
         },
     ),
@@ -146,7 +147,9 @@ EXPECTED: dict[str, tuple[str, str, set[str]]] = {
 
 def test_every_policy_has_a_passing_and_a_failing_case(pack: PolicyPackSpec) -> None:
     # approved-exceptions: tests/policies/test_exceptions.py; log-store-scope: test_the_scope_is_listed below
-    tested = set(EXPECTED) | {"approved-exceptions", "log-store-scope"}
+    # helm-releases-rendered speaks only on the CLI's path, where the pack renders Releases itself: its pass and fail
+    # cases are release_renders with and without a chart cache (test_rendered_releases.py)
+    tested = set(EXPECTED) | {"approved-exceptions", "log-store-scope", "helm-releases-rendered"}
     assert tested == {p.name for p in pack.policies}
 
 
