@@ -45,14 +45,14 @@ def type_token(api_version: str, kind: str) -> str:
     return f"kubernetes:{group or 'core'}/{version}:{kind}"
 
 
-def _plain(value: Any) -> Any:
+def plain_values(value: Any) -> Any:
     """Values as Helm gets them: the value under every secret marker."""
     if is_secret(value):
-        return _plain(value.get("value"))
+        return plain_values(value.get("value"))
     if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
+        return {k: plain_values(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_plain(v) for v in value]
+        return [plain_values(v) for v in value]
     return value
 
 
@@ -161,7 +161,7 @@ def render_release(release: Registration, cache: Path) -> list[Registration] | N
     if loaded is None:
         return _missing(release, f"{archive_name(chart, version)} is not in the chart cache")
     raw_values = release.inputs.get("values") or {}
-    secrets, values = secret_strings([raw_values]), _plain(raw_values)
+    secrets, values = secret_strings([raw_values]), plain_values(raw_values)
     namespace = str(release.inputs.get("namespace") or "default")
     try:
         objects = render_objects(loaded, values, str(release.inputs.get("name") or release.name), namespace)
