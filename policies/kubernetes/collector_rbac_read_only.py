@@ -4,7 +4,7 @@ from pulumi_policy import ResourceValidationArgs, Severity
 
 from policies.framework import Check, Report, resource_policy
 from policies.lib.kubernetes import as_resource
-from policies.lib.rbac import admin_binding, is_collector_rbac, rules, wildcard_problems
+from policies.lib.rbac import baseline_problems, is_collector_rbac, rules
 from policies.lib.types import BINDING_TYPES, ROLE_TYPES
 
 READ_VERBS = {"get", "list", "watch"}
@@ -27,11 +27,7 @@ def collector_rbac_read_only(args: ResourceValidationArgs, report: Report, check
     the others."""
     if not is_collector_rbac(as_resource(args)):
         return
-    if args.resource_type in BINDING_TYPES:
-        if problem := admin_binding(args.props):
-            report(problem)
-        return
-    for problem in wildcard_problems(args.props):
+    for problem in baseline_problems(args.resource_type, args.props):
         report(problem)
     for index, verbs, resources, _groups in rules(args.props):
         if "secrets" in resources:

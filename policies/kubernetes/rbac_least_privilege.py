@@ -4,7 +4,7 @@ from pulumi_policy import ResourceValidationArgs, Severity
 
 from policies.framework import Check, Report, resource_policy
 from policies.lib.kubernetes import as_resource
-from policies.lib.rbac import admin_binding, is_collector_rbac, rules, wildcard_problems
+from policies.lib.rbac import baseline_problems, is_collector_rbac, rules
 from policies.lib.types import BINDING_TYPES, ROLE_TYPES
 
 # Verbs that let a holder grant itself more than its role says (Kubernetes RBAC good practices, "Privilege escalation").
@@ -28,11 +28,7 @@ def rbac_least_privilege(args: ResourceValidationArgs, report: Report, check: Ch
     Secret access is allowed here; what it must never hold is a way past its own role."""
     if is_collector_rbac(as_resource(args)):
         return
-    if args.resource_type in BINDING_TYPES:
-        if problem := admin_binding(args.props):
-            report(problem)
-        return
-    for problem in wildcard_problems(args.props):
+    for problem in baseline_problems(args.resource_type, args.props):
         report(problem)
     for index, verbs, _resources, _groups in rules(args.props):
         if escalating := ESCALATING_VERBS & set(verbs):

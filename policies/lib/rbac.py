@@ -49,15 +49,13 @@ def rules(props: Any) -> Iterator[tuple[int, list[str], list[str], list[str]]]:
         )
 
 
-def wildcard_problems(props: Any) -> list[str]:
+def baseline_problems(resource_type: str, props: Any) -> list[str]:
+    """What no RBAC object may do, a collector's or not: bind a built-in admin role, or use a wildcard in a rule."""
+    if resource_type in BINDING_TYPES:
+        role = get(props, "roleRef", "name")
+        return [f"binds the built-in {role} role"] if role in ADMIN_ROLES else []
     return [
         f"rule {index} uses a wildcard (verbs {verbs}, resources {resources}, apiGroups {groups})"
         for index, verbs, resources, groups in rules(props)
         if "*" in verbs or "*" in resources or "*" in groups
     ]
-
-
-def admin_binding(props: Any) -> str:
-    """The message for a binding of a built-in admin role, or ''."""
-    role = get(props, "roleRef", "name")
-    return f"binds the built-in {role} role" if role in ADMIN_ROLES else ""
