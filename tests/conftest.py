@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 
+from policies.lib.rendered import RENDERED_BY_PREFLIGHT_ENV
 from preflight import cli
 from preflight.record.recording import Recording
 from tests.helpers.harness import STACKS, example_recording
@@ -9,6 +12,16 @@ from tests.helpers.harness import STACKS, example_recording
 # The CLI's worker is a fork of a forkserver: with the provider SDKs imported there once, each run in the suite skips
 # seconds of imports. A run is still a fresh process.
 cli.PRELOAD.extend(["pulumi_aws", "pulumi_gcp", "pulumi_kubernetes", "pulumi_random", "pulumi_tls"])
+
+
+@pytest.fixture(scope="session", autouse=True)
+def releases_rendered_as_preflight_does() -> Iterator[None]:
+    """Tests analyze recordings as preflight does, which renders the Releases itself (preflight/record/charts.py):
+    the pack does not render them again, nor read a developer's .charts/. tests/policies/test_rendered_releases.py
+    lifts this to test the pack's own rendering (the `pulumi preview --policy-pack` path)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(RENDERED_BY_PREFLIGHT_ENV, "1")
+        yield
 
 
 @pytest.fixture(params=STACKS)

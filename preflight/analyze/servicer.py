@@ -99,15 +99,16 @@ class Analyzer:
 @contextmanager
 def _releases_rendered(rendered: bool) -> Iterator[None]:
     """Tells logmesh's pack that preflight rendered the Releases and registered their objects (charts.py), so the
-    pack does not render them again (policies/lib/rendered.py)."""
-    before = os.environ.pop(RENDERED_BY_PREFLIGHT_ENV, None)
+    pack does not render them again (policies/lib/rendered.py). Set only for this run; a value set outside stays."""
+    before = os.environ.get(RENDERED_BY_PREFLIGHT_ENV)
     if rendered:
         os.environ[RENDERED_BY_PREFLIGHT_ENV] = "1"
     try:
         yield
     finally:
-        os.environ.pop(RENDERED_BY_PREFLIGHT_ENV, None)
-        if before is not None:
+        if before is None:
+            os.environ.pop(RENDERED_BY_PREFLIGHT_ENV, None)
+        else:
             os.environ[RENDERED_BY_PREFLIGHT_ENV] = before
 
 

@@ -35,6 +35,7 @@ def cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     shutil.copytree(CHARTS / "operator", folder / "operator-0.1.0")
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("PREFLIGHT_CHART_CACHE", str(folder))
+        patch.delenv(RENDERED_BY_PREFLIGHT_ENV, raising=False)  # the CLI's path: nothing rendered by preflight
         yield folder
 
 
@@ -87,6 +88,7 @@ def test_a_secret_name_in_env_is_a_reference_not_a_credential(preview: Analysis)
 def test_the_pack_says_when_it_cannot_render(pack: PolicyPackSpec, tmp_path: Path) -> None:
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("PREFLIGHT_CHART_CACHE", str(tmp_path / "missing"))
+        patch.delenv(RENDERED_BY_PREFLIGHT_ENV, raising=False)
         analysis = Analyzer(pack, resolve_config(pack, {})).analyze(recording("release_renders"))
     unrendered = {(v.urn, v.enforcement) for v in analysis.violations if v.policy == "helm-releases-rendered"}
     assert unrendered == {(FLAWED, "advisory"), (SOUND, "advisory")}
@@ -108,4 +110,4 @@ def test_under_preflight_the_objects_are_judged_once(pack: PolicyPackSpec, cache
         ("rbac-least-privilege", f"{CHILD}kubernetes:rbac.authorization.k8s.io/v1:ClusterRole::flawed:flawed"),
     }
     assert not [v for v in analysis.violations if v.policy == "helm-releases-rendered"]
-    assert RENDERED_BY_PREFLIGHT_ENV not in os.environ
+    assert RENDERED_BY_PREFLIGHT_ENV not in os.environ  # set for the run only
