@@ -4,6 +4,7 @@ from pulumi_policy import ResourceValidationArgs, Severity
 
 from policies.framework import BASELINE, Check, Report, resource_policy
 from policies.lib import rendered
+from policies.lib.values import plain
 
 
 @resource_policy(
@@ -23,6 +24,9 @@ def helm_releases_rendered(args: ResourceValidationArgs, report: Report, check: 
     nothing (policies/lib/rendered.py)."""
     if not rendered.pack_renders():
         return
+    # Inputs a first preview cannot know (a namespace, a bucket name): the analyzer's advisory "can't be known during
+    # preview", not a violation, so a new stack's first `pulumi up` is not blocked; the next preview renders them.
+    plain(args.props)
     outcome = rendered.render(args.urn, args.name, args.props)
     if outcome.reason:
         report(f"not rendered, so none of the objects it would apply were judged: {outcome.reason}")

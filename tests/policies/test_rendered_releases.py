@@ -21,7 +21,7 @@ from preflight.analyze.servicer import Analyzer
 from preflight.record.charts import render_releases
 from preflight.record.program import record_program
 from preflight.record.recording import Recording
-from tests.policies.conftest import PROGRAMS
+from tests.policies.conftest import PROGRAMS, UNKNOWN_IN_PREVIEW
 
 CHARTS = Path(__file__).resolve().parent / "charts"
 FLAWED = "urn:pulumi:test::policytest::kubernetes:helm.sh/v3:Release::flawed"
@@ -111,3 +111,15 @@ def test_under_preflight_the_objects_are_judged_once(pack: PolicyPackSpec, cache
     }
     assert not [v for v in analysis.violations if v.policy == "helm-releases-rendered"]
     assert RENDERED_BY_PREFLIGHT_ENV not in os.environ  # set for the run only
+
+
+def test_inputs_a_first_preview_cannot_know_are_advisory_not_a_violation(pack: PolicyPackSpec) -> None:
+    """A new stack's first preview: the Release's namespace is a computed output. Even with helm-releases-rendered
+    mandatory (as logmesh's configs set it) that is the analyzer's advisory, so the first `pulumi up` is not blocked."""
+    recorded = record_program(PROGRAMS / "k8s_preview_join", "policytest", "test", {}, preview=True)
+    config = resolve_config(pack, {"helm-releases-rendered": {"enforcementLevel": "mandatory"}})
+    with pytest.MonkeyPatch.context() as patch:
+        patch.delenv(RENDERED_BY_PREFLIGHT_ENV, raising=False)
+        analysis = Analyzer(pack, config).analyze(recorded)
+    found = [v for v in analysis.violations if v.policy == "helm-releases-rendered"]
+    assert found and {(v.enforcement, UNKNOWN_IN_PREVIEW in v.message) for v in found} == {("advisory", True)}
