@@ -8,7 +8,7 @@ import pytest
 
 from components.config.loading import parse_config
 from components.config.schema import ConfigError
-from tests.helpers.harness import stack_config
+from tests.helpers.harness import EXAMPLE_SECRET_NAMES, stack_config
 
 
 def raw(stack: str = "staging") -> dict[str, Any]:
@@ -17,13 +17,13 @@ def raw(stack: str = "staging") -> dict[str, Any]:
 
 def problems(config: dict[str, Any]) -> list[str]:
     with pytest.raises(ConfigError) as caught:
-        parse_config(config)
+        parse_config(config, EXAMPLE_SECRET_NAMES)
     return caught.value.problems
 
 
 def test_a_store_without_a_tier_has_none_and_the_outage_window_has_a_default() -> None:
     config = raw("dev")
-    platform = parse_config(config)
+    platform = parse_config(config, EXAMPLE_SECRET_NAMES)
     assert platform.stores[0].aggregation is None
     assert platform.outage_window_hours == 6
 
@@ -32,7 +32,7 @@ def test_fluentd_tier_for_a_store_of_fluent_bit_clusters() -> None:
     config = raw()
     config["stores"][0]["aggregation"] = "fluentd"
     config["outage_window_hours"] = 12
-    platform = parse_config(config)
+    platform = parse_config(config, EXAMPLE_SECRET_NAMES)
     assert platform.store("aws-main").aggregation == "fluentd"
     assert platform.outage_window_hours == 12
 
