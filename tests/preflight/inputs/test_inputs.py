@@ -472,23 +472,32 @@ def test_duplicate_urn_with_two_parents_that_close_a_cycle() -> None:
     refused(lambda: check_parent_graph([*two_parents, (urn("c"), urn("a"))]), f"{urn('a')} -> {urn('b')} -> {urn('c')} -> {urn('a')}")
 
 
+class _CountedUrn(str):
+    """A URN that counts its hashes: every dict and set step of the walk hashes one, so the count is the walk's work,
+    the same on any machine (a timed bound failed under load)."""
+
+    hashes = 0
+
+    def __hash__(self) -> int:
+        _CountedUrn.hashes += 1
+        return str.__hash__(self)
+
+
+def _walk_work(n: int) -> int:
+    chain = [(_CountedUrn(urn(str(i))), _CountedUrn(urn(str(i - 1))) if i else None) for i in range(n)]
+    _CountedUrn.hashes = 0
+    check_parent_graph(reversed(chain))
+    return _CountedUrn.hashes
+
+
 def test_parent_graph_is_linear_and_not_recursive() -> None:
-    """200,000 deep without recursion; linear, measured against the same machine's time for a tenth of them (an
-    absolute bound failed on a loaded machine): ten times the resources took 26-34 times as long (memory effects of
-    the large dict and walk), a quadratic walk would take a hundred times as long."""
+    """200,000 deep without recursion (a recursive walk raises RecursionError), in work linear in the resources: ten
+    times the resources cost ten times the hashes (a quadratic walk, a hundred times)."""
     n = 200_000
+    work, tenth = _walk_work(n), _walk_work(n // 10)
+    assert n <= work <= 11 * tenth, (work, tenth)
     chain = [(urn(str(i)), urn(str(i - 1)) if i else None) for i in range(n)]
-
-    def timed(links: list[tuple[str, str | None]]) -> float:
-        start = time.perf_counter()
-        check_parent_graph(reversed(links))
-        return time.perf_counter() - start
-
-    elapsed = min(timed(chain) for _ in range(2))
-    tenth = min(timed(chain[: n // 10]) for _ in range(3))
     refused(lambda: check_parent_graph([*chain[1:], (urn("0"), urn(str(n - 1)))]), "parent cycle")
-    print(f"parent graph: {n} resources in {elapsed * 1000:.0f} ms, {n // 10} in {tenth * 1000:.0f} ms")
-    assert elapsed < 60 * tenth
 
 
 # ------------------------------------------------------------------------------------------------- fuzz
