@@ -132,7 +132,7 @@ class ElkBackend(LogBackend):
                 self.retention_days,
                 self.index_replicas,
                 data_events_trail(args.platform.environment, store.id),
-                bool(args.tracing),
+                args.tracing.query_url if args.tracing else "",
             ),
             self.in_namespace,
             # Kibana comes after Elasticsearch: the Job needs both (it retries while they start).

@@ -23,6 +23,7 @@ from components.names import (
     MANAGED_BY_LABELS,
 )
 from components.pins import CURL_IMAGE
+from components.tracing.correlation import kibana_trace_field_format
 
 KIBANA_HOST = f"{KIBANA_HTTP_SERVICE}.{BACKEND_NAMESPACE}.svc"
 KIBANA_URL = f"https://{KIBANA_HOST}:{KIBANA_PORT}"
@@ -43,17 +44,22 @@ def setup_documents(
     retention_days: int,
     index_replicas: int,
     trail: str,
-    traces: bool = False,
+    jaeger_url: str = "",
 ) -> dict[str, pulumi.Input[str]]:
-    """The script and the documents it PUTs, as the files of the Job's ConfigMap."""
+    """The script and the documents it PUTs, as the files of the Job's ConfigMap. `jaeger_url`: with tracing, the
+    store's Jaeger (its spans join the snapshots; Kibana links the access logs' trace ids to it)."""
     base_path = f"elasticsearch/{store}"
+    traces = bool(jaeger_url)
+    formats = kibana_trace_field_format(jaeger_url) if traces else None
     return {
         "setup.sh": setup_script(),
         "ilm-policy.json": json.dumps(ilm_policy(retention_days), indent=2),
         "index-template.json": json.dumps(index_template(index_replicas), indent=2),
         "snapshot-repository.json": bucket_name.apply(lambda bucket: json.dumps(snapshot_repository(cloud, bucket, base_path), indent=2)),
         "slm-policy.json": json.dumps(slm_policy(retention_days, traces), indent=2),
-        "kibana-saved-objects.ndjson": bucket_name.apply(lambda bucket: saved_objects_ndjson(audit_trail_text(cloud, trail, bucket))),
+        "kibana-saved-objects.ndjson": bucket_name.apply(
+            lambda bucket: saved_objects_ndjson(audit_trail_text(cloud, trail, bucket), formats)
+        ),
     }
 
 

@@ -125,3 +125,32 @@ def test_elk_gives_jaeger_its_own_least_privilege_user_and_archives_spans_with_t
         slm = plain(config.inputs).get("data", {}).get("slm-policy.json")
         if slm:
             assert "logmesh-traces-jaeger-*" in json.loads(slm)["config"]["indices"]
+
+
+def setup_data(recording: Recording) -> list[dict[str, str]]:
+    """The data of each ES setup Job's ConfigMap (the files the Job PUTs and imports)."""
+    found = [plain(c.inputs)["data"] for c in recording.of_type("kubernetes:core/v1:ConfigMap")]
+    return [d for d in found if "kibana-saved-objects.ndjson" in d]
+
+
+def test_kibana_links_the_access_log_trace_id_to_the_stores_jaeger() -> None:
+    recording = elk_recording("prod")
+    datas = setup_data(recording)
+    assert len(datas) == len(tracing_components(recording)) == 2
+    for data in datas:
+        objects = [json.loads(line) for line in data["kibana-saved-objects.ndjson"].splitlines()]
+        [logs] = [o for o in objects if o["type"] == "index-pattern" and o["id"] == "logmesh-logs"]
+        formats = json.loads(logs["attributes"]["fieldFormatMap"])
+        link = formats["trace_id"]
+        assert link["id"] == "url"
+        assert link["params"]["urlTemplate"] == "https://jaeger.logging.svc.cluster.local:16686/trace/{{value}}"
+        # The alert history has no trace ids.
+        [alerts] = [o for o in objects if o["id"] == "logmesh-alert-history"]
+        assert "fieldFormatMap" not in alerts["attributes"]
+
+
+def test_without_tracing_the_kibana_data_view_has_no_trace_link() -> None:
+    from components.dashboards.kibana import saved_objects
+
+    [logs] = [o for o in saved_objects("") if o["id"] == "logmesh-logs"]
+    assert "fieldFormatMap" not in logs["attributes"]
