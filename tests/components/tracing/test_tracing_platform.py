@@ -154,3 +154,47 @@ def test_without_tracing_the_kibana_data_view_has_no_trace_link() -> None:
 
     [logs] = [o for o in saved_objects("") if o["id"] == "logmesh-logs"]
     assert "fieldFormatMap" not in logs["attributes"]
+
+
+def ebs_statements(recording: Recording) -> list[list[dict[str, Any]]]:
+    """Per AWS key, the key policy statements that let EBS (the CSI driver's volumes) use it."""
+    found = []
+    for key in recording.of_type("aws:kms/key:Key"):
+        policy = json.loads(plain(key.inputs)["policy"])
+        found.append([s for s in policy["Statement"] if s["Sid"].startswith("EbsVolumes")])
+    return found
+
+
+def compute_agent_grants(recording: Recording) -> list[Registration]:
+    return [g for g in recording.of_type("gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember") if "compute-system" in str(plain(g.inputs))]
+
+
+def test_badger_volume_key_is_usable_by_the_disk_services_only_through_them() -> None:
+    recording = example_recording("prod")  # Loki: spans in Badger on a volume encrypted with the store's key
+    [statements] = ebs_statements(recording)
+    stores = {s["cloud"]: s for s in stack_config("prod")["logmesh:stores"]}
+    aws_store, gcp_store = stores["aws"], stores["gcp"]
+    assert statements
+    for statement in statements:
+        # Through EC2 in the store's region only; the account root delegates to the CSI driver's IAM role.
+        assert statement["Principal"] == {"AWS": f"arn:aws:iam::{aws_store['account_id']}:root"}
+        assert statement["Condition"]["StringEquals"] == {
+            "kms:ViaService": f"ec2.{aws_store['region']}.amazonaws.com",
+            "kms:CallerAccount": aws_store["account_id"],
+        }
+        assert "kms:*" not in statement["Action"] and not any(a.startswith(("kms:Put", "kms:Schedule")) for a in statement["Action"])
+    grant = next(s for s in statements if "kms:CreateGrant" in s["Action"])
+    assert grant["Condition"]["Bool"] == {"kms:GrantIsForAWSResource": "true"}
+    assert {a for s in statements for a in s["Action"]} >= {"kms:CreateGrant", "kms:GenerateDataKeyWithoutPlaintext", "kms:Decrypt"}
+    [grant_gcp] = compute_agent_grants(recording)
+    inputs = plain(grant_gcp.inputs)
+    assert inputs["member"] == f"serviceAccount:service-{gcp_store['project_number']}@compute-system.iam.gserviceaccount.com"
+    assert inputs["role"] == "roles/cloudkms.cryptoKeyEncrypterDecrypter"
+    # On the store's key, as the Cloud Storage agent's grant is.
+    [gcs_agent] = [g for g in recording.of_type("gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember") if g.name.endswith("-key-gcs-agent")]
+    assert inputs["cryptoKeyId"] == plain(gcs_agent.inputs)["cryptoKeyId"]
+
+
+def test_without_badger_no_disk_service_may_use_the_key() -> None:
+    recording = elk_recording("prod")  # spans in Elasticsearch: no Badger volume
+    assert ebs_statements(recording) == [[]] and compute_agent_grants(recording) == []
