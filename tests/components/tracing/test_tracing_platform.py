@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from components.pins import JAEGER_CHART
+from components.pins import JAEGER_CHART, JAEGER_IMAGE
 from preflight.record.recording import Recording, Registration
 from tests.helpers.harness import elk_recording, example_recording, stack_config
 from tests.helpers.support import below, plain, provider_name
@@ -198,3 +198,42 @@ def test_badger_volume_key_is_usable_by_the_disk_services_only_through_them() ->
 def test_without_badger_no_disk_service_may_use_the_key() -> None:
     recording = elk_recording("prod")  # spans in Elasticsearch: no Badger volume
     assert ebs_statements(recording) == [[]] and compute_agent_grants(recording) == []
+
+
+def test_elk_span_indices_are_deleted_by_ilm_after_the_hot_days() -> None:
+    recording = elk_recording("prod")
+    hot_days = stack_config("prod")["logmesh:retention"]["hot_days"]
+    for data in setup_data(recording):
+        # Daily span indices: deleted a day after hot_days from their creation, so each span stays at least hot_days.
+        policy = json.loads(data["trace-ilm-policy.json"])["policy"]
+        assert policy["phases"]["delete"] == {"min_age": f"{hot_days + 1}d", "actions": {"delete": {}}}
+        assert "rollover" not in json.dumps(policy)  # time-based indices, no write alias to roll
+        script = data["setup.sh"]
+        assert "put _ilm/policy/logmesh-traces trace-ilm-policy.json" in script
+        assert script.index("_ilm/policy/logmesh-traces") < script.index("_index_template/logmesh-traces-$mapping")
+        # Jaeger's own templates, rendered by its own generator, name the policy.
+        mappings = data["trace-mappings.sh"]
+        for flag in ("--use-ilm true", "--ilm-policy-name logmesh-traces", "--index-prefix logmesh-traces", "--es-version 8"):
+            assert flag in mappings
+        assert "jaeger-span jaeger-service" in mappings and "jaeger-span jaeger-service" in script
+    for job in recording.of_type("kubernetes:batch/v1:Job"):
+        pod = plain(job.inputs)["spec"]["template"]["spec"]
+        if "es-setup" not in job.name:
+            continue
+        [init] = pod["initContainers"]
+        assert init["image"] == JAEGER_IMAGE == "jaegertracing/jaeger:2.19.0"
+        assert init["command"] == ["/bin/sh", "/etc/logmesh/trace-mappings.sh"]
+        assert init["securityContext"]["readOnlyRootFilesystem"] and init["securityContext"]["capabilities"] == {"drop": ["ALL"]}
+    for component in tracing_components(recording).values():
+        es = jaeger_release(recording, component)["values"]["userconfig"]["extensions"]["jaeger_storage"]["backends"]["primary"]
+        # The Job installs the templates; Jaeger would overwrite them (without the policy) on every start.
+        assert es["elasticsearch"]["create_mappings"] is False
+    roles_secret = next(s for s in recording.of_type(SECRET) if s.inputs["metadata"]["name"] == "elasticsearch-roles")
+    assert json.loads(plain(roles_secret.inputs)["stringData"]["roles.yml"])["logmesh_traces"]["cluster"] == ["monitor"]
+
+
+def test_the_template_renderer_sees_no_password() -> None:
+    for job in elk_recording("prod").of_type("kubernetes:batch/v1:Job"):
+        if "es-setup" in job.name:
+            [init] = plain(job.inputs)["spec"]["template"]["spec"]["initContainers"]
+            assert [m["name"] for m in init["volumeMounts"]] == ["setup", "tmp"]
