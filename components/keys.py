@@ -44,6 +44,47 @@ KEY_ADMIN_ACTIONS = [
 
 GCS_ENCRYPTER_DECRYPTER = "roles/cloudkms.cryptoKeyEncrypterDecrypter"
 
+# EBS volumes encrypted with the key (Jaeger's Badger volume, components/tracing/): what EC2 calls on behalf of the
+# EBS CSI driver to create and attach one (the attach itself goes through a grant EC2 creates for the volume).
+EBS_VOLUME_ACTIONS = ["kms:GenerateDataKeyWithoutPlaintext", "kms:Decrypt", "kms:ReEncrypt*", "kms:DescribeKey"]
+
+
+def spans_on_encrypted_volume(platform: PlatformConfig) -> bool:
+    """With tracing on Loki, Jaeger keeps spans in Badger on a disk encrypted with the store's key, so the cloud's
+    disk service needs to use the key (on ELK the spans are in Elasticsearch's volumes and snapshots)."""
+    return platform.tracing is not None and platform.backend == "loki"
+
+
+def ec2_service(region: str) -> str:
+    suffix = "amazonaws.com.cn" if region.startswith("cn-") else "amazonaws.com"
+    return f"ec2.{region}.{suffix}"
+
+
+def ebs_volume_statements(*, partition: str, account_id: str, region: str) -> list[dict[str, Any]]:
+    """Key use for EBS volumes only: through EC2 in the store's region, for callers of this account (the EBS CSI
+    driver's IAM role also needs these actions in its own policy; logmesh does not manage that role). The account
+    root here delegates to IAM; kms-separation-of-duties judges named principals, not the root."""
+    root = {"AWS": f"arn:{partition}:iam::{account_id}:root"}
+    via_ec2 = {"kms:ViaService": ec2_service(region), "kms:CallerAccount": account_id}
+    return [
+        {
+            "Sid": "EbsVolumesUseTheKey",
+            "Effect": "Allow",
+            "Principal": root,
+            "Action": EBS_VOLUME_ACTIONS,
+            "Resource": "*",
+            "Condition": {"StringEquals": via_ec2},
+        },
+        {
+            "Sid": "EbsVolumesAttachWithAGrant",
+            "Effect": "Allow",
+            "Principal": root,
+            "Action": ["kms:CreateGrant"],
+            "Resource": "*",
+            "Condition": {"StringEquals": via_ec2, "Bool": {"kms:GrantIsForAWSResource": "true"}},
+        },
+    ]
+
 
 def aws_partition(region: str) -> str:
     if region.startswith("cn-"):
@@ -61,10 +102,14 @@ def aws_key_alias(platform: PlatformConfig, store: StoreConfig) -> str:
     return f"alias/{key_name(platform, store)}"
 
 
-def aws_key_policy(*, partition: str, account_id: str, backend_role_arn: str, trail_arn: str) -> dict[str, Any]:
-    """Administration to the account, use only to the backend's role and to this store's CloudTrail trail.
+def aws_key_policy(
+    *, partition: str, account_id: str, backend_role_arn: str, trail_arn: str, ebs_region: str | None = None
+) -> dict[str, Any]:
+    """Administration to the account, use only to the backend's role and to this store's CloudTrail trail, and, with
+    `ebs_region`, to EBS volumes through EC2 in that region (ebs_volume_statements).
 
     In a key policy `Resource: "*"` means "this key"; the key's own ARN does not exist before the policy."""
+    ebs = ebs_volume_statements(partition=partition, account_id=account_id, region=ebs_region) if ebs_region else []
     return {
         "Version": "2012-10-17",
         "Statement": [
@@ -101,6 +146,7 @@ def aws_key_policy(*, partition: str, account_id: str, backend_role_arn: str, tr
                 "Resource": "*",
                 "Condition": {"StringEquals": {"aws:SourceArn": trail_arn}},
             },
+            *ebs,
         ],
     }
 
@@ -123,9 +169,16 @@ def create_aws_store_key(
 ) -> AwsStoreKey:
     """`guarded` carries the prod data-loss guards (protect, retain_on_delete) for the key itself."""
     account_id = store.account_id or ""
+    ebs_region = store.region if spans_on_encrypted_volume(platform) else None
     policy = backend_role_arn.apply(
         lambda role_arn: json.dumps(
-            aws_key_policy(partition=aws_partition(store.region), account_id=account_id, backend_role_arn=role_arn, trail_arn=trail_arn)
+            aws_key_policy(
+                partition=aws_partition(store.region),
+                account_id=account_id,
+                backend_role_arn=role_arn,
+                trail_arn=trail_arn,
+                ebs_region=ebs_region,
+            )
         )
     )
     key = aws.kms.Key(
@@ -156,11 +209,18 @@ def gcs_service_agent_member(project: str, child: pulumi.ResourceOptions) -> pul
     return agent.email_address.apply(lambda email: f"serviceAccount:{email}")
 
 
+def compute_service_agent_member(project_number: str) -> str:
+    """The project's Compute Engine service agent, which encrypts and decrypts persistent disks with their CMEK
+    (GKE's `disk-encryption-kms-key`). GCP creates it with the Compute Engine API, which GKE needs."""
+    return f"serviceAccount:service-{project_number}@compute-system.iam.gserviceaccount.com"
+
+
 @dataclass(frozen=True)
 class GcpStoreKey:
     key_ring: gcp.kms.KeyRing
     key: gcp.kms.CryptoKey
     storage_agent_grant: gcp.kms.CryptoKeyIAMMember
+    disk_agent_grant: gcp.kms.CryptoKeyIAMMember | None  # with spans_on_encrypted_volume
 
 
 def create_gcp_store_key(
@@ -190,4 +250,13 @@ def create_gcp_store_key(
         member=gcs_service_agent_member(store.project or "", child),
         opts=child,
     )
-    return GcpStoreKey(key_ring=key_ring, key=key, storage_agent_grant=grant)
+    disk_grant = None
+    if spans_on_encrypted_volume(platform):
+        disk_grant = gcp.kms.CryptoKeyIAMMember(
+            f"{name}-key-compute-agent",
+            crypto_key_id=key.id,
+            role=GCS_ENCRYPTER_DECRYPTER,
+            member=compute_service_agent_member(store.project_number or ""),
+            opts=child,
+        )
+    return GcpStoreKey(key_ring=key_ring, key=key, storage_agent_grant=grant, disk_agent_grant=disk_grant)

@@ -84,6 +84,7 @@ JAEGER_ES_USER_SECRET = "elasticsearch-jaeger"
 # Jaeger's span and service indices (`<prefix>-jaeger-span-YYYY-MM-DD`): outside `logs-logmesh-*`, whose template
 # makes every index a data stream, which Jaeger's index writes cannot use.
 TRACE_INDEX_PREFIX = "logmesh-traces"
+TRACE_ILM_POLICY = "logmesh-traces"  # the span and service indices' lifecycle (components/backends/elk_documents.py)
 
 # ECK names its objects after the Elasticsearch and Kibana resources: `<name>-es-http`, `<name>-es-elastic-user`,
 # `<name>-kb-http`, `<name>-kb-http-certs-public`.

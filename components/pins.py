@@ -29,6 +29,8 @@ FLUENTD_IMAGES = {
 # publishes sha256 120aad01641b88fd73fb097cd63af94aac4e9d49115877f5f63b52b86b512180 for this archive, which
 # `python -m preflight charts` checks.
 JAEGER_CHART = Chart("jaeger", "4.11.1", "https://jaegertracing.github.io/helm-charts")
+# The chart's appVersion image: the ES setup Job runs its `elasticsearch-mappings` to render Jaeger's index templates.
+JAEGER_IMAGE = "jaegertracing/jaeger:2.19.0"
 
 ELASTIC_STACK_VERSION = "9.4.3"  # the version ECK 3.5.0's own samples deploy
 # ECK deploys Filebeat at the backend's Elastic Stack version.

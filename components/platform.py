@@ -165,7 +165,8 @@ class LogPlatform(pulumi.ComponentResource):
                 storage="elasticsearch" if elk else "badger",
                 key_id=self.stores[store_id].key_id,
                 index_replicas=backend.index_replicas if isinstance(backend, ElkBackend) else 1,
-                depends_on=(backend,),
+                # The store too: Badger's volume is created with its key once the disk service may use it.
+                depends_on=(backend, self.stores[store_id]),
             )
             tracing[store_id] = JaegerTracing(f"{store_id}-tracing", args, pulumi.ResourceOptions(parent=self))
         return tracing

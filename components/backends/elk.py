@@ -13,7 +13,7 @@ from components.backends.elk_documents import kibana_preconfigured_connectors
 from components.backends.elk_sizing import elasticsearch_sizing
 from components.backends.interface import COLLECTOR_USER, BackendArgs, BackendEndpoint
 from components.backends.network import ES_HTTP_PORT, elk_policies
-from components.backends.setup_job import KIBANA_URL, es_setup_job, setup_documents
+from components.backends.setup_job import KIBANA_URL, TraceSetup, es_setup_job, setup_documents
 from components.kubernetes import eck_operator_values
 from components.names import (
     BACKEND_NAMESPACE,
@@ -32,6 +32,7 @@ from components.names import (
     data_events_trail,
 )
 from components.pins import ECK_OPERATOR_CHART, ELASTIC_STACK_VERSION
+from components.storage.retention import RetentionPlan
 from components.tracing.jaeger_config import JAEGER_ES_ROLE, JAEGER_USER, jaeger_role
 
 
@@ -132,7 +133,7 @@ class ElkBackend(LogBackend):
                 self.retention_days,
                 self.index_replicas,
                 data_events_trail(args.platform.environment, store.id),
-                bool(args.tracing),
+                TraceSetup(args.tracing.query_url, RetentionPlan.of(platform).daily_index_delete_days) if args.tracing else None,
             ),
             self.in_namespace,
             # Kibana comes after Elasticsearch: the Job needs both (it retries while they start).

@@ -32,6 +32,20 @@ def ilm_policy(retention_days: int) -> dict[str, Any]:
     }
 
 
+def trace_ilm_policy(delete_days: int) -> dict[str, Any]:
+    """Jaeger's daily span and service indices (no write alias, so no rollover): deleted at `delete_days` from
+    creation (RetentionPlan.daily_index_delete_days). Jaeger's own index templates name it (setup_job.py)."""
+    return {
+        "policy": {
+            "_meta": {"managed_by": "logmesh"},
+            "phases": {
+                "hot": {"min_age": "0ms", "actions": {}},
+                "delete": {"min_age": f"{delete_days}d", "actions": {"delete": {}}},
+            },
+        }
+    }
+
+
 def index_template(replicas: int) -> dict[str, Any]:
     # Priority above the built-in `logs` template (100), which matches logs-*-* too.
     return {

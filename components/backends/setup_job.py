@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 from importlib.resources import files
 
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.backends.elk_documents import ilm_policy, index_template, slm_policy, snapshot_repository
+from components.backends.elk_documents import ilm_policy, index_template, slm_policy, snapshot_repository, trace_ilm_policy
 from components.backends.network import ES_HTTP_PORT, ES_SETUP_SELECTOR, KIBANA_PORT
 from components.dashboards.grafana import audit_trail_text
 from components.dashboards.kibana import saved_objects_ndjson
@@ -21,11 +22,26 @@ from components.names import (
     KIBANA_CA_SECRET,
     KIBANA_HTTP_SERVICE,
     MANAGED_BY_LABELS,
+    TRACE_ILM_POLICY,
+    TRACE_INDEX_PREFIX,
 )
-from components.pins import CURL_IMAGE
+from components.pins import CURL_IMAGE, JAEGER_IMAGE
+from components.tracing.correlation import kibana_trace_field_format
+from components.tracing.jaeger_config import TRACE_MAPPINGS, TRACE_MAPPINGS_DIR, mappings_script
 
 KIBANA_HOST = f"{KIBANA_HTTP_SERVICE}.{BACKEND_NAMESPACE}.svc"
 KIBANA_URL = f"https://{KIBANA_HOST}:{KIBANA_PORT}"
+
+
+TRACE_MAPPINGS_SCRIPT = "trace-mappings.sh"
+
+
+@dataclass(frozen=True)
+class TraceSetup:
+    """With tracing: the store's Jaeger (Kibana links trace ids to it) and the age its span indices are deleted at."""
+
+    jaeger_url: str
+    delete_days: int  # RetentionPlan.daily_index_delete_days
 
 
 def setup_script() -> str:
@@ -33,6 +49,8 @@ def setup_script() -> str:
     template = files("components.backends").joinpath("assets/es-setup.sh").read_text(encoding="utf-8")
     host = f"{ES_HTTP_SERVICE}.{BACKEND_NAMESPACE}.svc"
     filled = template.replace("@ES_HOST@", host).replace("@ES_PORT@", str(ES_HTTP_PORT))
+    filled = filled.replace("@TRACE_ILM_POLICY@", TRACE_ILM_POLICY).replace("@TRACE_INDEX_PREFIX@", TRACE_INDEX_PREFIX)
+    filled = filled.replace("@TRACE_MAPPINGS@", " ".join(TRACE_MAPPINGS)).replace("@TRACE_MAPPINGS_DIR@", TRACE_MAPPINGS_DIR)
     return filled.replace("@KIBANA_HOST@", KIBANA_HOST).replace("@KIBANA_URL@", KIBANA_URL)
 
 
@@ -43,17 +61,28 @@ def setup_documents(
     retention_days: int,
     index_replicas: int,
     trail: str,
-    traces: bool = False,
+    traces: TraceSetup | None = None,
 ) -> dict[str, pulumi.Input[str]]:
-    """The script and the documents it PUTs, as the files of the Job's ConfigMap."""
+    """The script and the documents it PUTs, as the files of the Job's ConfigMap. With `traces`, the span indices
+    join the snapshots, get their lifecycle and Jaeger's templates, and Kibana links trace ids to the store's Jaeger."""
     base_path = f"elasticsearch/{store}"
+    formats = kibana_trace_field_format(traces.jaeger_url) if traces else None
+    tracing: dict[str, pulumi.Input[str]] = {}
+    if traces:
+        tracing = {
+            "trace-ilm-policy.json": json.dumps(trace_ilm_policy(traces.delete_days), indent=2),
+            TRACE_MAPPINGS_SCRIPT: mappings_script(index_replicas),
+        }
     return {
         "setup.sh": setup_script(),
         "ilm-policy.json": json.dumps(ilm_policy(retention_days), indent=2),
         "index-template.json": json.dumps(index_template(index_replicas), indent=2),
         "snapshot-repository.json": bucket_name.apply(lambda bucket: json.dumps(snapshot_repository(cloud, bucket, base_path), indent=2)),
-        "slm-policy.json": json.dumps(slm_policy(retention_days, traces), indent=2),
-        "kibana-saved-objects.ndjson": bucket_name.apply(lambda bucket: saved_objects_ndjson(audit_trail_text(cloud, trail, bucket))),
+        "slm-policy.json": json.dumps(slm_policy(retention_days, traces is not None), indent=2),
+        "kibana-saved-objects.ndjson": bucket_name.apply(
+            lambda bucket: saved_objects_ndjson(audit_trail_text(cloud, trail, bucket), formats)
+        ),
+        **tracing,
     }
 
 
@@ -100,6 +129,10 @@ def es_setup_job(
         k8s.core.v1.VolumeMountArgs(name="kibana-ca", mount_path="/etc/kibana-ca", read_only=True),
         k8s.core.v1.VolumeMountArgs(name="tmp", mount_path="/tmp"),
     ]
+    # With tracing: Jaeger's own generator renders its index templates into /tmp, where setup.sh PUTs them from.
+    # It sees the scripts and /tmp only, never the elastic user's password or a CA.
+    init_mounts = [mounts[0], mounts[-1]]
+    init = [_container("trace-mappings", JAEGER_IMAGE, TRACE_MAPPINGS_SCRIPT, init_mounts)] if TRACE_MAPPINGS_SCRIPT in documents else None
     return k8s.batch.v1.Job(
         f"{name}-es-setup",
         metadata=k8s.meta.v1.ObjectMetaArgs(namespace=BACKEND_NAMESPACE, labels={**MANAGED_BY_LABELS, **ES_SETUP_SELECTOR}),
@@ -116,23 +149,8 @@ def es_setup_job(
                         run_as_group=101,
                         seccomp_profile=k8s.core.v1.SeccompProfileArgs(type="RuntimeDefault"),
                     ),
-                    containers=[
-                        k8s.core.v1.ContainerArgs(
-                            name="setup",
-                            image=CURL_IMAGE,
-                            command=["/bin/sh", "/etc/logmesh/setup.sh"],
-                            volume_mounts=mounts,
-                            resources=k8s.core.v1.ResourceRequirementsArgs(
-                                requests={"cpu": "10m", "memory": "16Mi"}, limits={"memory": "64Mi"}
-                            ),
-                            security_context=k8s.core.v1.SecurityContextArgs(
-                                allow_privilege_escalation=False,
-                                read_only_root_filesystem=True,
-                                run_as_non_root=True,
-                                capabilities=k8s.core.v1.CapabilitiesArgs(drop=["ALL"]),
-                            ),
-                        )
-                    ],
+                    init_containers=init,
+                    containers=[_container("setup", CURL_IMAGE, "setup.sh", mounts)],
                     volumes=volumes,
                 ),
             ),
@@ -140,5 +158,22 @@ def es_setup_job(
         opts=pulumi.ResourceOptions.merge(
             in_namespace,
             pulumi.ResourceOptions(depends_on=[after], custom_timeouts=pulumi.CustomTimeouts(create="20m", update="20m")),
+        ),
+    )
+
+
+def _container(name: str, image: str, script: str, mounts: list[k8s.core.v1.VolumeMountArgs]) -> k8s.core.v1.ContainerArgs:
+    """A hardened container running one script of the Job's ConfigMap."""
+    return k8s.core.v1.ContainerArgs(
+        name=name,
+        image=image,
+        command=["/bin/sh", f"/etc/logmesh/{script}"],
+        volume_mounts=mounts,
+        resources=k8s.core.v1.ResourceRequirementsArgs(requests={"cpu": "10m", "memory": "16Mi"}, limits={"memory": "64Mi"}),
+        security_context=k8s.core.v1.SecurityContextArgs(
+            allow_privilege_escalation=False,
+            read_only_root_filesystem=True,
+            run_as_non_root=True,
+            capabilities=k8s.core.v1.CapabilitiesArgs(drop=["ALL"]),
         ),
     )

@@ -30,13 +30,12 @@ class Chart:
     metric: str = "count"  # or "percentile" of duration_ms
 
 
-def data_view(id_: str, pattern: str, name: str) -> dict[str, Any]:
-    return {
-        "id": id_,
-        "type": "index-pattern",
-        "attributes": {"title": pattern, "name": name, "timeFieldName": "@timestamp"},
-        "references": [],
-    }
+def data_view(id_: str, pattern: str, name: str, field_formats: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A data view; `field_formats` (field -> format) is Kibana's fieldFormatMap, which it stores as a JSON string."""
+    attributes: dict[str, Any] = {"title": pattern, "name": name, "timeFieldName": "@timestamp"}
+    if field_formats:
+        attributes["fieldFormatMap"] = json.dumps(field_formats, sort_keys=True)
+    return {"id": id_, "type": "index-pattern", "attributes": attributes, "references": []}
 
 
 def lens(chart: Chart) -> dict[str, Any]:
@@ -158,8 +157,9 @@ def phrases(words: Sequence[str]) -> str:
     return " or ".join(f'"{w}"' for w in words)
 
 
-def saved_objects(audit_trail: str) -> list[dict[str, Any]]:
-    """Every object, each before the objects that refer to it."""
+def saved_objects(audit_trail: str, log_field_formats: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """Every object, each before the objects that refer to it. `log_field_formats`: the logs data view's field
+    formats (with tracing, the trace id's link to Jaeger, components/tracing/correlation.py)."""
     namespace = f"(kubernetes.namespace_name : {COLLECTOR_NAMESPACE} or kubernetes.namespace : {COLLECTOR_NAMESPACE})"
     charts = {
         "ingestion": lens(Chart("logmesh-lines-per-cluster", "Documents per cluster", "")),
@@ -206,12 +206,12 @@ def saved_objects(audit_trail: str) -> list[dict[str, Any]]:
         dashboard("logmesh-soc2", "logmesh SOC 2: alerts and access to the log store", [searches["alerts"], searches["denied"], trail]),
     ]
     views = [
-        data_view(LOGS_VIEW, f"{ES_INDEX_PREFIX}*", "logmesh logs"),
+        data_view(LOGS_VIEW, f"{ES_INDEX_PREFIX}*", "logmesh logs", log_field_formats),
         data_view(ALERTS_VIEW, ALERT_HISTORY_DATA_STREAM, "logmesh alert history"),
     ]
     return [*views, *charts.values(), *searches.values(), trail, *boards]
 
 
-def saved_objects_ndjson(audit_trail: str) -> str:
+def saved_objects_ndjson(audit_trail: str, log_field_formats: dict[str, Any] | None = None) -> str:
     """The body of Kibana's `POST /api/saved_objects/_import`: one object per line."""
-    return "".join(json.dumps(o, sort_keys=True) + "\n" for o in saved_objects(audit_trail))
+    return "".join(json.dumps(o, sort_keys=True) + "\n" for o in saved_objects(audit_trail, log_field_formats))

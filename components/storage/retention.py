@@ -48,6 +48,13 @@ class RetentionPlan:
         return self.hot_days
 
     @property
+    def daily_index_delete_days(self) -> int:
+        """Age (from creation) at which a daily index is deleted (Jaeger's span indices on ELK): an index holds one
+        day, so a day after hot_days keeps each document at least hot_days and at most hot_days + 1, as the logs'
+        rollover (1d) then delete at hot_days does."""
+        return self.hot_days + 1
+
+    @property
     def noncurrent_days(self) -> int:
         """S3: how long a version the backend deleted at hot_days stays, so the total is archive_days."""
         return max(1, self.archive_days - self.hot_days)

@@ -19,6 +19,7 @@ from components.names import (
     ES_HTTP_SERVICE,
     JAEGER_ES_USER_SECRET,
     JAEGER_TLS_SECRET,
+    TRACE_ILM_POLICY,
     TRACE_INDEX_PREFIX,
 )
 
@@ -35,6 +36,10 @@ ES_USER_DIR = "/etc/jaeger/es-user"
 ES_CA_DIR = "/etc/jaeger/es-tls"
 BADGER_DIR = "/badger"
 BADGER_CLAIM = "jaeger-badger"
+# Jaeger's index templates on ELK, as its `elasticsearch-mappings` renders them into the setup Job's /tmp.
+TRACE_MAPPINGS = ("jaeger-span", "jaeger-service")
+TRACE_MAPPINGS_DIR = "/tmp/jaeger-mappings"
+JAEGER_BINARY = "/cmd/jaeger/jaeger-linux"  # the image's entrypoint (cmd/jaeger/Dockerfile)
 
 
 @dataclass(frozen=True)
@@ -68,9 +73,10 @@ def receivers() -> dict[str, Any]:
 
 
 def jaeger_role() -> dict[str, Any]:
-    """Jaeger's Elasticsearch role: its own index templates and its span and service indices, nothing else."""
+    """Jaeger's Elasticsearch role: its span and service indices, nothing else (the setup Job installs its index
+    templates, mappings_script)."""
     return {
-        "cluster": ["monitor", "manage_index_templates"],
+        "cluster": ["monitor"],
         "indices": [
             {
                 "names": [f"{TRACE_INDEX_PREFIX}-jaeger-*"],
@@ -89,6 +95,9 @@ def storage_backend(inputs: JaegerInputs) -> dict[str, Any]:
                 "tls": {"ca_file": f"{ES_CA_DIR}/ca.crt"},
                 "auth": {"basic": {"username": JAEGER_USER, "password_file": f"{ES_USER_DIR}/password"}},
                 "indices": {"index_prefix": TRACE_INDEX_PREFIX, "spans": daily, "services": daily},
+                # The setup Job installs Jaeger's templates with the ILM policy that deletes the indices; Jaeger
+                # would replace them with its own (no policy) on every start.
+                "create_mappings": False,
                 # Reads never reach past what the store keeps queryable.
                 "max_span_age": f"{inputs.retention_days * 24}h",
             }
@@ -100,6 +109,25 @@ def storage_backend(inputs: JaegerInputs) -> dict[str, Any]:
             "ttl": {"spans": f"{inputs.retention_days * 24}h"},
         }
     }
+
+
+def mappings_script(index_replicas: int) -> str:
+    """The setup Job's init container (the Jaeger image): Jaeger's own span and service index templates for
+    Elasticsearch 8+ (v9 uses the v8 templates), naming the ILM policy that deletes the daily indices.
+
+    `--use-ilm true` only adds the policy (and a read alias, unused with daily indices) to the templates; Jaeger
+    itself runs without `use_ilm`, which would require write aliases and es-rollover's init."""
+    command = (
+        f'{JAEGER_BINARY} elasticsearch-mappings --mapping "$mapping" --es-version 8 --index-prefix {TRACE_INDEX_PREFIX} '
+        f"--shards 1 --replicas {index_replicas} --use-ilm true --ilm-policy-name {TRACE_ILM_POLICY}"
+    )
+    return (
+        "set -eu\n"
+        f"mkdir -p {TRACE_MAPPINGS_DIR}\n"
+        f"for mapping in {' '.join(TRACE_MAPPINGS)}; do\n"
+        f'  {command} > "{TRACE_MAPPINGS_DIR}/$mapping.json"\n'
+        "done\n"
+    )
 
 
 def jaeger_config(inputs: JaegerInputs) -> dict[str, Any]:

@@ -67,9 +67,15 @@ def test_aws_key_policy_administration_to_the_account_use_only_to_backend_and_cl
         assert s["Effect"] == "Allow"
         principal = s["Principal"]
         assert (principal != "*" and principal != {"AWS": "*"}) or "Condition" in s, "no * principal without a condition"
-        if any(a.startswith(USE_PREFIXES) for a in as_list(s["Action"])):
+        if any(a.startswith(USE_PREFIXES) for a in as_list(s["Action"])) and not s["Sid"].startswith("EbsVolumes"):
             users.add(str(principal))
     assert users == {str({"AWS": role.outputs["arn"]}), str({"Service": "cloudtrail.amazonaws.com"})}
+    # With tracing on Loki (every example stack), EBS volumes use the key too, and only through EC2 in the store's
+    # region (tests/components/tracing/test_tracing_platform.py has the statements).
+    for s in policy["Statement"]:
+        if s["Sid"].startswith("EbsVolumes"):
+            assert s["Principal"] == {"AWS": f"arn:aws:iam::{account}:root"}
+            assert s["Condition"]["StringEquals"]["kms:ViaService"] == f"ec2.{store_config['region']}.amazonaws.com"
 
 
 @pytest.mark.parametrize(("example", "store_name"), store_cases("aws"), indirect=["example"])
@@ -98,12 +104,16 @@ def test_gcp_key_ring_key_rotation_and_storage_agent_grant(example: Recording, s
     rotation = key.inputs["rotationPeriod"]
     assert rotation.endswith("s") and int(rotation[:-1]) <= 90 * 86400
     assert int(key.inputs["destroyScheduledDuration"].removesuffix("s")) >= 30 * 86400
-    grant = child(example, store, "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember")
+    grant = child(example, store, "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember", member=gcs_service_agent(store_config["project"]))
     assert grant.inputs["cryptoKeyId"] == key.id
     assert grant.inputs["role"] == "roles/cloudkms.cryptoKeyEncrypterDecrypter"
     # The agent the provider reports for the project: asking for it creates it (a grant to its address alone fails
     # in a project that never asked).
     assert grant.inputs["member"] == gcs_service_agent(store_config["project"])
-    # The only identity that may use the key is the Cloud Storage service agent; no one administers and uses it.
+    # The only identities that may use the key are the Cloud Storage service agent and, with tracing on Loki (every
+    # example stack: Badger's disk), the Compute Engine service agent; no one administers and uses it.
     key_members = [r for r in example.resources if r.type.startswith("gcp:kms/cryptoKeyIAM") and r.inputs.get("cryptoKeyId") == key.id]
-    assert key_members == [grant]
+    compute_agent = f"serviceAccount:service-{store_config['project_number']}@compute-system.iam.gserviceaccount.com"
+    assert sorted((m.inputs["member"], m.inputs["role"]) for m in key_members) == sorted(
+        [(grant.inputs["member"], grant.inputs["role"]), (compute_agent, "roles/cloudkms.cryptoKeyEncrypterDecrypter")]
+    )

@@ -36,7 +36,7 @@ def test_gcs_buckets_are_private_cmek_and_wait_for_the_key_grant(example: Record
     config, store_config, _ = settings(example, store_name)
     store = store_component(example, store_name)
     key = child(example, store, "gcp:kms/cryptoKey:CryptoKey")
-    grant = child(example, store, "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember")
+    grant = child(example, store, "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember", member=gcs_service_agent(store_config["project"]))
     # The agent the provider reports for the project: asking for it creates it (a grant to its address alone fails
     # in a project that never asked).
     assert grant.inputs["member"] == gcs_service_agent(store_config["project"])

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from components.pins import JAEGER_CHART
+from components.pins import JAEGER_CHART, JAEGER_IMAGE
 from preflight.record.recording import Recording, Registration
 from tests.helpers.harness import elk_recording, example_recording, stack_config
 from tests.helpers.support import below, plain, provider_name
@@ -125,3 +125,115 @@ def test_elk_gives_jaeger_its_own_least_privilege_user_and_archives_spans_with_t
         slm = plain(config.inputs).get("data", {}).get("slm-policy.json")
         if slm:
             assert "logmesh-traces-jaeger-*" in json.loads(slm)["config"]["indices"]
+
+
+def setup_data(recording: Recording) -> list[dict[str, str]]:
+    """The data of each ES setup Job's ConfigMap (the files the Job PUTs and imports)."""
+    found = [plain(c.inputs)["data"] for c in recording.of_type("kubernetes:core/v1:ConfigMap")]
+    return [d for d in found if "kibana-saved-objects.ndjson" in d]
+
+
+def test_kibana_links_the_access_log_trace_id_to_the_stores_jaeger() -> None:
+    recording = elk_recording("prod")
+    datas = setup_data(recording)
+    assert len(datas) == len(tracing_components(recording)) == 2
+    for data in datas:
+        objects = [json.loads(line) for line in data["kibana-saved-objects.ndjson"].splitlines()]
+        [logs] = [o for o in objects if o["type"] == "index-pattern" and o["id"] == "logmesh-logs"]
+        formats = json.loads(logs["attributes"]["fieldFormatMap"])
+        link = formats["trace_id"]
+        assert link["id"] == "url"
+        assert link["params"]["urlTemplate"] == "https://jaeger.logging.svc.cluster.local:16686/trace/{{value}}"
+        # The alert history has no trace ids.
+        [alerts] = [o for o in objects if o["id"] == "logmesh-alert-history"]
+        assert "fieldFormatMap" not in alerts["attributes"]
+
+
+def test_without_tracing_the_kibana_data_view_has_no_trace_link() -> None:
+    from components.dashboards.kibana import saved_objects
+
+    [logs] = [o for o in saved_objects("") if o["id"] == "logmesh-logs"]
+    assert "fieldFormatMap" not in logs["attributes"]
+
+
+def ebs_statements(recording: Recording) -> list[list[dict[str, Any]]]:
+    """Per AWS key, the key policy statements that let EBS (the CSI driver's volumes) use it."""
+    found = []
+    for key in recording.of_type("aws:kms/key:Key"):
+        policy = json.loads(plain(key.inputs)["policy"])
+        found.append([s for s in policy["Statement"] if s["Sid"].startswith("EbsVolumes")])
+    return found
+
+
+def compute_agent_grants(recording: Recording) -> list[Registration]:
+    return [g for g in recording.of_type("gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember") if "compute-system" in str(plain(g.inputs))]
+
+
+def test_badger_volume_key_is_usable_by_the_disk_services_only_through_them() -> None:
+    recording = example_recording("prod")  # Loki: spans in Badger on a volume encrypted with the store's key
+    [statements] = ebs_statements(recording)
+    stores = {s["cloud"]: s for s in stack_config("prod")["logmesh:stores"]}
+    aws_store, gcp_store = stores["aws"], stores["gcp"]
+    assert statements
+    for statement in statements:
+        # Through EC2 in the store's region only; the account root delegates to the CSI driver's IAM role.
+        assert statement["Principal"] == {"AWS": f"arn:aws:iam::{aws_store['account_id']}:root"}
+        assert statement["Condition"]["StringEquals"] == {
+            "kms:ViaService": f"ec2.{aws_store['region']}.amazonaws.com",
+            "kms:CallerAccount": aws_store["account_id"],
+        }
+        assert "kms:*" not in statement["Action"] and not any(a.startswith(("kms:Put", "kms:Schedule")) for a in statement["Action"])
+    grant = next(s for s in statements if "kms:CreateGrant" in s["Action"])
+    assert grant["Condition"]["Bool"] == {"kms:GrantIsForAWSResource": "true"}
+    assert {a for s in statements for a in s["Action"]} >= {"kms:CreateGrant", "kms:GenerateDataKeyWithoutPlaintext", "kms:Decrypt"}
+    [grant_gcp] = compute_agent_grants(recording)
+    inputs = plain(grant_gcp.inputs)
+    assert inputs["member"] == f"serviceAccount:service-{gcp_store['project_number']}@compute-system.iam.gserviceaccount.com"
+    assert inputs["role"] == "roles/cloudkms.cryptoKeyEncrypterDecrypter"
+    # On the store's key, as the Cloud Storage agent's grant is.
+    [gcs_agent] = [g for g in recording.of_type("gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember") if g.name.endswith("-key-gcs-agent")]
+    assert inputs["cryptoKeyId"] == plain(gcs_agent.inputs)["cryptoKeyId"]
+
+
+def test_without_badger_no_disk_service_may_use_the_key() -> None:
+    recording = elk_recording("prod")  # spans in Elasticsearch: no Badger volume
+    assert ebs_statements(recording) == [[]] and compute_agent_grants(recording) == []
+
+
+def test_elk_span_indices_are_deleted_by_ilm_after_the_hot_days() -> None:
+    recording = elk_recording("prod")
+    hot_days = stack_config("prod")["logmesh:retention"]["hot_days"]
+    for data in setup_data(recording):
+        # Daily span indices: deleted a day after hot_days from their creation, so each span stays at least hot_days.
+        policy = json.loads(data["trace-ilm-policy.json"])["policy"]
+        assert policy["phases"]["delete"] == {"min_age": f"{hot_days + 1}d", "actions": {"delete": {}}}
+        assert "rollover" not in json.dumps(policy)  # time-based indices, no write alias to roll
+        script = data["setup.sh"]
+        assert "put _ilm/policy/logmesh-traces trace-ilm-policy.json" in script
+        assert script.index("_ilm/policy/logmesh-traces") < script.index("_index_template/logmesh-traces-$mapping")
+        # Jaeger's own templates, rendered by its own generator, name the policy.
+        mappings = data["trace-mappings.sh"]
+        for flag in ("--use-ilm true", "--ilm-policy-name logmesh-traces", "--index-prefix logmesh-traces", "--es-version 8"):
+            assert flag in mappings
+        assert "jaeger-span jaeger-service" in mappings and "jaeger-span jaeger-service" in script
+    for job in recording.of_type("kubernetes:batch/v1:Job"):
+        pod = plain(job.inputs)["spec"]["template"]["spec"]
+        if "es-setup" not in job.name:
+            continue
+        [init] = pod["initContainers"]
+        assert init["image"] == JAEGER_IMAGE == "jaegertracing/jaeger:2.19.0"
+        assert init["command"] == ["/bin/sh", "/etc/logmesh/trace-mappings.sh"]
+        assert init["securityContext"]["readOnlyRootFilesystem"] and init["securityContext"]["capabilities"] == {"drop": ["ALL"]}
+    for component in tracing_components(recording).values():
+        es = jaeger_release(recording, component)["values"]["userconfig"]["extensions"]["jaeger_storage"]["backends"]["primary"]
+        # The Job installs the templates; Jaeger would overwrite them (without the policy) on every start.
+        assert es["elasticsearch"]["create_mappings"] is False
+    roles_secret = next(s for s in recording.of_type(SECRET) if s.inputs["metadata"]["name"] == "elasticsearch-roles")
+    assert json.loads(plain(roles_secret.inputs)["stringData"]["roles.yml"])["logmesh_traces"]["cluster"] == ["monitor"]
+
+
+def test_the_template_renderer_sees_no_password() -> None:
+    for job in elk_recording("prod").of_type("kubernetes:batch/v1:Job"):
+        if "es-setup" in job.name:
+            [init] = plain(job.inputs)["spec"]["template"]["spec"]["initContainers"]
+            assert [m["name"] for m in init["volumeMounts"]] == ["setup", "tmp"]
