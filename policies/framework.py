@@ -25,6 +25,7 @@ from pulumi_policy import (
     StackValidationArgs,
     StackValidationPolicy,
 )
+from pulumi_policy.policy import _NotApplicableError
 from pulumi_policy.proxy import UnknownValueError
 
 from policies import examined, exceptions
@@ -155,19 +156,28 @@ def resource_policy(
 
     def build(check: ResourceCheck) -> ResourceValidationPolicy:
         def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+            not_applicable: _NotApplicableError | None = None
             if types is None or args.resource_type in types:
-                _run_guarded(name, defaults, check, examined.watch_resource(args, name), report_violation, default_urn=args.urn)
+                try:
+                    _run_guarded(name, defaults, check, examined.watch_resource(args, name), report_violation, default_urn=args.urn)
+                except _NotApplicableError as error:  # the Release itself; what it renders is judged all the same
+                    not_applicable = error
             # Under `pulumi preview --policy-pack`, what a Release renders: judged here, reported on the Release.
             for obj, obj_args in rendered.resource_args(args):
                 if types is None or obj.type in types:
-                    _run_guarded(
-                        name,
-                        defaults,
-                        check,
-                        examined.watch_resource(obj_args, name),
-                        _on_release(report_violation, obj),
-                        default_urn=obj.urn,
-                    )
+                    try:
+                        _run_guarded(
+                            name,
+                            defaults,
+                            check,
+                            examined.watch_resource(obj_args, name),
+                            _on_release(report_violation, obj),
+                            default_urn=obj.urn,
+                        )
+                    except _NotApplicableError:
+                        continue  # that object only: the Release's other objects are still judged
+            if not_applicable is not None:
+                raise not_applicable
 
         return ResourceValidationPolicy(validate=validate, **fields)
 

@@ -26,7 +26,7 @@ def collector_rbac_read_only(args: ResourceValidationArgs, report: Report, check
     """Only collectors' roles and bindings (policies/lib/rbac.py is_collector_rbac); rbac-least-privilege judges
     the others."""
     if not is_collector_rbac(as_resource(args)):
-        return
+        args.not_applicable("not a collector's RBAC: rbac-least-privilege judges it")
     for problem in baseline_problems(args.resource_type, args.props):
         report(problem)
     for index, verbs, resources, _groups in rules(args.props):

@@ -70,6 +70,8 @@ def test_rendered_objects_violations_are_reported_on_their_release(preview: Anal
             "rendered Deployment operators/flawed: pod spec: container manager sets API_TOKEN as a literal env value",
         ),
         ("rbac-least-privilege", FLAWED, "rendered ClusterRole flawed: rule 1 grants bind, escalate"),
+        # Rendered after the operator's role, for which collector-rbac-read-only is not applicable: still judged.
+        ("collector-rbac-read-only", FLAWED, "rendered ClusterRole flawed-fluent-bit: rule 0 grants access to secrets"),
     }
 
 
@@ -108,6 +110,7 @@ def test_under_preflight_the_objects_are_judged_once(pack: PolicyPackSpec, cache
     assert mandatory == {
         ("no-plaintext-credentials", f"{CHILD}kubernetes:apps/v1:Deployment::flawed:operators/flawed"),
         ("rbac-least-privilege", f"{CHILD}kubernetes:rbac.authorization.k8s.io/v1:ClusterRole::flawed:flawed"),
+        ("collector-rbac-read-only", f"{CHILD}kubernetes:rbac.authorization.k8s.io/v1:ClusterRole::flawed:flawed-fluent-bit"),
     }
     assert not [v for v in analysis.violations if v.policy == "helm-releases-rendered"]
     assert RENDERED_BY_PREFLIGHT_ENV not in os.environ  # set for the run only

@@ -1,6 +1,6 @@
 """Helm Releases of a small operator chart (tests/policies/charts/operator), which the pack renders itself under
-`pulumi preview --policy-pack`: `sound` renders nothing the pack flags, `flawed` a literal API token and a
-ClusterRole that may escalate."""
+`pulumi preview --policy-pack`: `sound` renders nothing the pack flags, `flawed` a literal API token, a
+ClusterRole that may escalate and a collector's ClusterRole that reads Secrets."""
 
 import pulumi_kubernetes as k8s
 
@@ -13,7 +13,7 @@ k8s.helm.v3.Release(
     version="0.1.0",
     namespace="operators",
     repository_opts=repo,
-    values={"token": "tok-4f9a2c81d7e3", "escalate": True},
+    values={"token": "tok-4f9a2c81d7e3", "escalate": True, "collectorRole": True},
 )
 
 # A log collector in the same namespace makes it a logging namespace, so the stack policy logging-pods-hardened
