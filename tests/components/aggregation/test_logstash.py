@@ -22,11 +22,21 @@ from tests.helpers.support import descendants, plain
 TIER = "logmesh:aggregation:LogstashAggregator"
 
 
+_recorded: list[Recording] = []
+
+
+def logstash_staging() -> Recording:
+    """Staging switched to ELK with a Logstash tier on aws-main, recorded once for every module that reads it."""
+    if not _recorded:
+        config = elk_config("staging")
+        config["logmesh:stores"][0]["aggregation"] = "logstash"
+        _recorded.append(run(config, "staging"))
+    return _recorded[0]
+
+
 @pytest.fixture(scope="module")
 def staging() -> Recording:
-    config = elk_config("staging")
-    config["logmesh:stores"][0]["aggregation"] = "logstash"
-    return run(config, "staging")
+    return logstash_staging()
 
 
 def tier(recording: Recording) -> Registration:
