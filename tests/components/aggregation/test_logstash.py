@@ -111,3 +111,29 @@ def test_network_policies_admit_collectors_to_logstash_and_logstash_to_elasticse
         if r.name.split("-netpol-")[0] == "aws-main"
     }
     assert aws_main and "collectors-to-elasticsearch" not in aws_main
+
+
+def test_the_reachability_matrix_needs_and_allows_collector_to_logstash_and_logstash_to_elasticsearch(staging: Recording) -> None:
+    from preflight.report.network_needs import matrix
+    from tests.preflight.report.test_reachability import described_pods
+
+    verdicts, unexpected = matrix(staging, described_pods(staging))
+    tier_flows = {(v.flow.what, v.flow.port) for v in verdicts if "tier" in v.flow.what}
+    assert {("collector to tier ingest", 8443), ("tier to backend ingest", 9200)} <= tier_flows
+    assert [(v.flow.what, v.flow.source, v.flow.destination) for v in verdicts if not v.allowed] == []
+    assert [(f.source, f.destination, f.port) for f in unexpected] == []
+
+
+def test_the_topology_draws_logstash_between_the_collector_and_elasticsearch(staging: Recording) -> None:
+    from preflight.report.topology import build_topology
+
+    nodes = {n.label: n for n in build_topology(staging).nodes}
+    tier_node, collector, backend = (
+        nodes["LogstashAggregator aws-main-aggregation"],
+        nodes["FluentBitCollector stg-eks"],
+        nodes["ElkBackend aws-main"],
+    )
+    edges = {(e.source, e.target): e.label for e in build_topology(staging).edges}
+    assert tier_node.kind == "aggregation"
+    assert edges[(collector.id, tier_node.id)] == "forwards to" and edges[(tier_node.id, backend.id)] == "writes to"
+    assert (collector.id, backend.id) not in edges
