@@ -1,11 +1,13 @@
 """The Logstash tier's pipeline text (a pure function of its port): an `http` input that accepts only TLS and
-basic auth (the collectors' Fluent Bit `http` output), and an `elasticsearch` output to each cluster's data stream
-over TLS verified against the CA that ECK's `elasticsearchRefs` association provides, as the user it creates.
+basic auth (the collectors' Fluent Bit `http` output), the mesh access-log filter (logstash_mesh.py), and an
+`elasticsearch` output to each cluster's data stream over TLS verified against the CA that ECK's
+`elasticsearchRefs` association provides, as the user it creates.
 
 Credentials are `${VAR}` references that Logstash resolves from the pod's environment (Secrets), never text."""
 
 from __future__ import annotations
 
+from components.aggregation.logstash_mesh import logstash_mesh_filter
 from components.names import ES_INDEX_PREFIX
 
 INGEST_PORT = 8443
@@ -64,4 +66,4 @@ def logstash_output() -> str:
 
 
 def logstash_pipeline(port: int = INGEST_PORT) -> str:
-    return logstash_input(port) + "\n" + logstash_output()
+    return logstash_input(port) + "\n" + logstash_mesh_filter() + "\n" + logstash_output()
