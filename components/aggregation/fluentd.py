@@ -27,8 +27,9 @@ from components.aggregation.fluentd_config import (
     fluentd_output,
     fluentd_source,
 )
-from components.aggregation.sizing import AggregationSizing, aggregation_sizing
-from components.backends.base import backend_meta, internal_load_balancer, network_policy_resources, secret, serving_tls
+from components.aggregation.sizing import AggregationSizing
+from components.aggregation.tier import tier_base
+from components.backends.base import backend_meta, internal_load_balancer, network_policy_resources, secret
 from components.backends.gateway import LOKI_GATEWAY_SERVICE
 from components.backends.interface import BackendEndpoint
 from components.backends.network import (
@@ -169,21 +170,10 @@ class FluentdAggregator(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: FluentdArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("logmesh:aggregation:FluentdAggregator", name, None, opts)
-        platform, store = args.platform, args.store
-        self.sizing = aggregation_sizing(platform.environment, platform.daily_volume_gb, platform.outage_window_hours)
-        child = pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=list(args.depends_on))
-        domain = platform.ingest_domain
-        external = f"forward-{store.id}.{domain}" if args.exposed and domain else None
-        service_dns = [f"{FLUENTD_SERVICE}.{BACKEND_NAMESPACE}.svc", f"{FLUENTD_SERVICE}.{BACKEND_NAMESPACE}.svc.cluster.local"]
-        ca_pem, tls_secret = serving_tls(
-            name,
-            f"logmesh {store.id} forward CA",
-            [*([external] if external else []), *service_dns],
-            backend_meta(FORWARD_TLS_SECRET),
-            self,
-            child,
-            purpose="forward",
-        )
+        store = args.store
+        placement = (args.platform, store, args.provider, args.exposed, args.depends_on)
+        base = tier_base(self, name, placement, FLUENTD_SERVICE, "forward", FORWARD_TLS_SECRET, "forward")
+        self.sizing, child, external, ca_pem, tls_secret = base.sizing, base.child, base.external, base.ca_pem, base.tls_secret
         random_opts = pulumi.ResourceOptions(parent=self)
         shared_key = random.RandomPassword(f"{name}-forward-shared-key", length=40, special=False, opts=random_opts)
         password = random.RandomPassword(f"{name}-forward-password", length=40, special=False, opts=random_opts)
@@ -211,7 +201,7 @@ class FluentdAggregator(pulumi.ComponentResource):
         self.endpoint = BackendEndpoint(
             store=store.id,
             kind=args.backend.kind,
-            host=external or service_dns[1],
+            host=base.host,
             port=FORWARD_PORT,
             path="",
             ca_pem=ca_pem,

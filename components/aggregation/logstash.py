@@ -25,13 +25,14 @@ from components.aggregation.logstash_config import (
     TLS_DIR,
     logstash_pipeline,
 )
-from components.aggregation.sizing import AggregationSizing, aggregation_sizing
-from components.backends.base import backend_meta, internal_load_balancer, network_policy_resources, secret, serving_tls
+from components.aggregation.sizing import AggregationSizing
+from components.aggregation.tier import tier_base
+from components.backends.base import backend_meta, internal_load_balancer, network_policy_resources, secret
 from components.backends.interface import BackendEndpoint
 from components.backends.network import ES_HTTP_PORT, ES_SELECTOR, Policy, Rule, ingest_sources, peer, ports
 from components.config.schema import PlatformConfig, StoreConfig
 from components.kubernetes import restricted_pod_security
-from components.names import BACKEND_NAMESPACE, ES_NAME
+from components.names import ES_NAME
 from components.pins import ELASTIC_STACK_VERSION
 
 LOGSTASH_NAME = "logstash"
@@ -133,22 +134,10 @@ class LogstashAggregator(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: LogstashArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("logmesh:aggregation:LogstashAggregator", name, None, opts)
-        platform, store = args.platform, args.store
-        self.sizing = aggregation_sizing(platform.environment, platform.daily_volume_gb, platform.outage_window_hours)
-        child = pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=list(args.depends_on))
-        domain = platform.ingest_domain
-        external = f"logstash-{store.id}.{domain}" if args.exposed and domain else None
-        service_dns = [f"{INGEST_SERVICE}.{BACKEND_NAMESPACE}.svc", f"{INGEST_SERVICE}.{BACKEND_NAMESPACE}.svc.cluster.local"]
-        ca_pem, tls_secret = serving_tls(
-            name,
-            f"logmesh {store.id} logstash CA",
-            [*([external] if external else []), *service_dns],
-            backend_meta(FORWARD_TLS_SECRET),
-            self,
-            child,
-            purpose="logstash",
-            pkcs8=True,
-        )
+        store = args.store
+        placement = (args.platform, store, args.provider, args.exposed, args.depends_on)
+        base = tier_base(self, name, placement, INGEST_SERVICE, "logstash", FORWARD_TLS_SECRET, "logstash", pkcs8=True)
+        self.sizing, child, external, ca_pem, tls_secret = base.sizing, base.child, base.external, base.ca_pem, base.tls_secret
         password = random.RandomPassword(f"{name}-logstash-password", length=40, special=False, opts=pulumi.ResourceOptions(parent=self))
         credentials = k8s.core.v1.Secret(
             f"{name}-logstash-credentials",
@@ -170,7 +159,7 @@ class LogstashAggregator(pulumi.ComponentResource):
         self.endpoint = BackendEndpoint(
             store=store.id,
             kind="elk",
-            host=external or service_dns[1],
+            host=base.host,
             port=INGEST_PORT,
             path="",
             ca_pem=ca_pem,
