@@ -7,7 +7,6 @@ policy and the backend's identity and retention rules apply to it as well."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import pulumi
@@ -28,7 +27,7 @@ from components.aggregation.fluentd_config import (
     fluentd_source,
 )
 from components.aggregation.sizing import AggregationSizing
-from components.aggregation.tier import tier_base
+from components.aggregation.tier import TierArgs, tier_base
 from components.backends.base import backend_meta, internal_load_balancer, network_policy_resources, secret
 from components.backends.gateway import LOKI_GATEWAY_SERVICE
 from components.backends.interface import BackendEndpoint
@@ -44,7 +43,6 @@ from components.backends.network import (
     peer,
     ports,
 )
-from components.config.schema import PlatformConfig, StoreConfig
 from components.kubernetes import restricted_pod_security
 from components.names import BACKEND_NAMESPACE, ES_HTTP_SERVICE
 from components.pins import FLUENTD_CHART, FLUENTD_IMAGES
@@ -60,14 +58,7 @@ FLUENTD_UID = 999
 RESOURCES = {"requests": {"cpu": "500m", "memory": "512Mi"}, "limits": {"cpu": "1", "memory": "1Gi"}}
 
 
-@dataclass(frozen=True)
-class FluentdArgs:
-    platform: PlatformConfig
-    store: StoreConfig
-    backend: BackendEndpoint  # the store's backend, which the tier writes to
-    provider: k8s.Provider
-    exposed: bool  # the backend is published for collectors in other clusters: so is the tier
-    depends_on: tuple[pulumi.Resource, ...] = ()
+FluentdArgs = TierArgs
 
 
 def backend_service(kind: str) -> tuple[str, int, int]:
@@ -171,8 +162,7 @@ class FluentdAggregator(pulumi.ComponentResource):
     def __init__(self, name: str, args: FluentdArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("logmesh:aggregation:FluentdAggregator", name, None, opts)
         store = args.store
-        placement = (args.platform, store, args.provider, args.exposed, args.depends_on)
-        base = tier_base(self, name, placement, FLUENTD_SERVICE, "forward", FORWARD_TLS_SECRET, "forward")
+        base = tier_base(self, name, args, FLUENTD_SERVICE, "forward", FORWARD_TLS_SECRET, "forward")
         self.sizing, child, external, ca_pem, tls_secret = base.sizing, base.child, base.external, base.ca_pem, base.tls_secret
         random_opts = pulumi.ResourceOptions(parent=self)
         shared_key = random.RandomPassword(f"{name}-forward-shared-key", length=40, special=False, opts=random_opts)

@@ -10,7 +10,6 @@ restricted Pod Security and default-deny network policy, like the Fluentd tier."
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import pulumi
@@ -26,11 +25,10 @@ from components.aggregation.logstash_config import (
     logstash_pipeline,
 )
 from components.aggregation.sizing import AggregationSizing
-from components.aggregation.tier import tier_base
+from components.aggregation.tier import TierArgs, tier_base
 from components.backends.base import backend_meta, internal_load_balancer, network_policy_resources, secret
 from components.backends.interface import BackendEndpoint
 from components.backends.network import ES_HTTP_PORT, ES_SELECTOR, Policy, Rule, ingest_sources, peer, ports
-from components.config.schema import PlatformConfig, StoreConfig
 from components.kubernetes import restricted_pod_security
 from components.names import ES_NAME
 from components.pins import ELASTIC_STACK_VERSION
@@ -48,14 +46,7 @@ LOGSTASH_UID = 1000
 RESOURCES = {"requests": {"cpu": "1", "memory": "2Gi"}, "limits": {"cpu": "2", "memory": "2Gi"}}
 
 
-@dataclass(frozen=True)
-class LogstashArgs:
-    platform: PlatformConfig
-    store: StoreConfig
-    backend: BackendEndpoint  # the store's Elasticsearch
-    provider: k8s.Provider
-    exposed: bool
-    depends_on: tuple[pulumi.Resource, ...] = ()
+LogstashArgs = TierArgs
 
 
 def logstash_policies(exposed: bool) -> list[Policy]:
@@ -135,8 +126,7 @@ class LogstashAggregator(pulumi.ComponentResource):
     def __init__(self, name: str, args: LogstashArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("logmesh:aggregation:LogstashAggregator", name, None, opts)
         store = args.store
-        placement = (args.platform, store, args.provider, args.exposed, args.depends_on)
-        base = tier_base(self, name, placement, INGEST_SERVICE, "logstash", FORWARD_TLS_SECRET, "logstash", pkcs8=True)
+        base = tier_base(self, name, args, INGEST_SERVICE, "logstash", FORWARD_TLS_SECRET, "logstash", pkcs8=True)
         self.sizing, child, external, ca_pem, tls_secret = base.sizing, base.child, base.external, base.ca_pem, base.tls_secret
         password = random.RandomPassword(f"{name}-logstash-password", length=40, special=False, opts=pulumi.ResourceOptions(parent=self))
         credentials = k8s.core.v1.Secret(

@@ -10,8 +10,19 @@ import pulumi_kubernetes as k8s
 
 from components.aggregation.sizing import AggregationSizing, aggregation_sizing
 from components.backends.base import backend_meta, serving_tls
+from components.backends.interface import BackendEndpoint
 from components.config.schema import PlatformConfig, StoreConfig
 from components.names import BACKEND_NAMESPACE
+
+
+@dataclass(frozen=True)
+class TierArgs:
+    platform: PlatformConfig
+    store: StoreConfig
+    backend: BackendEndpoint  # the store's backend, which the tier writes to
+    provider: k8s.Provider
+    exposed: bool  # the backend is published for collectors in other clusters: so is the tier
+    depends_on: tuple[pulumi.Resource, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -27,20 +38,18 @@ class TierBase:
 def tier_base(
     component: pulumi.ComponentResource,
     name: str,
-    placement: tuple[PlatformConfig, StoreConfig, k8s.Provider, bool, tuple[pulumi.Resource, ...]],
+    args: TierArgs,
     service: str,
     host_prefix: str,
     tls_secret_name: str,
     purpose: str,
     pkcs8: bool = False,
 ) -> TierBase:
-    """`placement`: the platform, the store, its backend cluster's provider, whether the backend is published, and
-    what the tier waits for."""
-    platform, store, provider, exposed, depends_on = placement
+    platform, store = args.platform, args.store
     sizing = aggregation_sizing(platform.environment, platform.daily_volume_gb, platform.outage_window_hours)
-    child = pulumi.ResourceOptions(parent=component, provider=provider, depends_on=list(depends_on))
+    child = pulumi.ResourceOptions(parent=component, provider=args.provider, depends_on=list(args.depends_on))
     domain = platform.ingest_domain
-    external = f"{host_prefix}-{store.id}.{domain}" if exposed and domain else None
+    external = f"{host_prefix}-{store.id}.{domain}" if args.exposed and domain else None
     service_dns = [f"{service}.{BACKEND_NAMESPACE}.svc", f"{service}.{BACKEND_NAMESPACE}.svc.cluster.local"]
     ca_pem, tls_secret = serving_tls(
         name,

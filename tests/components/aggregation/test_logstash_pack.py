@@ -13,10 +13,8 @@ import pytest
 
 from preflight.record.recording import Recording, Registration
 from tests.components.aggregation.test_logstash import logstash_staging
-from tests.components.collectors.test_pack import analyze
+from tests.components.aggregation.test_pack import findings
 from tests.helpers.support import descendants
-
-POLICIES = {"collector-backend-tls", "no-plaintext-credentials"}
 
 
 @pytest.fixture(scope="module")
@@ -28,10 +26,6 @@ def resource(recording: Recording) -> Registration:
     [tier] = recording.of_type("logmesh:aggregation:LogstashAggregator")
     [found] = [r for r in descendants(recording, tier) if r.type == "kubernetes:logstash.k8s.elastic.co/v1alpha1:Logstash"]
     return found
-
-
-def findings(recording: Recording, urn: str) -> list[str]:
-    return sorted(f"{v.policy}: {v.message}" for v in analyze(recording).findings if v.urn == urn and v.policy in POLICIES)
 
 
 def flawed(recording: Recording, change: Callable[[dict[str, Any]], None]) -> tuple[Recording, str]:
