@@ -28,6 +28,7 @@ from pulumi_policy import (
 from pulumi_policy.proxy import UnknownValueError
 
 from policies import examined, exceptions
+from policies.lib import rendered
 
 # preflight's hook: it drains, from the module that defines each policy's validate, the (policy, urn) pairs examined.
 drain_examined = examined.drain_examined
@@ -156,6 +157,17 @@ def resource_policy(
         def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
             if types is None or args.resource_type in types:
                 _run_guarded(name, defaults, check, examined.watch_resource(args, name), report_violation, default_urn=args.urn)
+            # Under `pulumi preview --policy-pack`, what a Release renders: judged here, reported on the Release.
+            for obj, obj_args in rendered.resource_args(args):
+                if types is None or obj.type in types:
+                    _run_guarded(
+                        name,
+                        defaults,
+                        check,
+                        examined.watch_resource(obj_args, name),
+                        _on_release(report_violation, obj),
+                        default_urn=obj.urn,
+                    )
 
         return ResourceValidationPolicy(validate=validate, **fields)
 
@@ -184,11 +196,40 @@ def stack_policy(
 
     def build(check: StackCheck) -> StackValidationPolicy:
         def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+            objects = rendered.stack_resources(args)
+            if objects:  # under `pulumi preview --policy-pack`: the stack with what its Releases render
+                seen = StackValidationArgs([*args.resources, *(r for r, _ in objects.values())], args.get_config(), args.stack_tags)
+                _run_guarded(
+                    name, defaults, check, examined.watch_stack(seen, name), _on_releases(report_violation, objects), default_urn=None
+                )
+                return
             _run_guarded(name, defaults, check, examined.watch_stack(args, name), report_violation, default_urn=None)
 
         return StackValidationPolicy(validate=validate, **fields)
 
     return build
+
+
+def _on_release(report_violation: ReportViolation, obj: rendered.Rendered) -> ReportViolation:
+    """Reports on the Release being analyzed, naming the rendered object the violation is on."""
+
+    def report(message: str, urn: str | None = None) -> None:
+        report_violation(f"{obj.label()}: {message}", None)
+
+    return report
+
+
+def _on_releases(report_violation: ReportViolation, objects: Mapping[str, tuple[Any, rendered.Rendered]]) -> ReportViolation:
+    """A stack policy's report on a rendered object goes to its Release, naming the object."""
+
+    def report(message: str, urn: str | None = None) -> None:
+        if urn is not None and urn in objects:
+            resource, obj = objects[urn]
+            report_violation(f"{obj.label()}: {message}", resource.parent.urn)
+        else:
+            report_violation(message, urn)
+
+    return report
 
 
 def days_setting(default: int, description: str, minimum: int = 1) -> dict[str, Any]:

@@ -31,12 +31,14 @@ from policies.kubernetes.collector_rbac_read_only import collector_rbac_read_onl
 from policies.kubernetes.collector_runs_as_non_root import collector_runs_as_non_root
 from policies.kubernetes.elastic_security_and_tls import elastic_security_and_tls
 from policies.kubernetes.external_log_destination_approved import external_log_destination_approved
+from policies.kubernetes.helm_releases_rendered import helm_releases_rendered
 from policies.kubernetes.logging_namespace_network_policy import logging_namespace_network_policy
 from policies.kubernetes.logging_namespaces_pod_security import logging_namespaces_pod_security
 from policies.kubernetes.logging_pods_hardened import logging_pods_hardened
 from policies.kubernetes.logging_pods_host_isolated import logging_pods_host_isolated
 from policies.kubernetes.loki_auth_enabled import loki_auth_enabled
 from policies.kubernetes.no_plaintext_credentials import no_plaintext_credentials
+from policies.kubernetes.rbac_least_privilege import rbac_least_privilege
 from policies.kubernetes.trace_receivers_authenticated import trace_receivers_authenticated
 from policies.monitoring.collector_and_gap_alert import collector_and_gap_alert
 from policies.s3.log_store_deletion_protected import log_store_deletion_protected
@@ -84,6 +86,8 @@ ALL_POLICIES: list[Policy] = [
     trace_receivers_authenticated,
     elastic_security_and_tls,
     collector_rbac_read_only,
+    rbac_least_privilege,
+    helm_releases_rendered,
     no_plaintext_credentials,
     collector_runs_as_non_root,
     logging_pods_host_isolated,

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 
 import pytest
 
+from policies.lib.rendered import RENDERED_BY_PREFLIGHT_ENV
 from preflight import cli
 from preflight.record.recording import Recording
 from tests.helpers.harness import STACKS, example_recording
@@ -15,6 +17,16 @@ cli.PRELOAD.extend(["pulumi_aws", "pulumi_gcp", "pulumi_kubernetes", "pulumi_ran
 # Reports carry their time: the suite fixes it (the reproducible-builds variable preflight honours, inherited by every
 # CLI child), so tests that compare reports run after run compare what was checked, not the clock.
 os.environ["SOURCE_DATE_EPOCH"] = "1764547200"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def releases_rendered_as_preflight_does() -> Iterator[None]:
+    """Tests analyze recordings as preflight does, which renders the Releases itself (preflight/record/charts.py):
+    the pack does not render them again, nor read a developer's .charts/. tests/policies/test_rendered_releases.py
+    lifts this to test the pack's own rendering (the `pulumi preview --policy-pack` path)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(RENDERED_BY_PREFLIGHT_ENV, "1")
+        yield
 
 
 @pytest.fixture(params=STACKS)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,14 +45,33 @@ def plaintext_credentials(text: str) -> list[str]:
     return found
 
 
-def _env_credentials(env: Any) -> list[str]:
-    """Credential-named env entries that do not come from a Secret: a literal value, or a ConfigMap key."""
+# A Kubernetes object name (DNS-1123 subdomain), as a Secret's name is.
+OBJECT_NAME = re.compile(r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$")
+
+
+def secret_names(spec: Any) -> set[str]:
+    """The Secrets a pod spec mounts (secret and projected volumes) or reads (secretKeyRef, envFrom secretRef)."""
+    names = set()
+    for volume in as_list(get(spec, "volumes")):
+        names.add(str(get(volume, "secret", "secretName") or ""))
+        names |= {str(get(s, "secret", "name") or "") for s in as_list(get(volume, "projected", "sources"))}
+    for container in as_list(get(spec, "containers")) + as_list(get(spec, "initContainers")):
+        names |= {str(get(e, "valueFrom", "secretKeyRef", "name") or "") for e in as_list(get(container, "env"))}
+        names |= {str(get(e, "secretRef", "name") or "") for e in as_list(get(container, "envFrom"))}
+    return {n for n in names if OBJECT_NAME.match(n)}
+
+
+def _env_credentials(env: Any, references: Collection[str] = ()) -> list[str]:
+    """Credential-named env entries that do not come from a Secret: a literal value, or a ConfigMap key. A literal
+    naming a Secret the pod itself mounts or reads (`references`) is that Secret's name, not a credential (the
+    ECK operator's WEBHOOK_SECRET)."""
     found = []
     for e in as_list(env):
         name = str(get(e, "name") or "")
         if not CREDENTIAL_NAME.search(name):
             continue
-        if get(e, "valueFrom") is None and get(e, "value") not in (None, ""):
+        value = get(e, "value")
+        if get(e, "valueFrom") is None and value not in (None, "") and str(value) not in references:
             found.append(f"{name} as a literal env value")
         elif get(e, "valueFrom", "configMapKeyRef") is not None:
             found.append(f"{name} from a ConfigMap (configMapKeyRef; a ConfigMap is plain text)")
@@ -59,9 +79,9 @@ def _env_credentials(env: Any) -> list[str]:
 
 
 def _pod_spec_problems(spec: Any) -> list[str]:
-    problems = []
+    problems, references = [], secret_names(spec)
     for container in as_list(get(spec, "containers")) + as_list(get(spec, "initContainers")):
-        for what in _env_credentials(get(container, "env")):
+        for what in _env_credentials(get(container, "env"), references):
             problems.append(f"container {get(container, 'name')} sets {what}")
     return problems
 

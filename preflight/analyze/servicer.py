@@ -8,7 +8,9 @@ pulumi-policy, which is pinned; tests/preflight/analyze/test_servicer.py guards 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import os
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 from google.protobuf import empty_pb2, struct_pb2
@@ -16,6 +18,7 @@ from pulumi.runtime.proto import analyzer_pb2
 from pulumi_policy import EnforcementLevel
 from pulumi_policy.policy import _PolicyAnalyzerServicer
 
+from policies.lib.rendered import RENDERED_BY_PREFLIGHT_ENV
 from preflight.analyze.examined import drain, examined_hooks
 from preflight.analyze.findings import Analysis, Finding, criteria_of, severity_name, tier_of, type_of_urn
 from preflight.analyze.memo import converting_each_struct_once, memoize_resource_views
@@ -77,7 +80,7 @@ class Analyzer:
         )
 
     def analyze(self, recording: Recording, progress: Any = None) -> Analysis:
-        with converting_each_struct_once():
+        with converting_each_struct_once(), _releases_rendered(recording.charts is not None):
             return self._analyze(recording, progress)
 
     def _analyze(self, recording: Recording, progress: Any) -> Analysis:
@@ -95,6 +98,22 @@ class Analyzer:
         analysis.violations += [d for d in (self._finding(x, None, types) for x in response.diagnostics) if d]
         analysis.examined = drain(self._examined_hooks)
         return analysis
+
+
+@contextmanager
+def _releases_rendered(rendered: bool) -> Iterator[None]:
+    """Tells logmesh's pack that preflight rendered the Releases and registered their objects (charts.py), so the
+    pack does not render them again (policies/lib/rendered.py). Set only for this run; a value set outside stays."""
+    before = os.environ.get(RENDERED_BY_PREFLIGHT_ENV)
+    if rendered:
+        os.environ[RENDERED_BY_PREFLIGHT_ENV] = "1"
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(RENDERED_BY_PREFLIGHT_ENV, None)
+        else:
+            os.environ[RENDERED_BY_PREFLIGHT_ENV] = before
 
 
 def _engine_view(value: Any) -> Any:

@@ -45,14 +45,14 @@ def type_token(api_version: str, kind: str) -> str:
     return f"kubernetes:{group or 'core'}/{version}:{kind}"
 
 
-def _plain(value: Any) -> Any:
+def plain_values(value: Any) -> Any:
     """Values as Helm gets them: the value under every secret marker."""
     if is_secret(value):
-        return _plain(value.get("value"))
+        return plain_values(value.get("value"))
     if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
+        return {k: plain_values(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_plain(v) for v in value]
+        return [plain_values(v) for v in value]
     return value
 
 
@@ -149,6 +149,33 @@ def _registration(release: Registration, template: str, obj: dict[str, Any], sec
     )
 
 
+def render_release(release: Registration, cache: Path) -> list[Registration] | NotRendered:
+    """The objects one Release would apply, as children of it; NotRendered when its chart is not in `cache`.
+
+    Values the chart's schema rejects, or a chart that fails to render, are InputError naming the release. The
+    policy pack renders Releases with this too, under `pulumi preview --policy-pack` (policies/lib/rendered.py)."""
+    import helm_python
+
+    chart, version = str(release.inputs.get("chart") or ""), str(release.inputs.get("version") or "")
+    loaded = _load(cache, chart, version)
+    if loaded is None:
+        return _missing(release, f"{archive_name(chart, version)} is not in the chart cache")
+    raw_values = release.inputs.get("values") or {}
+    secrets, values = secret_strings([raw_values]), plain_values(raw_values)
+    namespace = str(release.inputs.get("namespace") or "default")
+    try:
+        objects = render_objects(loaded, values, str(release.inputs.get("name") or release.name), namespace)
+    except helm_python.HelmValuesError as exc:
+        raise InputError(
+            f"release {release.name} ({chart} {version}): its values do not meet the chart's values.schema.json: {exc}"
+        ) from None
+    except helm_python.HelmError as exc:
+        raise InputError(f"release {release.name} ({chart} {version}) does not render: {type(exc).__name__}: {exc}") from None
+    finally:
+        loaded.close()
+    return [_registration(release, template, obj, secrets) for template, obj in objects]
+
+
 def render_releases(recording: Recording, cache: Path, label: str = "") -> ChartsOutcome:
     """Adds every object of every Release to `recording` (children of the Release), returns what was (not) rendered.
 
@@ -163,33 +190,18 @@ def render_releases(recording: Recording, cache: Path, label: str = "") -> Chart
         outcome.not_rendered = [_missing(r, "no chart cache") for r in releases]
         return outcome
     try:
-        import helm_python
+        import helm_python  # noqa: F401
     except ImportError:  # pragma: no cover - pinned in pyproject.toml
         outcome.not_rendered = [_missing(r, "helm-python-sdk is not installed") for r in releases]
         return outcome
     added: list[Registration] = []
     for release in releases:
-        chart, version = str(release.inputs.get("chart") or ""), str(release.inputs.get("version") or "")
-        loaded = _load(cache, chart, version)
-        if loaded is None:
-            outcome.not_rendered.append(_missing(release, f"{archive_name(chart, version)} is not in the chart cache"))
+        rendered = render_release(release, cache)
+        if isinstance(rendered, NotRendered):
+            outcome.not_rendered.append(rendered)
             continue
-        raw_values = release.inputs.get("values") or {}
-        secrets, values = secret_strings([raw_values]), _plain(raw_values)
-        namespace = str(release.inputs.get("namespace") or "default")
-        try:
-            objects = render_objects(loaded, values, str(release.inputs.get("name") or release.name), namespace)
-        except helm_python.HelmValuesError as exc:
-            raise InputError(
-                f"release {release.name} ({chart} {version}): its values do not meet the chart's values.schema.json: {exc}"
-            ) from None
-        except helm_python.HelmError as exc:
-            raise InputError(f"release {release.name} ({chart} {version}) does not render: {type(exc).__name__}: {exc}") from None
-        finally:
-            loaded.close()
-        registrations = [_registration(release, template, obj, secrets) for template, obj in objects]
-        outcome.rendered[release.urn] = len(registrations)
-        added += registrations
+        outcome.rendered[release.urn] = len(rendered)
+        added += rendered
     recording.resources = _after_parents(recording.resources, added)
     return outcome
 

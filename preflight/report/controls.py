@@ -28,6 +28,7 @@ CRITERIA_TITLES = {
     "CC6.6": "Protection against threats from outside the system boundaries",
     "CC6.7": "Transmission, movement and removal of information is restricted and protected",
     "CC6.8": "Unauthorized or malicious software is prevented or detected",
+    "CC7.1": "Configuration changes that introduce vulnerabilities are detected",
     "CC7.2": "System components are monitored for anomalies",
     "CC7.3": "Security events are evaluated",
     "CC7.4": "Security incidents are responded to",

@@ -59,7 +59,7 @@ def test_the_api_key_is_only_in_the_sinks_secret_and_secret(recording: Recording
 def test_fluent_bit_sends_parsed_logs_to_the_intake_over_verified_tls(recording: Recording) -> None:
     values = workload(recording, collectors(recording)["stg-eks"])
     outputs = fluent_bit_sections(values["config"], "outputs")
-    assert [o["Name"] for o in outputs] == ["loki", "datadog"]
+    assert [o["Name"] for o in outputs] == ["forward", "datadog"]  # stg-eks forwards to aws-main's Fluentd tier
     datadog = outputs[1]
     assert datadog["Host"] == "http-intake.logs.datadoghq.eu" and datadog["Port"] == "443"
     assert (datadog["tls"], datadog["tls.verify"], datadog["tls.verify_hostname"]) == ("On", "On", "On")

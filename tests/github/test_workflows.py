@@ -61,6 +61,9 @@ def test_cloud_preview_runs_the_pack_only_with_secrets() -> None:
     assert pulumi["if"] == "steps.gate.outputs.available == 'true'"
     gate = next(step for step in job["steps"] if step.get("id") == "gate")
     assert "PULUMI_ACCESS_TOKEN" in gate["run"]
+    # the pack renders every Release from the chart cache (helm-releases-rendered is mandatory in every config)
+    runs = [step.get("run", "") for step in job["steps"]]
+    assert runs.index("make charts") < job["steps"].index(pulumi)
 
 
 def test_nightly_evidence_checks_deployed_state_keeps_the_bundle_and_reports_failures() -> None:

@@ -25,6 +25,10 @@ def stack_config(stack: str) -> dict[str, Any]:
 EXAMPLE_SECRET_KEYS = {key for stack in STACKS for key in load_stack_config(PROJECT, stack).secret_keys}
 
 
+# The same, as parse_config names them (without the `logmesh:` namespace).
+EXAMPLE_SECRET_NAMES = sorted(key.removeprefix("logmesh:") for key in EXAMPLE_SECRET_KEYS)
+
+
 def secret_keys_of(config: dict[str, Any]) -> list[str]:
     return sorted(key for key in EXAMPLE_SECRET_KEYS if key in config)
 

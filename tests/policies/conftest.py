@@ -14,11 +14,13 @@ from preflight.analyze.config import resolve_config
 from preflight.analyze.findings import Analysis
 from preflight.analyze.pack import PolicyPackSpec, load_policy_pack
 from preflight.analyze.servicer import Analyzer
+from preflight.record.charts import render_releases
 from preflight.record.program import record_program
 from preflight.record.recording import Recording
 
 ROOT = Path(__file__).resolve().parents[2]
 PROGRAMS = Path(__file__).resolve().parent / "programs"
+NO_CHART_CACHE = PROGRAMS / "no-chart-cache"  # does not exist
 UNKNOWN_IN_PREVIEW = "during preview"  # in the analyzer's advisory for a value preview cannot know
 
 _recordings: dict[tuple[str, bool], Recording] = {}
@@ -29,7 +31,11 @@ def recording(name: str, preview: bool = False) -> Recording:
     """The fixture program `name`, recorded once per session (treat as read-only)."""
     key = (name, preview)
     if key not in _recordings:
-        _recordings[key] = record_program(PROGRAMS / name, "policytest", "test", {}, preview=preview)
+        recorded = record_program(PROGRAMS / name, "policytest", "test", {}, preview=preview)
+        # as preflight does, from no chart cache: the fixtures' upstream charts are not here, and preflight (not the
+        # pack) reports them as not rendered; test_rendered_releases.py runs the pack's own rendering instead
+        render_releases(recorded, NO_CHART_CACHE)
+        _recordings[key] = recorded
     return _recordings[key]
 
 

@@ -79,11 +79,14 @@ EXPECTED: dict[str, tuple[str, str, set[str]]] = {
         "k8s_bad",
         {"es-http-tls-disabled", "es-security-disabled", "kibana-http-tls-disabled", "eck-stack-http-tls-disabled"},
     ),
+    # only collectors' RBAC: operator-escalates, operator-impersonates and operator-binds-admin are rbac-least-privilege's
     "collector-rbac-read-only": (
         "k8s_good",
         "k8s_bad",
         {"collector-wildcard", "reads-secrets", "fluent-bit-writes", "binds-cluster-admin"},
     ),
+    # the RBAC of everything that is not a collector; k8s_good's elastic-operator manages Secrets and passes
+    "rbac-least-privilege": ("k8s_good", "k8s_bad", {"operator-escalates", "operator-impersonates", "operator-binds-admin"}),
     "no-plaintext-credentials": (
         "k8s_good",
         "k8s_bad",
@@ -95,6 +98,7 @@ EXPECTED: dict[str, tuple[str, str, set[str]]] = {
             "configmap-aws-key",
             "configmap-secret-output",
             "literal-env-secret",
+            "literal-beside-secret-mount",
             "configmap-env-secret",
         },
     ),
@@ -152,7 +156,9 @@ PROGRAM_CONFIGS = {"datadog_good": DATADOG_APPROVALS, "datadog_bad": DATADOG_APP
 
 def test_every_policy_has_a_passing_and_a_failing_case(pack: PolicyPackSpec) -> None:
     # approved-exceptions: tests/policies/test_exceptions.py; log-store-scope: test_the_scope_is_listed below
-    tested = set(EXPECTED) | {"approved-exceptions", "log-store-scope"}
+    # helm-releases-rendered speaks only on the CLI's path, where the pack renders Releases itself: its pass and fail
+    # cases are release_renders with and without a chart cache (test_rendered_releases.py)
+    tested = set(EXPECTED) | {"approved-exceptions", "log-store-scope", "helm-releases-rendered"}
     assert tested == {p.name for p in pack.policies}
 
 

@@ -101,6 +101,7 @@ BASELINE = {
     "gcp-kms-key-rotation-period",
     "collector-runs-as-non-root",
     "logging-pods-hardened",
+    "helm-releases-rendered",
 }
 
 

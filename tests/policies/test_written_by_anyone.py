@@ -17,7 +17,8 @@ EXPECTED: dict[str, set[str]] = {
     "loki-auth-enabled": {"loki-structured-auth-disabled"},
     "elastic-security-and-tls": {"es-security-half-dotted"},
     "collector-runs-as-non-root": {"fluent-bit-templated-user"},
-    "collector-rbac-read-only": {"reads-every-resource", "every-verb-on-pods"},
+    "collector-rbac-read-only": {"every-verb-on-pods"},
+    "rbac-least-privilege": {"reads-every-resource"},
 }
 
 

@@ -13,6 +13,9 @@ import kubernetes_validate
 import pytest
 
 from components import pins
+from preflight.analyze.config import load_policy_config, resolve_config
+from preflight.analyze.pack import load_policy_pack
+from preflight.analyze.servicer import Analyzer
 from preflight.record.chart_cache import CACHE_FOLDER
 from preflight.record.charts import archive_name, render_releases
 from preflight.record.recording import Recording
@@ -56,3 +59,16 @@ def test_prod_renders_valid_objects_and_its_network_paths_hold(backend: str) -> 
         assert any(
             "| ECK operator to Kibana | elastic-system/elastic-operator | logging/logmesh-kb | 5601/TCP | allowed |" in row for row in table
         )
+
+
+@pytest.mark.parametrize("backend", ["loki", "elk"])
+def test_the_pack_judges_the_rendered_objects_of_prod(backend: str) -> None:
+    """With the real charts prod has no mandatory violation, also on what the charts render (before the RBAC split
+    and the Secret-name reference, ELK had 8: the eck-operator's ClusterRoles and WEBHOOK_SECRET)."""
+    recording = rendered(backend)
+    pack = load_policy_pack(ROOT / "policies")
+    analysis = Analyzer(pack, resolve_config(pack, load_policy_config(ROOT / "policies" / "config" / "prod.json"))).analyze(recording)
+    assert [(v.policy, v.urn, v.message) for v in analysis.mandatory] == []
+    releases = {r.urn for r in recording.of_type("kubernetes:helm.sh/v3:Release")}
+    objects = {r.urn for r in recording.resources if r.parent in releases}
+    assert {v.policy for v in analysis.violations if v.urn in objects} >= {"logging-pods-hardened"}

@@ -7,28 +7,23 @@ from typing import Any
 import pytest
 
 from components.config.loading import parse_config
-from components.config.schema import ConfigError, PlatformConfig
-from tests.helpers.harness import elk_config, secret_keys_of, stack_config
+from components.config.schema import ConfigError
+from tests.helpers.harness import EXAMPLE_SECRET_NAMES, elk_config, stack_config
 
 
 def raw(stack: str = "staging") -> dict[str, Any]:
     return {k.split(":", 1)[1]: v for k, v in stack_config(stack).items() if k != "logmesh:kubeconfigs"}
 
 
-def parse(config: dict[str, Any]) -> PlatformConfig:
-    # The example stacks keep these keys encrypted (staging's Datadog API key).
-    return parse_config(config, [k.split(":", 1)[1] for k in secret_keys_of({f"logmesh:{key}": v for key, v in config.items()})])
-
-
 def problems(config: dict[str, Any]) -> list[str]:
     with pytest.raises(ConfigError) as caught:
-        parse(config)
+        parse_config(config, EXAMPLE_SECRET_NAMES)
     return caught.value.problems
 
 
 def test_a_store_without_a_tier_has_none_and_the_outage_window_has_a_default() -> None:
     config = raw("dev")
-    platform = parse(config)
+    platform = parse_config(config, EXAMPLE_SECRET_NAMES)
     assert platform.stores[0].aggregation is None
     assert platform.outage_window_hours == 6
 
@@ -37,7 +32,7 @@ def test_fluentd_tier_for_a_store_of_fluent_bit_clusters() -> None:
     config = raw()
     config["stores"][0]["aggregation"] = "fluentd"
     config["outage_window_hours"] = 12
-    platform = parse(config)
+    platform = parse_config(config, EXAMPLE_SECRET_NAMES)
     assert platform.store("aws-main").aggregation == "fluentd"
     assert platform.outage_window_hours == 12
 
@@ -58,7 +53,7 @@ def test_logstash_needs_the_elk_backend() -> None:
 def test_logstash_tier_for_an_elk_store_of_fluent_bit_clusters() -> None:
     config = {k.split(":", 1)[1]: v for k, v in elk_config("staging").items() if k != "logmesh:kubeconfigs"}
     config["stores"][0]["aggregation"] = "logstash"
-    assert parse(config).store("aws-main").aggregation == "logstash"
+    assert parse_config(config, EXAMPLE_SECRET_NAMES).store("aws-main").aggregation == "logstash"
 
 
 def test_alloy_cannot_forward_to_a_tier() -> None:

@@ -36,13 +36,16 @@ def release(recording: Recording) -> dict[str, Any]:
     return dict(plain(found.inputs))
 
 
+def _backend_side(outputs: list[dict[str, str]]) -> list[dict[str, str]]:
+    """The outputs toward the store (staging's stg-eks also sends to Datadog: tests/components/test_datadog_sink.py)."""
+    return [o for o in outputs if o["Name"] != "datadog"]
+
+
 def test_staging_has_one_tier_for_aws_main_and_the_fluent_bit_cluster_forwards_to_it(staging: Recording) -> None:
     found = tier(staging)
     assert found.name == "aws-main-aggregation"
     assert staging.stack_outputs["summary"]["stores"]["aws-main"]["aggregation"] == "fluentd"
-    [output] = [
-        o for o in fluent_bit_sections(workload(staging, collectors(staging)["stg-eks"])["config"], "outputs") if o["Name"] != "datadog"
-    ]
+    [output] = _backend_side(fluent_bit_sections(workload(staging, collectors(staging)["stg-eks"])["config"], "outputs"))
     assert output["Name"] == "forward"
     assert output["Host"] == "fluentd.logging.svc.cluster.local" and output["Port"] == "24224"
     assert (output["tls"], output["tls.verify"], output["tls.verify_hostname"]) == ("On", "On", "On")
@@ -162,6 +165,5 @@ def test_with_an_ingest_domain_the_tier_is_published_on_an_internal_load_balance
     annotations = values["service"]["annotations"]
     assert annotations["external-dns.alpha.kubernetes.io/hostname"] == "forward-aws-main.logs.acme.internal"
     assert annotations["service.beta.kubernetes.io/aws-load-balancer-scheme"] == "internal"
-    outputs = fluent_bit_sections(workload(recording, collectors(recording)["stg-eks"])["config"], "outputs")
-    [output] = [o for o in outputs if o["Name"] != "datadog"]
+    [output] = _backend_side(fluent_bit_sections(workload(recording, collectors(recording)["stg-eks"])["config"], "outputs"))
     assert output["Host"] == "forward-aws-main.logs.acme.internal"

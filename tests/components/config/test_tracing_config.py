@@ -8,7 +8,7 @@ import pytest
 
 from components.config.loading import parse_config
 from components.config.schema import ConfigError
-from tests.helpers.harness import stack_config
+from tests.helpers.harness import EXAMPLE_SECRET_NAMES, stack_config
 
 
 def _raw(tracing: Any) -> dict[str, Any]:
@@ -20,16 +20,16 @@ def _raw(tracing: Any) -> dict[str, Any]:
 
 
 def test_tracing_is_off_unless_set() -> None:
-    assert parse_config(_raw(None)).tracing is None
+    assert parse_config(_raw(None), EXAMPLE_SECRET_NAMES).tracing is None
 
 
 def test_tracing_takes_a_sampling_percentage() -> None:
-    tracing = parse_config(_raw({"sampling_percent": 5})).tracing
+    tracing = parse_config(_raw({"sampling_percent": 5}), EXAMPLE_SECRET_NAMES).tracing
     assert tracing is not None and tracing.sampling_percent == 5.0
 
 
 def test_tracing_defaults_to_one_percent() -> None:
-    tracing = parse_config(_raw({})).tracing
+    tracing = parse_config(_raw({}), EXAMPLE_SECRET_NAMES).tracing
     assert tracing is not None and tracing.sampling_percent == 1.0
 
 
@@ -43,5 +43,5 @@ def test_tracing_defaults_to_one_percent() -> None:
 )
 def test_a_bad_tracing_key_is_named_with_its_fix(tracing: Any, expected: str) -> None:
     with pytest.raises(ConfigError) as caught:
-        parse_config(_raw(tracing))
+        parse_config(_raw(tracing), EXAMPLE_SECRET_NAMES)
     assert len(caught.value.problems) == 1 and caught.value.problems[0].startswith(expected), caught.value.problems

@@ -188,6 +188,28 @@ k8s.rbac.v1.ClusterRoleBinding(
     opts=a,
 )
 
+# An operator's RBAC is not a collector's: it may manage Secrets, but never escalate, bind or impersonate, use
+# wildcards, or be bound to a built-in admin role (rbac-least-privilege).
+k8s.rbac.v1.ClusterRole(
+    "operator-escalates",
+    metadata={"name": "example-operator", "labels": {"app.kubernetes.io/name": "example-operator"}},
+    rules=[{"api_groups": ["rbac.authorization.k8s.io"], "resources": ["clusterroles"], "verbs": ["get", "escalate", "bind"]}],
+    opts=a,
+)
+k8s.rbac.v1.ClusterRole(
+    "operator-impersonates",
+    metadata={"name": "example-operator-users"},
+    rules=[{"api_groups": [""], "resources": ["serviceaccounts"], "verbs": ["impersonate"]}],
+    opts=a,
+)
+k8s.rbac.v1.ClusterRoleBinding(
+    "operator-binds-admin",
+    metadata={"name": "example-operator"},
+    role_ref={"api_group": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "admin"},
+    subjects=[{"kind": "ServiceAccount", "name": "example-operator", "namespace": "operators"}],
+    opts=a,
+)
+
 k8s.core.v1.ConfigMap(
     "configmap-password", metadata={"namespace": "collectors"}, data={"app.yaml": "user: elastic\npassword: hunter2\n"}, opts=a
 )
@@ -204,6 +226,23 @@ k8s.apps.v1.Deployment(
         "template": {
             "metadata": {"labels": {"app": "x"}},
             "spec": {"containers": [{"name": "x", "image": "x:1", "env": [{"name": "DB_PASSWORD", "value": "hunter2"}]}]},
+        },
+    },
+    opts=a,
+)
+# A credential-named literal that is not the name of a Secret the pod mounts or references is still a credential:
+# the pod mounts the Secret "webhook-cert", the literal is something else.
+k8s.apps.v1.Deployment(
+    "literal-beside-secret-mount",
+    metadata={"namespace": "apps"},
+    spec={
+        "selector": {"match_labels": {"app": "z"}},
+        "template": {
+            "metadata": {"labels": {"app": "z"}},
+            "spec": {
+                "containers": [{"name": "z", "image": "z:1", "env": [{"name": "WEBHOOK_SECRET", "value": "webhook-cert-2"}]}],
+                "volumes": [{"name": "cert", "secret": {"secret_name": "webhook-cert"}}],
+            },
         },
     },
     opts=a,

@@ -140,6 +140,29 @@ k8s.rbac.v1.ClusterRoleBinding(
     opts=a,
 )
 
+# An operator manages Secrets (ECK writes the Elasticsearch users' and certificates' Secrets): sound, since it is
+# not a collector and grants no wildcard, escalate, bind or impersonate.
+k8s.rbac.v1.ClusterRole(
+    "elastic-operator",
+    metadata={"name": "elastic-operator", "labels": {"app.kubernetes.io/name": "elastic-operator"}},
+    rules=[
+        {
+            "api_groups": [""],
+            "resources": ["pods", "services", "configmaps", "secrets"],
+            "verbs": ["get", "list", "watch", "create", "update", "patch", "delete"],
+        },
+        {"api_groups": ["apps"], "resources": ["statefulsets"], "verbs": ["get", "list", "watch", "create", "update", "patch", "delete"]},
+    ],
+    opts=a,
+)
+k8s.rbac.v1.ClusterRoleBinding(
+    "elastic-operator",
+    metadata={"name": "elastic-operator"},
+    role_ref={"api_group": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "elastic-operator"},
+    subjects=[{"kind": "ServiceAccount", "name": "elastic-operator", "namespace": "elastic-system"}],
+    opts=a,
+)
+
 k8s.apiextensions.CustomResource(
     "elasticsearch",
     api_version="elasticsearch.k8s.elastic.co/v1",

@@ -1,0 +1,1 @@
+{{- define "operator.webhookSecretName" -}}{{ .Release.Name }}-webhook-cert{{- end -}}
