@@ -10,6 +10,7 @@ import pulumi_gcp as gcp
 import pulumi_kubernetes as k8s
 
 from components.aggregation.fluentd import FluentdAggregator, FluentdArgs
+from components.aggregation.logstash import LogstashAggregator, LogstashArgs
 from components.alerts.component import AlertRules, AlertRulesArgs
 from components.backends.base import LogBackend
 from components.backends.elk import ElkBackend
@@ -128,15 +129,20 @@ class LogPlatform(pulumi.ComponentResource):
             backends[store.id] = backend_class(store.id, args, pulumi.ResourceOptions(parent=self))
         return backends
 
-    def _build_aggregators(self) -> dict[str, FluentdAggregator]:
+    def _build_aggregators(self) -> dict[str, FluentdAggregator | LogstashAggregator]:
         """The aggregation tier of each store that has one, next to its backend, keyed by store name."""
-        aggregators: dict[str, FluentdAggregator] = {}
+        aggregators: dict[str, FluentdAggregator | LogstashAggregator] = {}
         for store in self.config.stores:
-            if store.aggregation != "fluentd":
+            if store.aggregation is None:
                 continue
             backend = self.backends[store.id]
-            args = FluentdArgs(self.config, store, backend.endpoint, self.providers.clusters[store.cluster], backend.exposed, (backend,))
-            aggregators[store.id] = FluentdAggregator(f"{store.id}-aggregation", args, pulumi.ResourceOptions(parent=self))
+            provider, opts = self.providers.clusters[store.cluster], pulumi.ResourceOptions(parent=self)
+            if store.aggregation == "logstash":
+                ls_args = LogstashArgs(self.config, store, backend.endpoint, provider, backend.exposed, (backend,))
+                aggregators[store.id] = LogstashAggregator(f"{store.id}-aggregation", ls_args, opts)
+                continue
+            args = FluentdArgs(self.config, store, backend.endpoint, provider, backend.exposed, (backend,))
+            aggregators[store.id] = FluentdAggregator(f"{store.id}-aggregation", args, opts)
         return aggregators
 
     def _span_senders(self, store: StoreConfig) -> tuple[ClusterConfig, ...]:

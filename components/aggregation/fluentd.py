@@ -7,7 +7,6 @@ policy and the backend's identity and retention rules apply to it as well."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import pulumi
@@ -27,8 +26,9 @@ from components.aggregation.fluentd_config import (
     fluentd_output,
     fluentd_source,
 )
-from components.aggregation.sizing import AggregationSizing, aggregation_sizing
-from components.backends.base import backend_meta, internal_load_balancer, network_policy_resources, secret, serving_tls
+from components.aggregation.sizing import AggregationSizing
+from components.aggregation.tier import TierArgs, tier_base
+from components.backends.base import backend_meta, internal_load_balancer, network_policy_resources, secret
 from components.backends.gateway import LOKI_GATEWAY_SERVICE
 from components.backends.interface import BackendEndpoint
 from components.backends.network import (
@@ -43,7 +43,6 @@ from components.backends.network import (
     peer,
     ports,
 )
-from components.config.schema import PlatformConfig, StoreConfig
 from components.kubernetes import restricted_pod_security
 from components.names import BACKEND_NAMESPACE, ES_HTTP_SERVICE
 from components.pins import FLUENTD_CHART, FLUENTD_IMAGES
@@ -59,14 +58,7 @@ FLUENTD_UID = 999
 RESOURCES = {"requests": {"cpu": "500m", "memory": "512Mi"}, "limits": {"cpu": "1", "memory": "1Gi"}}
 
 
-@dataclass(frozen=True)
-class FluentdArgs:
-    platform: PlatformConfig
-    store: StoreConfig
-    backend: BackendEndpoint  # the store's backend, which the tier writes to
-    provider: k8s.Provider
-    exposed: bool  # the backend is published for collectors in other clusters: so is the tier
-    depends_on: tuple[pulumi.Resource, ...] = ()
+FluentdArgs = TierArgs
 
 
 def backend_service(kind: str) -> tuple[str, int, int]:
@@ -169,21 +161,9 @@ class FluentdAggregator(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: FluentdArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("logmesh:aggregation:FluentdAggregator", name, None, opts)
-        platform, store = args.platform, args.store
-        self.sizing = aggregation_sizing(platform.environment, platform.daily_volume_gb, platform.outage_window_hours)
-        child = pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=list(args.depends_on))
-        domain = platform.ingest_domain
-        external = f"forward-{store.id}.{domain}" if args.exposed and domain else None
-        service_dns = [f"{FLUENTD_SERVICE}.{BACKEND_NAMESPACE}.svc", f"{FLUENTD_SERVICE}.{BACKEND_NAMESPACE}.svc.cluster.local"]
-        ca_pem, tls_secret = serving_tls(
-            name,
-            f"logmesh {store.id} forward CA",
-            [*([external] if external else []), *service_dns],
-            backend_meta(FORWARD_TLS_SECRET),
-            self,
-            child,
-            purpose="forward",
-        )
+        store = args.store
+        base = tier_base(self, name, args, FLUENTD_SERVICE, "forward", FORWARD_TLS_SECRET, "forward")
+        self.sizing, child, external, ca_pem, tls_secret = base.sizing, base.child, base.external, base.ca_pem, base.tls_secret
         random_opts = pulumi.ResourceOptions(parent=self)
         shared_key = random.RandomPassword(f"{name}-forward-shared-key", length=40, special=False, opts=random_opts)
         password = random.RandomPassword(f"{name}-forward-password", length=40, special=False, opts=random_opts)
@@ -211,7 +191,7 @@ class FluentdAggregator(pulumi.ComponentResource):
         self.endpoint = BackendEndpoint(
             store=store.id,
             kind=args.backend.kind,
-            host=external or service_dns[1],
+            host=base.host,
             port=FORWARD_PORT,
             path="",
             ca_pem=ca_pem,

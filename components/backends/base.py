@@ -63,9 +63,11 @@ def serving_tls(
     parent: pulumi.Resource,
     secret_opts: pulumi.ResourceOptions,
     purpose: str = "ingest",
+    pkcs8: bool = False,
 ) -> tuple[pulumi.Output[str], k8s.core.v1.Secret]:
     """A CA and a serving certificate for `dns_names` (the first is the subject), kept in a kubernetes.io/tls Secret
-    with the CA as `ca.crt`; the CA certificate is returned for clients to verify against."""
+    with the CA as `ca.crt`; the CA certificate is returned for clients to verify against. `pkcs8`: the key in
+    PKCS#8 (what Logstash's inputs read)."""
     opts = pulumi.ResourceOptions(parent=parent)
     ca = authority(f"{name}-{purpose}", ca_name, opts)
     server = issue(f"{name}-{purpose}", ca, dns_names[0], dns_names, SERVER_USES, opts)
@@ -73,7 +75,11 @@ def serving_tls(
         f"{name}-{purpose}-tls",
         metadata=metadata,
         type="kubernetes.io/tls",
-        string_data={"tls.crt": server.cert.cert_pem, "tls.key": secret(server.key.private_key_pem), "ca.crt": ca.cert.cert_pem},
+        string_data={
+            "tls.crt": server.cert.cert_pem,
+            "tls.key": secret(server.key.private_key_pem_pkcs8 if pkcs8 else server.key.private_key_pem),
+            "ca.crt": ca.cert.cert_pem,
+        },
         opts=secret_opts,
     )
     return ca.cert.cert_pem, tls_secret

@@ -198,6 +198,21 @@ def fluent_bit_output(platform: PlatformConfig, cluster: ClusterConfig, endpoint
                 ("Password", credentials[1]),
                 ("Require_ack_response", "True"),
             ]
+        elif endpoint.via == "logstash":
+            # Logstash's `http` input (components/aggregation/logstash_config.py) checks the user; a JSON array
+            # becomes one event per record, which carries its labels.
+            entries = [
+                ("Name", "http"),
+                ("Match", "kube.*"),
+                ("Host", host),
+                ("Port", endpoint.port),
+                ("URI", "/"),
+                ("Format", "json"),
+                ("Json_date_key", "@timestamp"),
+                ("Json_date_format", "iso8601"),
+                ("http_User", credentials[0]),
+                ("http_Passwd", credentials[1]),
+            ]
         elif endpoint.kind == "loki":
             labels = ", ".join(f"{k}={v}" for k, v in static_labels(platform, cluster).items())
             metadata = ", ".join(f"{field}=${field}" for field in CANONICAL_FIELDS)

@@ -271,11 +271,6 @@ def resolve(stack: StackShape) -> tuple[list[str], tuple[ClusterConfig, ...]]:
                 f"{NAMESPACE}:stores[{i}].aggregation: 'logstash' runs in front of Elasticsearch only; use fluentd with "
                 "backend loki, or set logmesh:backend: elk"
             )
-        elif store.aggregation == "logstash":
-            problems.append(
-                f"{NAMESPACE}:stores[{i}].aggregation: 'logstash' is not built yet (docs/aggregation.md); use fluentd, "
-                "which writes to Elasticsearch as well"
-            )
         backend_cluster = clusters.get(store.cluster)
         if backend_cluster is not None and backend_cluster.store not in (None, store.id):
             problems.append(

@@ -9,7 +9,7 @@ from pulumi_policy import PolicyResource, ResourceValidationArgs, Severity
 
 from policies.framework import Check, Report, resource_policy
 from policies.lib.kubernetes import as_resource, chart_of, string_leaves, values_of
-from policies.lib.types import BEAT, CONFIG_MAP, DATADOG_AGENT, HELM_TYPES, WORKLOAD_TYPES
+from policies.lib.types import BEAT, CONFIG_MAP, DATADOG_AGENT, HELM_TYPES, LOGSTASH, WORKLOAD_TYPES
 from policies.lib.values import as_list, get
 
 CREDENTIAL_NAME = re.compile(r"(?i)(passw(or)?d|passwd|secret|token|api[_-]?key|access[_-]?key|credential|private[_-]?key)")
@@ -23,6 +23,10 @@ _LITERAL_PATTERNS = (
     ),
     # Alloy / HCL: `password = "value"` (sys.env(...) or remote.kubernetes.secret references are fine)
     re.compile(r'(?i)\b(password|api_key|bearer_token|secret_access_key|token)\s*=\s*"([^"$][^"]*)"'),
+    # Logstash pipelines: `password => "value"` (a "${VAR}" reference, from the keystore or the environment, is fine)
+    re.compile(
+        r'(?im)^\s*(password|api_key|cloud_auth|ssl_key_passphrase|ssl_keystore_password|ssl_truststore_password)\s*=>\s*"(?!\$\{)([^"]+)"'
+    ),
     # YAML: `password: value` (a ${VAR} reference is fine)
     re.compile(r"(?im)^\s*([a-z_.]*(?:password|passwd|secret_access_key|api_key|apikey))\s*:\s*(?![\"']?\$\{)(?![\"']?\s*$)([^\s#]+)"),
 )
@@ -116,6 +120,11 @@ def _credential_findings(resource: PolicyResource) -> list[_Finding]:
         for path, text in string_leaves(get(props, "spec", "config")):
             if CREDENTIAL_NAME.search(path.rsplit(".", 1)[-1]) and text and not text.startswith("${"):
                 found.append(_Finding(f"spec.config.{path}", "a literal credential"))
+    elif t == LOGSTASH:
+        found += [_Finding("podTemplate", p) for p in _pod_spec_problems(get(props, "spec", "podTemplate", "spec"))]
+        for i, pipeline in enumerate(as_list(get(props, "spec", "pipelines"))):
+            text = str(get(pipeline, "config.string") or "")
+            found += [_Finding(f"spec.pipelines[{i}]", w) for w in plaintext_credentials(text)]
     elif t == DATADOG_AGENT:
         found += _inline(props, DATADOG_AGENT_KEYS, "")
     elif chart_of(resource):
@@ -145,7 +154,7 @@ def _credential_findings(resource: PolicyResource) -> list[_Finding]:
     remediation="Put the credential in a Kubernetes Secret; mount it as a file, or reference it with env valueFrom.secretKeyRef and ${VAR} "
     '(Fluent Bit) or sys.env("VAR") (Alloy); use workload identity instead of static cloud keys.',
     domain="kubernetes",
-    types=(CONFIG_MAP, BEAT, DATADOG_AGENT, *WORKLOAD_TYPES, *HELM_TYPES),
+    types=(CONFIG_MAP, BEAT, LOGSTASH, DATADOG_AGENT, *WORKLOAD_TYPES, *HELM_TYPES),
 )
 def no_plaintext_credentials(args: ResourceValidationArgs, report: Report, check: Check) -> None:
     """Credentials reach containers only from Secrets: a mounted Secret volume, or env valueFrom.secretKeyRef read

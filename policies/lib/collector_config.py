@@ -77,6 +77,34 @@ def collector_config_tls_problems(text: str) -> list[str]:
         problems += alloy_tls_problems(text)
     if re.search(r"^\s*@type\s", text, re.M):
         problems += fluentd_tls_problems(text)
+    if re.search(r"^\s*(input|output)\s*\{", text, re.M):
+        problems += logstash_tls_problems(text)
+    return problems
+
+
+def _logstash_plugins(text: str, section: str) -> list[tuple[str, str]]:
+    """(plugin, its settings text) of a Logstash pipeline's sections named `section` (`input { http { ... } }`):
+    a plugin opens on a line of its own (`http {`), and its settings run to the next plugin or section."""
+    found = []
+    for body in re.findall(rf"^\s*{section}\s*\{{(.*?)(?=^\s*(?:input|filter|output)\s*\{{|\Z)", text, re.S | re.M):
+        parts = re.split(r"^\s*(\w+)\s*\{\s*$", body, flags=re.M)
+        found += list(zip(parts[1::2], parts[2::2], strict=True))
+    return found
+
+
+def logstash_tls_problems(text: str) -> list[str]:
+    """Logstash: network inputs without TLS, and elasticsearch/http outputs in clear or without verification."""
+    problems = []
+    for plugin, body in _logstash_plugins(text, "input"):
+        if plugin in ("http", "tcp", "beats") and not re.search(r"^\s*(ssl_enabled|ssl|ssl_enable)\s*=>\s*true\b", body, re.M):
+            problems.append(f"Logstash input {plugin} accepts connections without TLS (ssl_enabled => true)")
+    for plugin, body in _logstash_plugins(text, "output"):
+        if plugin not in ("elasticsearch", "http"):
+            continue
+        if re.search(r"http://", body) or re.search(r"^\s*(ssl_enabled|ssl)\s*=>\s*false\b", body, re.M):
+            problems.append(f"Logstash output {plugin} is not https")
+        if re.search(r"^\s*(ssl_verification_mode\s*=>\s*\"?none|ssl_certificate_verification\s*=>\s*false)", body, re.M):
+            problems.append(f"Logstash output {plugin} turns off certificate verification")
     return problems
 
 

@@ -82,6 +82,7 @@ HELM_TYPES = ("kubernetes:helm.sh/v3:Release", "kubernetes:helm.sh/v4:Chart")
 ES = "kubernetes:elasticsearch.k8s.elastic.co/v1:Elasticsearch"
 KIBANA = "kubernetes:kibana.k8s.elastic.co/v1:Kibana"
 BEAT = "kubernetes:beat.k8s.elastic.co/v1beta1:Beat"
+LOGSTASH = "kubernetes:logstash.k8s.elastic.co/v1alpha1:Logstash"
 AGENT = "kubernetes:agent.k8s.elastic.co/v1alpha1:Agent"
 LOGSTASH = "kubernetes:logstash.k8s.elastic.co/v1alpha1:Logstash"
 NAMESPACE_TYPES = ("kubernetes:core/v1:Namespace", "kubernetes:core/v1:NamespacePatch")

@@ -35,6 +35,9 @@ INGEST_PORTS = {"loki": 8080, "elk": 9200}
 # The Fluentd aggregation tier's pods (components/aggregation/fluentd.py) and its forward port.
 FLUENTD = {"app.kubernetes.io/name": "fluentd"}
 FORWARD_PORT = 24224
+# The Logstash tier's pods (ECK's label, components/aggregation/logstash.py) and its http input's port.
+LOGSTASH = {"logstash.k8s.elastic.co/name": "logstash"}
+LOGSTASH_PORT = 8443
 # Jaeger's span receivers (OTLP gRPC, OTLP HTTP, Zipkin) and its query API (components/tracing/jaeger_config.py).
 SPAN_PORTS = (4317, 4318, 9411)
 JAEGER_QUERY_PORT = 16686
@@ -107,12 +110,18 @@ def needed_flows(recording: Recording, network: Network) -> list[Flow]:
         es = [p for p in backend if "elasticsearch.k8s.elastic.co/cluster-name" in p.labels]
         kibana = [p for p in backend if "kibana.k8s.elastic.co/name" in p.labels]
         ingest, port = (gateway, 8080) if gateway else (es, 9200)
-        tier = [p for p in backend if all(p.labels.get(k) == v for k, v in FLUENTD.items())]
+        tiers = [
+            (p, tier_port)
+            for selector, tier_port in ((FLUENTD, FORWARD_PORT), (LOGSTASH, LOGSTASH_PORT))
+            for p in backend
+            if all(p.labels.get(k) == v for k, v in selector.items())
+        ]
+        tier = [p for p, _ in tiers]
         remote_collector = Outside("collector of another cluster", REMOTE_COLLECTOR_IP)
-        for target in tier:
-            flows += [Flow("collector to tier ingest", c, target, FORWARD_PORT) for c in collectors]
+        for target, tier_port in tiers:
+            flows += [Flow("collector to tier ingest", c, target, tier_port) for c in collectors]
             if remote:
-                flows.append(Flow("remote collector to tier ingest", remote_collector, target, FORWARD_PORT))
+                flows.append(Flow("remote collector to tier ingest", remote_collector, target, tier_port))
         for target in ingest:
             flows += [Flow("tier to backend ingest", t, target, port) for t in tier]
             if tier:

@@ -30,12 +30,14 @@ WORKLOADS = {
     "kubernetes:batch/v1:CronJob": ("spec", "jobTemplate", "spec", "template"),
 }
 # ECK labels the pods it makes after the custom resource (cloud-on-k8s pkg/controller/elasticsearch/label/label.go
-# `ClusterNameLabelName`, pkg/controller/kibana/label `KibanaNameLabelName`, pkg/controller/beat/common `NameLabelName`).
-_ES, _KB, _BEAT = "elasticsearch.k8s.elastic.co", "kibana.k8s.elastic.co", "beat.k8s.elastic.co"
+# `ClusterNameLabelName`, pkg/controller/kibana/label `KibanaNameLabelName`, pkg/controller/beat/common `NameLabelName`,
+# pkg/controller/logstash/labels `NameLabelName`). Logstash's ports: the tier's http input and its API.
+_ES, _KB, _BEAT, _LS = "elasticsearch.k8s.elastic.co", "kibana.k8s.elastic.co", "beat.k8s.elastic.co", "logstash.k8s.elastic.co"
 ECK_POD_LABELS: dict[str, tuple[str, str, tuple[tuple[int, str], ...]]] = {
     f"kubernetes:{_ES}/v1:Elasticsearch": (f"{_ES}/cluster-name", "es", ((9200, "TCP"), (9300, "TCP"))),
     f"kubernetes:{_KB}/v1:Kibana": (f"{_KB}/name", "kb", ((5601, "TCP"),)),
     f"kubernetes:{_BEAT}/v1beta1:Beat": (f"{_BEAT}/name", "beat", ()),
+    f"kubernetes:{_LS}/v1alpha1:Logstash": (f"{_LS}/name", "ls", ((8443, "TCP"), (9600, "TCP"))),
 }
 BACKEND_NAMESPACE = "logging"
 OBJECT_STORAGE_IP = "52.216.0.10"  # any public address: S3 and GCS answer on public addresses on 443

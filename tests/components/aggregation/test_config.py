@@ -8,7 +8,7 @@ import pytest
 
 from components.config.loading import parse_config
 from components.config.schema import ConfigError
-from tests.helpers.harness import EXAMPLE_SECRET_NAMES, stack_config
+from tests.helpers.harness import EXAMPLE_SECRET_NAMES, elk_config, stack_config
 
 
 def raw(stack: str = "staging") -> dict[str, Any]:
@@ -48,6 +48,12 @@ def test_logstash_needs_the_elk_backend() -> None:
     config["stores"][0]["aggregation"] = "logstash"
     expected = "logmesh:stores[0].aggregation: 'logstash' runs in front of Elasticsearch only; use fluentd with backend loki"
     assert any(p.startswith(expected) for p in problems(config))
+
+
+def test_logstash_tier_for_an_elk_store_of_fluent_bit_clusters() -> None:
+    config = {k.split(":", 1)[1]: v for k, v in elk_config("staging").items() if k != "logmesh:kubeconfigs"}
+    config["stores"][0]["aggregation"] = "logstash"
+    assert parse_config(config, EXAMPLE_SECRET_NAMES).store("aws-main").aggregation == "logstash"
 
 
 def test_alloy_cannot_forward_to_a_tier() -> None:

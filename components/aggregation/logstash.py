@@ -1,0 +1,163 @@
+"""A Logstash aggregation tier in front of Elasticsearch: ECK's Logstash resource (the eck-operator the ELK backend
+already runs), a persistent queue on a PersistentVolumeClaim per replica sized by sizing.py, a pipeline
+(logstash_config.py) whose `http` input accepts only TLS with basic auth and whose output writes each cluster's
+data stream through ECK's `elasticsearchRefs` association (its CA verified, its user).
+
+Collectors reach it with Fluent Bit's `http` output: the one Fluent Bit output with verified TLS and a user and
+password that a stock Logstash input accepts (Logstash has no forward-protocol input; its `beats` input
+authenticates only client certificates). It runs in the backend's `logging` namespace, under the namespace's
+restricted Pod Security and default-deny network policy, like the Fluentd tier."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+import pulumi_random as random
+
+from components.aggregation.logstash_config import (
+    ES_CLUSTER_NAME,
+    FORWARD_PASSWORD_ENV,
+    FORWARD_USERNAME_ENV,
+    INGEST_PORT,
+    TLS_DIR,
+    logstash_pipeline,
+)
+from components.aggregation.sizing import AggregationSizing
+from components.aggregation.tier import TierArgs, tier_base
+from components.backends.base import backend_meta, internal_load_balancer, network_policy_resources, secret
+from components.backends.interface import BackendEndpoint
+from components.backends.network import ES_HTTP_PORT, ES_SELECTOR, Policy, Rule, ingest_sources, peer, ports
+from components.kubernetes import restricted_pod_security
+from components.names import ES_NAME
+from components.pins import ELASTIC_STACK_VERSION
+
+LOGSTASH_NAME = "logstash"
+# ECK labels a Logstash resource's pods `logstash.k8s.elastic.co/name: <name>`.
+LOGSTASH_SELECTOR = {"logstash.k8s.elastic.co/name": LOGSTASH_NAME}
+# ECK names a Logstash resource's services `<name>-ls-<service name>`.
+INGEST_SERVICE = f"{LOGSTASH_NAME}-ls-ingest"
+FORWARD_USER = "collector"
+FORWARD_SECRET = "logstash-forward-credentials"
+FORWARD_TLS_SECRET = "logstash-forward-tls"
+# The logstash user of the official image.
+LOGSTASH_UID = 1000
+RESOURCES = {"requests": {"cpu": "1", "memory": "2Gi"}, "limits": {"cpu": "2", "memory": "2Gi"}}
+
+
+LogstashArgs = TierArgs
+
+
+def logstash_policies(exposed: bool) -> list[Policy]:
+    """Collectors to the http input; Logstash to Elasticsearch's HTTP port, and Elasticsearch admitting it."""
+    return [
+        Policy("collectors-to-logstash", LOGSTASH_SELECTOR, ingress=[Rule(ports(INGEST_PORT), ingest_sources(exposed))]),
+        Policy("logstash-egress", LOGSTASH_SELECTOR, egress=[Rule(ports(ES_HTTP_PORT), [peer(ES_SELECTOR)])]),
+        Policy("logstash-to-backend", ES_SELECTOR, ingress=[Rule(ports(ES_HTTP_PORT), [peer(LOGSTASH_SELECTOR)])]),
+    ]
+
+
+def _secret_env(name: str, key: str) -> dict[str, Any]:
+    return {"name": name, "valueFrom": {"secretKeyRef": {"name": FORWARD_SECRET, "key": key}}}
+
+
+def logstash_spec(sizing: AggregationSizing, service_type: str, load_balancer: dict[str, str]) -> dict[str, Any]:
+    """The Logstash resource's spec: replicas, the pipeline with its persistent queue, the queue's volume."""
+    container = {
+        "name": "logstash",
+        "resources": RESOURCES,
+        "env": [_secret_env(FORWARD_USERNAME_ENV, "username"), _secret_env(FORWARD_PASSWORD_ENV, "password")],
+        "volumeMounts": [{"name": "forward-tls", "mountPath": TLS_DIR, "readOnly": True}],
+        "securityContext": {
+            "runAsNonRoot": True,
+            "runAsUser": LOGSTASH_UID,
+            "allowPrivilegeEscalation": False,
+            "capabilities": {"drop": ["ALL"]},
+            "seccompProfile": {"type": "RuntimeDefault"},
+        },
+    }
+    return {
+        "version": ELASTIC_STACK_VERSION,
+        "count": sizing.replicas,
+        "elasticsearchRefs": [{"name": ES_NAME, "clusterName": ES_CLUSTER_NAME}],
+        "pipelines": [
+            {
+                "pipeline.id": "logmesh",
+                "config.string": logstash_pipeline(INGEST_PORT),
+                # Acknowledged to the collector only once on disk; blocks (never drops) when full.
+                "queue.type": "persisted",
+                "queue.max_bytes": f"{sizing.buffer_limit_mb}mb",
+            }
+        ],
+        "services": [
+            {
+                "name": "ingest",
+                "service": {
+                    "metadata": {"annotations": load_balancer},
+                    "spec": {"type": service_type, "ports": [{"name": "https", "port": INGEST_PORT, "protocol": "TCP"}]},
+                },
+            }
+        ],
+        # ECK mounts `logstash-data` at path.data, where the persistent queue lives.
+        "volumeClaimTemplates": [
+            {
+                "metadata": {"name": "logstash-data"},
+                "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": sizing.volume}}},
+            }
+        ],
+        "podTemplate": {
+            "metadata": {"labels": dict(LOGSTASH_SELECTOR)},
+            "spec": {
+                "automountServiceAccountToken": False,
+                "securityContext": {**restricted_pod_security(), "fsGroup": LOGSTASH_UID},
+                "containers": [container],
+                "volumes": [{"name": "forward-tls", "secret": {"secretName": FORWARD_TLS_SECRET}}],
+            },
+        },
+    }
+
+
+class LogstashAggregator(pulumi.ComponentResource):
+    """The Logstash tier of one ELK store; `endpoint` is what that store's collectors send to."""
+
+    endpoint: BackendEndpoint
+
+    def __init__(self, name: str, args: LogstashArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("logmesh:aggregation:LogstashAggregator", name, None, opts)
+        store = args.store
+        base = tier_base(self, name, args, INGEST_SERVICE, "logstash", FORWARD_TLS_SECRET, "logstash", pkcs8=True)
+        self.sizing, child, external, ca_pem, tls_secret = base.sizing, base.child, base.external, base.ca_pem, base.tls_secret
+        password = random.RandomPassword(f"{name}-logstash-password", length=40, special=False, opts=pulumi.ResourceOptions(parent=self))
+        credentials = k8s.core.v1.Secret(
+            f"{name}-logstash-credentials",
+            metadata=backend_meta(FORWARD_SECRET),
+            type="Opaque",
+            string_data={"username": FORWARD_USER, "password": secret(password.result)},
+            opts=child,
+        )
+        policies = network_policy_resources(name, logstash_policies(args.exposed), child)
+        spec = logstash_spec(self.sizing, "LoadBalancer" if args.exposed else "ClusterIP", internal_load_balancer(store.cloud, external))
+        self.logstash = k8s.apiextensions.CustomResource(
+            f"{name}-logstash",
+            api_version="logstash.k8s.elastic.co/v1alpha1",
+            kind="Logstash",
+            metadata=backend_meta(LOGSTASH_NAME),
+            spec=spec,
+            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[tls_secret, credentials, *policies])),
+        )
+        self.endpoint = BackendEndpoint(
+            store=store.id,
+            kind="elk",
+            host=base.host,
+            port=INGEST_PORT,
+            path="",
+            ca_pem=ca_pem,
+            username=FORWARD_USER,
+            password=secret(password.result),
+            tenants=args.backend.tenants,
+            index_prefix=args.backend.index_prefix,
+            credentials_secret=FORWARD_SECRET,
+            via="logstash",
+        )
+        self.register_outputs({"host": self.endpoint.host, "replicas": self.sizing.replicas, "ca_pem": ca_pem})
