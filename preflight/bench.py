@@ -132,6 +132,7 @@ def _floor(project: Project, config: dict[str, Any]) -> int:
 def _full_preflight(project: Project, config: dict[str, Any]) -> int:
     """What `python -m preflight --stack prod` does, every report format rendered."""
     recording = record_program(project.main, project.name, "prod", config)
+    render_releases(recording, project.directory / CACHE_FOLDER, CACHE_FOLDER)  # as the worker does, cache or not
     pack_dir = project.directory / "policies"
     pack = load_policy_pack(pack_dir)
     analysis = Analyzer(pack, resolve_config(pack, load_policy_config(pack_dir / "config" / "prod.json"))).analyze(recording)

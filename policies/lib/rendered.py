@@ -61,18 +61,18 @@ def pack_renders() -> bool:
 def render(urn: str, name: str, props: Mapping[str, Any], provider: str = "") -> Outcome:
     """The objects of one Release (memoised on its URN, the cache and its inputs); the reason when it cannot be rendered."""
     try:
-        inputs = plain(props)
-    except UnknownValueError:
-        return Outcome(reason="its inputs are not known until the update (preview); run the preview again after it")
-    try:
         import helm_python  # noqa: F401
 
         from preflight.record.chart_cache import CACHE_ENV, CACHE_FOLDER
     except ImportError as exc:  # the pack copied without preflight, or without helm-python-sdk
         return Outcome(reason=f"the chart engine is not importable ({exc})")
     cache = Path(os.environ.get(CACHE_ENV) or PROJECT_DIR / CACHE_FOLDER)
-    if not cache.is_dir():
+    if not cache.is_dir():  # before reading the inputs: every policy asks, for every Release
         return Outcome(reason=f"no chart cache at {cache} (run `make charts`, or set {CACHE_ENV})")
+    try:
+        inputs = plain(props)
+    except UnknownValueError:
+        return Outcome(reason="its inputs are not known until the update (preview); run the preview again after it")
     key = "\0".join([urn, str(cache), json.dumps(inputs, sort_keys=True, default=str)])
     if key not in _rendered:
         _rendered[key] = _render(urn, name, inputs, provider, cache)
