@@ -219,6 +219,19 @@ def positional(pattern: str) -> tuple[str, list[str]]:
     return _NAMED_GROUP.sub("(", pattern), _NAMED_GROUP.findall(pattern)
 
 
+def formats_by_container() -> dict[str, list[AccessLogFormat]]:
+    """Each proxy container's formats, in ACCESS_LOG_FORMATS' order (the order a decoder tries them)."""
+    grouped: dict[str, list[AccessLogFormat]] = {}
+    for fmt in ACCESS_LOG_FORMATS:
+        grouped.setdefault(fmt.container, []).append(fmt)
+    return grouped
+
+
+def rule_sets(formats: list[AccessLogFormat]) -> list[AccessLogFormat]:
+    """One format per marker: text formats share their JSON twin's keys and rules."""
+    return list({fmt.marker: fmt for fmt in formats}.values())
+
+
 def rules_as_data() -> list[dict[str, Any]]:
     """The formats as JSON-ready data for the script renderings (Lua table, JavaScript object)."""
     rendered: list[dict[str, Any]] = []

@@ -26,6 +26,7 @@ from components.aggregation.fluentd_config import (
     fluentd_output,
     fluentd_source,
 )
+from components.aggregation.fluentd_mesh import fluentd_mesh_filters
 from components.aggregation.sizing import AggregationSizing
 from components.aggregation.tier import TierArgs, tier_base
 from components.backends.base import backend_meta, internal_load_balancer, network_policy_resources, secret
@@ -142,9 +143,10 @@ def fluentd_values(args: FluentdArgs, sizing: AggregationSizing, load_balancer: 
             {"name": "tmp", "mountPath": "/tmp"},
         ],
         # The chart's default sources tail the node's files and its dispatch writes to Elasticsearch in clear: replaced.
+        # The mesh filters come before the output's <match kube.**> (the chart includes the files in name order).
         "fileConfigs": {
             "01_sources.conf": fluentd_source(),
-            "02_filters.conf": "",
+            "02_filters.conf": fluentd_mesh_filters(),
             "03_dispatch.conf": "",
             "04_outputs.conf": fluentd_output(output),
         },

@@ -5,7 +5,7 @@ and convert each rule's field as mesh.apply_rules does. A record the collector a
 
 from __future__ import annotations
 
-from components.mesh import ACCESS_LOG_FORMATS, EMPTY_VALUES, NUMERIC_FIELDS, AccessLogFormat, onigmo
+from components.mesh import EMPTY_VALUES, NUMERIC_FIELDS, AccessLogFormat, formats_by_container, onigmo, rule_sets
 
 DECODED = "[@metadata][mesh]"
 _CONVERT = {int: "integer", float: "float"}
@@ -42,8 +42,7 @@ def _rules(fmt: AccessLogFormat, indent: str) -> list[str]:
 def logstash_mesh_filter() -> str:
     """The `filter { }` section: one branch per proxy container, its formats tried in mesh.py's order."""
     lines = ["filter {"]
-    for container in dict.fromkeys(f.container for f in ACCESS_LOG_FORMATS):
-        formats = [f for f in ACCESS_LOG_FORMATS if f.container == container]
+    for container, formats in formats_by_container().items():
         lines.append(f'  if [kubernetes][container_name] == "{container}" and ![status] {{')
         if any(f.encoding == "json" for f in formats):
             lines.append("    if [log] =~ /^\\s*\\{/ {")
@@ -53,8 +52,7 @@ def logstash_mesh_filter() -> str:
             if fmt.regex is not None:
                 grok = f'grok {{ match => {{ "log" => {_quoted(onigmo(fmt.regex))} }} target => "{DECODED}" tag_on_failure => [] }}'
                 lines.append(f"    else {{ {grok} }}")
-        # Text formats share their JSON twin's keys and rules: one set of rules per marker.
-        for fmt in {f.marker: f for f in formats}.values():
+        for fmt in rule_sets(formats):
             lines.append(f"    if {DECODED}[{fmt.marker}] {{")
             lines += _rules(fmt, "      ")
             lines.append("    }")

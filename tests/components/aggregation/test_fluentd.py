@@ -11,6 +11,7 @@ import kubernetes_validate
 import pytest
 
 from components.aggregation.fluentd import FLUENTD_SELECTOR, FORWARD_SECRET
+from components.aggregation.fluentd_mesh import fluentd_mesh_filters
 from preflight.record.recording import Recording, Registration
 from preflight.secrets import is_secret
 from tests.helpers.backend_lookups import manifest
@@ -65,6 +66,13 @@ def test_the_tier_accepts_only_tls_with_the_shared_key_and_a_user(staging: Recor
     assert re.search(r"<transport tls>\s+cert_path /etc/logmesh/tls/tls.crt\s+private_key_path /etc/logmesh/tls/tls.key", source)
     assert "shared_key \"#{ENV['LOGMESH_FORWARD_SHARED_KEY']}\"" in source
     assert re.search(r"user_auth true\s+<user>\s+username \"#\{ENV\['LOGMESH_FORWARD_USERNAME'\]\}\"", source)
+
+
+def test_the_tier_parses_mesh_access_logs_before_its_output(staging: Recording) -> None:
+    # What the filters do with real lines: test_fluentd_mesh.py.
+    configs = release(staging)["values"]["fileConfigs"]
+    assert configs["02_filters.conf"] == fluentd_mesh_filters()
+    assert sorted(configs).index("02_filters.conf") < sorted(configs).index("04_outputs.conf")
 
 
 def test_the_tier_writes_to_the_backend_over_verified_tls_per_cluster(staging: Recording) -> None:
