@@ -8,7 +8,7 @@ import pytest
 from policies.lib.rendered import RENDERED_BY_PREFLIGHT_ENV
 from preflight import cli
 from preflight.record.recording import Recording
-from tests.helpers.harness import STACKS, example_recording
+from tests.helpers.harness import LOKI_STACKS, example_recording
 
 # The CLI's worker is a fork of a forkserver: with the provider SDKs imported there once, each run in the suite skips
 # seconds of imports. A run is still a fresh process.
@@ -29,7 +29,9 @@ def releases_rendered_as_preflight_does() -> Iterator[None]:
         yield
 
 
-@pytest.fixture(params=STACKS)
+# The Loki examples: most `example` tests read Loki's resources. staging-elk is checked where ELK is (elk_recording,
+# the backend fixtures, tests/system) and its stores by store_cases.
+@pytest.fixture(params=LOKI_STACKS)
 def example(request: pytest.FixtureRequest) -> Recording:
-    """Each example stack recorded once per session (the program is deterministic); treat as read-only."""
+    """Each Loki example stack recorded once per session (the program is deterministic); treat as read-only."""
     return example_recording(request.param)

@@ -15,7 +15,7 @@ from preflight.analyze.pack import load_policy_pack
 from preflight.analyze.servicer import Analyzer
 from preflight.record.recording import Recording, Registration
 from tests.helpers.backend_program import config_for
-from tests.helpers.harness import ROOT, STACKS, run, stack_config
+from tests.helpers.harness import LOKI_STACKS, ROOT, STACKS, example_recording, run, stack_config
 from tests.helpers.support import descendants, plain
 
 BACKEND_POLICIES = {
@@ -31,6 +31,8 @@ _elk: dict[str, Recording] = {}
 @pytest.fixture(params=STACKS)
 def elk_platform(request: pytest.FixtureRequest) -> Recording:
     """Each example stack with `logmesh:backend: elk` (Alloy, Loki only, becomes Fluent Bit), recorded once."""
+    if request.param not in LOKI_STACKS:
+        return example_recording(request.param)  # ELK as declared
     if request.param not in _elk:
         _elk[request.param] = run(config_for(request.param, "elk"), request.param)
     return _elk[request.param]

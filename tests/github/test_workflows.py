@@ -42,6 +42,8 @@ def test_offline_job_needs_no_secrets_and_reports() -> None:
     uses = [step.get("uses", "") for step in offline["steps"]]
     assert any(u.startswith("github/codeql-action/upload-sarif@") for u in uses)
     assert offline["permissions"]["security-events"] == "write"
+    stacks = sorted(p.name.removeprefix("Pulumi.").removesuffix(".yaml") for p in (WORKFLOWS.parents[1] / "stacks").glob("Pulumi.*.yaml"))
+    assert sorted(offline["strategy"]["matrix"]["stack"]) == stacks  # every example stack, staging-elk too
 
 
 def test_comment_workflow_runs_after_preflight_with_write_access() -> None:

@@ -74,7 +74,7 @@ def test_configurable_settings_have_defaults_and_types(pack: PolicyPackSpec) -> 
             jsonschema.Draft202012Validator.check_schema(schema)
 
 
-@pytest.mark.parametrize("env", ["dev", "staging", "prod"])
+@pytest.mark.parametrize("env", ["dev", "staging", "prod", "staging-elk"])
 def test_environment_configs_are_valid(env: str, pack: PolicyPackSpec) -> None:
     raw = load_policy_config(ROOT / "policies" / "config" / f"{env}.json")
     resolved = resolve_config(pack, raw)
@@ -129,7 +129,7 @@ def test_every_policy_states_what_it_applies_to(pack: PolicyPackSpec) -> None:
 
 
 def test_logmesh_configs_raise_the_baseline_to_mandatory(pack: PolicyPackSpec) -> None:
-    for env in ("dev", "staging", "prod"):
+    for env in ("dev", "staging", "prod", "staging-elk"):
         resolved = resolve_config(pack, load_policy_config(ROOT / "policies" / "config" / f"{env}.json"))
         assert {
             # collectors need root (approved exceptions); the ECK pod templates do not meet the hardening baseline yet

@@ -3,7 +3,8 @@ from __future__ import annotations
 import pytest
 
 from preflight.record.recording import Recording
-from tests.helpers.backend_lookups import STACKS, VARIANTS, backend_recording
+from tests.helpers.backend_lookups import VARIANTS, backend_recording
+from tests.helpers.harness import LOKI_STACKS, STACKS
 
 
 def _recorded(key: tuple[str, str], tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str, Recording]:
@@ -16,7 +17,7 @@ def recorded(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
     return _recorded(request.param, tmp_path_factory)
 
 
-@pytest.fixture(params=STACKS)
+@pytest.fixture(params=LOKI_STACKS)
 def loki_recorded(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str, Recording]:
     return _recorded((request.param, "loki"), tmp_path_factory)
 

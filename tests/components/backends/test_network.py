@@ -15,6 +15,7 @@ from tests.helpers.backend_program import config_for
 def test_logging_namespace_denies_by_default_and_allows_only_named_paths(recorded: tuple[str, str, Recording]) -> None:
     stack, kind, recording = recorded
     exposed = "logmesh:ingest_domain" in config_for(stack, kind)
+    tiered = {s["name"] for s in config_for(stack, kind)["logmesh:stores"] if s.get("aggregation")}
     for backend in backends(recording):
         found = policies(recording, backend)
         assert found["default-deny"] == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
@@ -24,8 +25,8 @@ def test_logging_namespace_denies_by_default_and_allows_only_named_paths(recorde
         assert {(p["protocol"], p["port"]) for p in rule["ports"]} == {("UDP", 53), ("TCP", 53)}
         assert rule["to"][0]["namespaceSelector"] == {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}}
         direct = "collectors-to-loki-gateway" if kind == "loki" else "collectors-to-elasticsearch"
-        if backend.name == "aws-main" and stack == "staging":
-            # Behind its Fluentd tier the backend admits the tier, not the collectors (tests/components/aggregation/).
+        if backend.name in tiered:
+            # Behind its tier (Fluentd, Logstash) the backend admits the tier, not the collectors (tests/components/aggregation/).
             assert direct not in found
         else:
             [rule] = found[direct]["ingress"]

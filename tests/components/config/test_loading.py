@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, get_args
 
 import pytest
 
+from components.config import schema
 from components.config.loading import parse_config
 from components.config.schema import ConfigError
 from preflight.record.program import record_program
 from preflight.record.recording import Recording
-from tests.helpers.harness import PROJECT, run, secret_keys_of, stack_config
+from tests.helpers.harness import PROJECT, STACKS, run, secret_keys_of, stack_config
 
 
 def failing(config: dict[str, Any]) -> ConfigError:
@@ -39,6 +40,32 @@ def test_prod_spans_both_clouds_meshes_and_collectors() -> None:
     assert {c["cloud"] for c in clusters} == {"aws", "gcp"}
     assert {c["mesh"] for c in clusters} >= {"istio", "linkerd"}
     assert len({c["collector"] for c in clusters}) > 1
+
+
+def test_the_example_stacks_together_use_every_choice() -> None:
+    """Issue 16: every enumerated option is exercised by some example stack (ELK, Logstash, Filebeat by staging-elk)."""
+    configs = [stack_config(stack) for stack in STACKS]
+    stores = [s for c in configs for s in c["logmesh:stores"]]
+    clusters = [k for c in configs for k in c["logmesh:clusters"]]
+    used = {
+        "environment": {c["logmesh:environment"] for c in configs},
+        "backend": {c["logmesh:backend"] for c in configs},
+        "cloud": {s["cloud"] for s in stores},
+        "aggregation": {s["aggregation"] for s in stores if "aggregation" in s},
+        "mesh": {k["mesh"] for k in clusters},
+        "collector": {k["collector"] for k in clusters},
+    }
+    choices = {
+        "environment": schema.Environment,
+        "backend": schema.Backend,
+        "cloud": schema.Cloud,
+        "aggregation": schema.Aggregation,
+        "mesh": schema.Mesh,
+        "collector": schema.Collector,
+    }
+    expected = {key: set(get_args(literal)) for key, literal in choices.items()}
+    expected["mesh"].discard("none")  # the default (no mesh); every example cluster is meshed
+    assert used == expected
 
 
 def test_cluster_store_defaults_to_the_store_of_its_cloud() -> None:

@@ -24,6 +24,8 @@ def test_example_stores_cover_both_clouds_and_every_stack() -> None:
         ("staging", "gcp"),
         ("prod", "aws"),
         ("prod", "gcp"),
+        ("staging-elk", "aws"),
+        ("staging-elk", "gcp"),
     }
 
 
