@@ -15,9 +15,7 @@ import pulumi_random as random
 
 from components.aggregation.fluentd_config import (
     BACKEND_CA_DIR,
-    FORWARD_PASSWORD_ENV,
     FORWARD_PORT,
-    FORWARD_USERNAME_ENV,
     OUTPUT_PASSWORD_ENV,
     OUTPUT_USERNAME_ENV,
     SHARED_KEY_ENV,
@@ -27,8 +25,9 @@ from components.aggregation.fluentd_config import (
     fluentd_source,
 )
 from components.aggregation.fluentd_mesh import fluentd_mesh_filters
+from components.aggregation.forward import FORWARD_PASSWORD_ENV, FORWARD_USER, FORWARD_USERNAME_ENV
 from components.aggregation.sizing import AggregationSizing
-from components.aggregation.tier import TierArgs, tier_base
+from components.aggregation.tier import TierArgs, tier_base, tier_endpoint
 from components.backends.base import backend_meta, internal_load_balancer, network_policy_resources, secret
 from components.backends.gateway import LOKI_GATEWAY_SERVICE
 from components.backends.interface import BackendEndpoint
@@ -50,7 +49,6 @@ from components.pins import FLUENTD_CHART, FLUENTD_IMAGES
 
 FLUENTD_SELECTOR = {"app.kubernetes.io/name": "fluentd", "app.kubernetes.io/instance": FLUENTD_CHART.name}
 FLUENTD_SERVICE = "fluentd"
-FORWARD_USER = "collector"
 FORWARD_SECRET = "fluentd-forward-credentials"
 FORWARD_TLS_SECRET = "fluentd-forward-tls"
 BACKEND_CA_CONFIGMAP = "fluentd-backend-ca"
@@ -190,21 +188,7 @@ class FluentdAggregator(pulumi.ComponentResource):
         self.release = FLUENTD_CHART.release(
             f"{name}-fluentd", BACKEND_NAMESPACE, fluentd_values(args, self.sizing, load_balancer), release_opts
         )
-        self.endpoint = BackendEndpoint(
-            store=store.id,
-            kind=args.backend.kind,
-            host=base.host,
-            port=FORWARD_PORT,
-            path="",
-            ca_pem=ca_pem,
-            username=FORWARD_USER,
-            password=secret(password.result),
-            tenants=args.backend.tenants,
-            index_prefix=args.backend.index_prefix,
-            credentials_secret=FORWARD_SECRET,
-            via="fluentd",
-            shared_key=secret(shared_key.result),
-        )
+        self.endpoint = tier_endpoint(args, base, FORWARD_PORT, FORWARD_SECRET, "fluentd", password, shared_key)
         self.host = pulumi.Output.from_input(self.endpoint.host)
         self.replicas = pulumi.Output.from_input(self.sizing.replicas)
         self.buffer_volume = pulumi.Output.from_input(self.sizing.volume)

@@ -16,16 +16,15 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pulumi_random as random
 
+from components.aggregation.forward import FORWARD_PASSWORD_ENV, FORWARD_USER, FORWARD_USERNAME_ENV
 from components.aggregation.logstash_config import (
     ES_CLUSTER_NAME,
-    FORWARD_PASSWORD_ENV,
-    FORWARD_USERNAME_ENV,
     INGEST_PORT,
     TLS_DIR,
     logstash_pipeline,
 )
 from components.aggregation.sizing import AggregationSizing
-from components.aggregation.tier import TierArgs, tier_base
+from components.aggregation.tier import TierArgs, tier_base, tier_endpoint
 from components.backends.base import backend_meta, internal_load_balancer, network_policy_resources, secret
 from components.backends.interface import BackendEndpoint
 from components.backends.network import ES_HTTP_PORT, ES_SELECTOR, Policy, Rule, ingest_sources, peer, ports
@@ -38,7 +37,6 @@ LOGSTASH_NAME = "logstash"
 LOGSTASH_SELECTOR = {"logstash.k8s.elastic.co/name": LOGSTASH_NAME}
 # ECK names a Logstash resource's services `<name>-ls-<service name>`.
 INGEST_SERVICE = f"{LOGSTASH_NAME}-ls-ingest"
-FORWARD_USER = "collector"
 FORWARD_SECRET = "logstash-forward-credentials"
 FORWARD_TLS_SECRET = "logstash-forward-tls"
 # The logstash user of the official image.
@@ -146,18 +144,5 @@ class LogstashAggregator(pulumi.ComponentResource):
             spec=spec,
             opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[tls_secret, credentials, *policies])),
         )
-        self.endpoint = BackendEndpoint(
-            store=store.id,
-            kind="elk",
-            host=base.host,
-            port=INGEST_PORT,
-            path="",
-            ca_pem=ca_pem,
-            username=FORWARD_USER,
-            password=secret(password.result),
-            tenants=args.backend.tenants,
-            index_prefix=args.backend.index_prefix,
-            credentials_secret=FORWARD_SECRET,
-            via="logstash",
-        )
+        self.endpoint = tier_endpoint(args, base, INGEST_PORT, FORWARD_SECRET, "logstash", password)
         self.register_outputs({"host": self.endpoint.host, "replicas": self.sizing.replicas, "ca_pem": ca_pem})

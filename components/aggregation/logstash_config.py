@@ -7,13 +7,12 @@ Credentials are `${VAR}` references that Logstash resolves from the pod's enviro
 
 from __future__ import annotations
 
+from components.aggregation.forward import FORWARD_PASSWORD_ENV, FORWARD_USERNAME_ENV
 from components.aggregation.logstash_mesh import logstash_mesh_filter
 from components.names import ES_INDEX_PREFIX
 
 INGEST_PORT = 8443
 TLS_DIR = "/usr/share/logstash/config/logmesh-tls"
-FORWARD_USERNAME_ENV = "LOGMESH_FORWARD_USERNAME"
-FORWARD_PASSWORD_ENV = "LOGMESH_FORWARD_PASSWORD"
 # ECK's association with `clusterName: logmesh` sets LOGMESH_ES_{HOSTS,USER,PASSWORD,SSL_CERTIFICATE_AUTHORITY}.
 ES_CLUSTER_NAME = "logmesh"
 ES_ENV = ES_CLUSTER_NAME.upper().replace("-", "_") + "_ES"

@@ -7,9 +7,11 @@ from dataclasses import dataclass
 
 import pulumi
 import pulumi_kubernetes as k8s
+import pulumi_random as random
 
+from components.aggregation.forward import FORWARD_USER
 from components.aggregation.sizing import AggregationSizing, aggregation_sizing
-from components.backends.base import backend_meta, serving_tls
+from components.backends.base import backend_meta, secret, serving_tls
 from components.backends.interface import BackendEndpoint
 from components.config.schema import PlatformConfig, StoreConfig
 from components.names import BACKEND_NAMESPACE
@@ -62,3 +64,31 @@ def tier_base(
         pkcs8=pkcs8,
     )
     return TierBase(sizing, child, external, external or service_dns[1], ca_pem, tls_secret)
+
+
+def tier_endpoint(
+    args: TierArgs,
+    base: TierBase,
+    port: int,
+    credentials_secret: str,
+    via: str,
+    password: random.RandomPassword,
+    shared_key: random.RandomPassword | None = None,
+) -> BackendEndpoint:
+    """Where the store's collectors ship once a tier stands in front of its backend: the tier's host and CA, the
+    forward user, and the backend's tenants or data streams, which the tier keeps."""
+    return BackendEndpoint(
+        store=args.store.id,
+        kind=args.backend.kind,
+        host=base.host,
+        port=port,
+        path="",
+        ca_pem=base.ca_pem,
+        username=FORWARD_USER,
+        password=secret(password.result),
+        tenants=args.backend.tenants,
+        index_prefix=args.backend.index_prefix,
+        credentials_secret=credentials_secret,
+        via=via,
+        shared_key=secret(shared_key.result) if shared_key is not None else None,
+    )
