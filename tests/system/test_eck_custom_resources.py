@@ -6,8 +6,9 @@ the cached archive with preflight's own engine exactly as the stack's eck-operat
 object of every example stack (the Loki ones switched to ELK) must match a served CRD version and validate as the
 API server would (tests/helpers/crd_schema.py: unknown fields, types, enums, patterns). The CRDs leave `podTemplate`
 unvalidated (x-kubernetes-preserve-unknown-fields) and ECK reads it as a core/v1 PodTemplateSpec, dropping what it
-does not know without a word, so each pod template is also validated as one (kubernetes-validate, strict, 1.33).
-Skipped without a cache: the suite never downloads.
+does not know without a word, so each pod template is also validated as one (kubernetes-validate, strict, 1.33),
+and a container in it without an image must be the one ECK completes (its main container). Skipped without a cache:
+the suite never downloads.
 """
 
 from __future__ import annotations
@@ -18,6 +19,9 @@ from typing import Any
 import kubernetes_validate
 import pytest
 
+from components.aggregation.logstash import logstash_spec
+from components.aggregation.sizing import aggregation_sizing
+from components.backends.base import internal_load_balancer
 from components.pins import ECK_OPERATOR_CHART
 from policies.lib.types import BEAT, ES, KIBANA, LOGSTASH
 from preflight.record.chart_cache import CACHE_FOLDER
@@ -34,6 +38,9 @@ pytestmark = pytest.mark.skipif(not (CACHE / ARCHIVE).is_file(), reason=f"no {AR
 CRD_TYPE = "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition"
 ECK_TYPES = (ES, KIBANA, BEAT, LOGSTASH)
 Crds = dict[tuple[str, str], dict[str, Any]]
+# The container ECK fills in (image, command, its volumes) in each kind's pod template (ECK's NewPodTemplateBuilder);
+# any other container is a sidecar that must be complete. A Beat's is named after its type.
+MAIN_CONTAINER = {"Elasticsearch": "elasticsearch", "Kibana": "kibana", "Logstash": "logstash"}
 
 
 @pytest.fixture(scope="module")
@@ -64,6 +71,12 @@ def problems(obj: dict[str, Any], crds: Crds) -> list[str]:
                 kubernetes_validate.validate(pod_template, "1.33", strict=True)
             except kubernetes_validate.ValidationError as exc:
                 found.append(f"{path} (as a core/v1 PodTemplateSpec): {str(exc)[:300]}")
+            main = MAIN_CONTAINER.get(obj["kind"]) or obj["spec"].get("type")
+            found += [
+                f"{path}: container {c.get('name')!r} has no image and is not ECK's main container {main!r}"
+                for c in (template.get("spec") or {}).get("containers") or []
+                if not c.get("image") and c.get("name") != main
+            ]
     return found
 
 
@@ -128,6 +141,8 @@ def _flaw(obj: dict[str, Any], flaw: str) -> dict[str, Any]:
     elif flaw == "typo in the pod template":
         container = spec["podTemplate"]["spec"]["containers"][0]
         container["securityContex"] = container.pop("securityContext")
+    elif flaw == "renamed container":
+        spec["podTemplate"]["spec"]["containers"][0]["name"] = "ls"
     elif flaw == "old version":
         obj["apiVersion"] = "logstash.k8s.elastic.co/v1beta1"
     return obj
@@ -140,9 +155,21 @@ def _flaw(obj: dict[str, Any], flaw: str) -> dict[str, Any]:
         ("wrong type", "spec.count: '2' is not of type 'integer'"),
         ("typo in a claim", 'unknown field "spec.volumeClaimTemplates[0].spec.accessMode"'),
         ("typo in the pod template", "spec.podTemplate (as a core/v1 PodTemplateSpec)"),
+        ("renamed container", "spec.podTemplate: container 'ls' has no image and is not ECK's main container 'logstash'"),
         ("old version", "logstash.k8s.elastic.co/v1beta1 Logstash: no served version"),
     ],
 )
 def test_a_flawed_copy_of_the_logstash_tier_is_rejected(crds: Crds, flaw: str, error: str) -> None:
     found = problems(_flaw(_logstash(crds), flaw), crds)
     assert any(e.startswith(error) for e in found), found
+
+
+@pytest.mark.parametrize("cloud", ["aws", "gcp"])
+def test_a_published_logstash_tier_validates_too(crds: Crds, cloud: str) -> None:
+    """No example stack publishes a Logstash tier (with `ingest_domain`): its spec then has a LoadBalancer Service
+    with the cloud's internal load balancer annotations, built by the same pure function."""
+    obj = _logstash(crds)
+    sizing = aggregation_sizing("prod", 500, 6)
+    obj["spec"] = logstash_spec(sizing, "LoadBalancer", internal_load_balancer(cloud, "logstash-aws-elk.logs.acme.internal"))
+    assert obj["spec"]["services"][0]["service"]["metadata"]["annotations"]
+    assert problems(obj, crds) == []
