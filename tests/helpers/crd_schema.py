@@ -8,7 +8,8 @@ not preserve unknown fields; declared fields keep their types, enums, patterns, 
 
 Kubernetes' extensions, as k8s.io/apiextensions-apiserver applies them to a structural schema:
 - `nullable: true` admits null. A null *field* that is not nullable is dropped before validation (the server prunes
-  it: `PruneNonNullableNullsWithoutDefaults`); a null list item is validated, so it fails.
+  it, `PruneNonNullableNullsWithoutDefaults`, or puts the field's default, which is valid, in its place); a null
+  list item is validated, so it fails.
 - `x-kubernetes-int-or-string: true`: an integer or a string.
 - `x-kubernetes-preserve-unknown-fields: true`: fields the node does not declare are kept unvalidated ("anything
   goes below"); the fields it declares are still validated, and are closed unless they preserve too.
@@ -139,7 +140,8 @@ def crd_versions(crd: Mapping[str, Any]) -> dict[tuple[str, str], dict[str, Any]
 
 
 def prune_nulls(value: Any, node: Mapping[str, Any] | None) -> Any:
-    """`value` without the null fields the API server drops before validating (not nullable, no default)."""
+    """`value` without the null fields that are not nullable: the API server drops them before validating, or
+    replaces them with their default (valid by construction)."""
     if node is None:
         return value
     if isinstance(value, dict):
@@ -148,7 +150,7 @@ def prune_nulls(value: Any, node: Mapping[str, Any] | None) -> Any:
             sub = (node.get("properties") or {}).get(key)
             additional = node.get("additionalProperties")
             sub = sub if sub is not None else additional if isinstance(additional, Mapping) else None
-            if item is None and sub is not None and not sub.get("nullable") and "default" not in sub:
+            if item is None and sub is not None and not sub.get("nullable"):
                 continue
             kept[key] = prune_nulls(item, sub)
         return kept

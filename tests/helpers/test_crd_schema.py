@@ -23,6 +23,7 @@ SPEC = {
         "port": {"x-kubernetes-int-or-string": True, "anyOf": [{"type": "integer"}, {"type": "string"}]},
         "note": {"type": "string", "nullable": True},
         "mode": {"type": "string", "enum": ["a", "b"]},
+        "level": {"type": "string", "enum": ["info", "debug"], "default": "info"},
         "short": {"type": "string", "allOf": [{"maxLength": 3}]},
         "config": {"type": "object", "x-kubernetes-preserve-unknown-fields": True},
         "template": {
@@ -153,6 +154,7 @@ def test_a_missing_required_field_is_an_error() -> None:
         ("spec.port", 8080),  # int-or-string
         ("spec.note", None),  # nullable
         ("spec.mode", None),  # a null field that is not nullable: the API server prunes it before validating
+        ("spec.level", None),  # ... or, when it has a default, puts that in its place
         ("spec.config", {"deep": {"er": [{"x": None}]}}),  # preserve-unknown-fields: anything goes below
         ("spec.template.more", {"x": 1}),  # undeclared fields of a preserving node are kept
         ("spec.pipelines", [{"any": "setting"}, {}]),  # a preserving list preserves its items' unknown fields too
