@@ -89,7 +89,8 @@ def test_credentials_come_from_secrets_and_objects_validate(staging: Recording) 
     [credentials] = [r for r in descendants(staging, tier(staging)) if r.name.endswith("logstash-credentials")]
     assert is_secret(credentials.inputs["stringData"]) or is_secret(credentials.inputs["stringData"]["password"])
     assert plain(credentials.inputs)["stringData"]["password"] not in json.dumps(spec)
-    # kubernetes-validate has no schema for ECK's Logstash custom resource: every other object is checked.
+    # kubernetes-validate has no schema for ECK's Logstash custom resource (tests/system/test_eck_custom_resources.py
+    # validates it against ECK's own CRD when the chart cache is present): every other object is checked.
     checked = [r for r in descendants(staging, tier(staging)) if r.type.split(":")[1].split("/")[0] in ("core", "networking.k8s.io")]
     for r in checked:
         kubernetes_validate.validate(manifest(r), "1.33", strict=True)
