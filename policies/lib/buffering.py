@@ -19,6 +19,7 @@ FLUENTD_CHART_VOLUME = "10Gi"
 ECK_LOGSTASH_VOLUME = "1.5Gi"
 LOGSTASH_DATA = "logstash-data"
 Sections = list[tuple[str, dict[str, str]]]
+DISK_QUEUE = re.compile(r"queue\.disk|^\s*queue:\s*\n\s+disk:", re.M)
 
 
 def _number(value: Any) -> float | None:
@@ -271,7 +272,7 @@ def disk_queue_problems(config: Any) -> list[str]:
 
 def text_disk_queue_problems(text: str) -> list[str]:
     """disk_queue_problems of a Beats YAML config string (a ConfigMap's filebeat.yml, a chart's values string)."""
-    if not re.search(r"queue", text) or "disk" not in text:
+    if not DISK_QUEUE.search(text):
         return []
     try:
         document = yaml.safe_load(text)
@@ -283,6 +284,4 @@ def text_disk_queue_problems(text: str) -> list[str]:
 def has_buffer_config(texts: Iterable[str]) -> bool:
     """Whether a resource's strings configure a buffer this module judges (Fluent Bit, Fluentd, a Beats disk queue)."""
     texts = list(texts)
-    return bool(fluent_bit_config_sections(texts)) or any(
-        re.search(r"<(match|buffer)\b", t) or (re.search(r"queue", t) and "disk" in t) for t in texts
-    )
+    return bool(fluent_bit_config_sections(texts)) or any(re.search(r"<(match|buffer)\b", t) or DISK_QUEUE.search(t) for t in texts)
