@@ -27,6 +27,7 @@ from policies.kms.gcp_kms_key_rotation_period import gcp_kms_key_rotation_period
 from policies.kms.key_deletion_protected import key_deletion_protected
 from policies.kms.kms_separation_of_duties import kms_separation_of_duties
 from policies.kubernetes.collector_backend_tls import collector_backend_tls
+from policies.kubernetes.collector_buffering_bounded import collector_buffering_bounded
 from policies.kubernetes.collector_rbac_read_only import collector_rbac_read_only
 from policies.kubernetes.collector_runs_as_non_root import collector_runs_as_non_root
 from policies.kubernetes.elastic_security_and_tls import elastic_security_and_tls
@@ -100,5 +101,6 @@ ALL_POLICIES: list[Policy] = [
     collector_and_gap_alert,
     log_store_scope,
     external_log_destination_approved,
+    collector_buffering_bounded,
     approved_exceptions,
 ]

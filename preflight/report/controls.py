@@ -36,6 +36,7 @@ CRITERIA_TITLES = {
     "CC8.1": "Changes are authorized, tested, approved and implemented",
     "CC9.1": "Risks from business disruption are mitigated",
     "CC9.2": "Risks from vendors and business partners are assessed and managed",
+    "A1.1": "Processing capacity and the use of system components are maintained, monitored and evaluated",
     "A1.2": "Environmental protections, backup and recovery infrastructure",
     "C1.1": "Confidential information is identified and protected",
     "C1.2": "Confidential information is disposed of as required",

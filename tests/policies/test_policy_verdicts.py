@@ -144,6 +144,24 @@ EXPECTED: dict[str, tuple[str, str, set[str]]] = {
         "pods_bad",
         {"logging-privileged", "eck-baseline", "collectors-privileged-silent", "loki-in-undeclared-namespace", "kibana-ns"},
     ),
+    # fluent-bit-memory-limited (memory with Mem_Buf_Limit) and alloy-wal (Alloy: nothing unbounded to judge) are sound.
+    "collector-buffering-bounded": (
+        "buffering_good",
+        "buffering_bad",
+        {
+            "fluent-bit-memory-unbounded",
+            "fluent-bit-output-unbounded",
+            "fluent-bit-split-configmap",
+            "fluent-bit-yaml-size-unparsed",
+            "fluent-bit-no-storage-path",
+            "fluentd-buffer-unbounded",
+            "fluentd-buffer-exceeds-volume",
+            "logstash-queue-exceeds-claim",
+            "logstash-queue-implicit",
+            "filebeat-disk-queue-unbounded",
+            "filebeat-configmap-no-maximum",
+        },
+    ),
     "external-log-destination-approved": (
         "datadog_good",
         "datadog_bad",

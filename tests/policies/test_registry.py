@@ -102,6 +102,7 @@ BASELINE = {
     "collector-runs-as-non-root",
     "logging-pods-hardened",
     "helm-releases-rendered",
+    "collector-buffering-bounded",
 }
 
 

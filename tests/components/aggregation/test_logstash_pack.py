@@ -1,6 +1,7 @@
 """The pack's collector rules on the Logstash tier: the tier of staging switched to ELK with `aggregation: logstash`
 passes them, and a flawed copy of its Logstash resource (an input or output in clear, verification off, a
-credential in the pipeline text or a literal env value) is caught."""
+credential in the pipeline text or a literal env value, a persisted queue without queue.max_bytes or larger than
+its claim) is caught."""
 
 from __future__ import annotations
 
@@ -65,6 +66,11 @@ def test_the_tier_passes_the_collector_rules(staging: Recording) -> None:
         (
             lambda spec: spec["podTemplate"]["spec"]["containers"][0]["env"].append({"name": "ES_PASSWORD", "value": "hunter2"}),
             "no-plaintext-credentials",
+        ),
+        (lambda spec: spec["pipelines"][0].pop("queue.max_bytes"), "queue.type persisted without queue.max_bytes"),
+        (
+            lambda spec: spec["volumeClaimTemplates"][0]["spec"]["resources"]["requests"].update({"storage": "1Gi"}),
+            "more than the logstash-data claim's 1Gi",
         ),
     ],
 )

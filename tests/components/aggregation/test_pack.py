@@ -1,10 +1,12 @@
 """The pack's collector rules on the Fluentd tier: staging's tier passes them, and a flawed copy of its release (an
-output in clear, a forward input without TLS, a credential in the values, the host's logs mounted) is caught."""
+output in clear, a forward input without TLS, a credential in the values, the host's logs mounted, a buffer
+without a bound or larger than its volume) is caught."""
 
 from __future__ import annotations
 
 import copy
 import dataclasses
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -15,7 +17,13 @@ from tests.components.collectors.test_pack import analyze
 from tests.helpers.harness import example_recording
 from tests.helpers.support import descendants
 
-POLICIES = {"collector-backend-tls", "no-plaintext-credentials", "collector-rbac-read-only", "logging-pods-host-isolated"}
+POLICIES = {
+    "collector-backend-tls",
+    "no-plaintext-credentials",
+    "collector-rbac-read-only",
+    "logging-pods-host-isolated",
+    "collector-buffering-bounded",
+}
 
 
 def tier_release(recording: Recording) -> Registration:
@@ -72,8 +80,24 @@ def test_the_tier_passes_the_collector_rules() -> None:
             lambda v: v["env"].append({"name": "LOGMESH_OUTPUT_PASSWORD", "value": "hunter2hunter2"}),
             "no-plaintext-credentials: values.env: LOGMESH_OUTPUT_PASSWORD as a literal env value",
         ),
+        (
+            lambda v: _configs(v).update({"04_outputs.conf": re.sub(r"\n\s*total_limit_size \S+", "", _configs(v)["04_outputs.conf"])}),
+            "collector-buffering-bounded: Fluentd file buffer of <match kube.**> (loki) sets no total_limit_size",
+        ),
+        (
+            lambda v: v["persistence"].update({"size": "1Gi"}),
+            "collector-buffering-bounded: Fluentd file buffers hold up to",
+        ),
     ],
-    ids=["insecure-tls", "plaintext-output", "plaintext-forward-input", "literal-shared-key", "literal-env-password"],
+    ids=[
+        "insecure-tls",
+        "plaintext-output",
+        "plaintext-forward-input",
+        "literal-shared-key",
+        "literal-env-password",
+        "unbounded-buffer",
+        "buffer-larger-than-volume",
+    ],
 )
 def test_a_flawed_tier_is_caught(change: Callable[[dict[str, Any]], None], expected: str) -> None:
     recording, urn = flawed(example_recording("staging"), change)

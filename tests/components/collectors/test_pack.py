@@ -18,7 +18,13 @@ from tests.helpers.harness import ROOT, elk_recording, stack_config
 from tests.helpers.support import descendants
 
 RULE_32 = "collector-and-gap-alert"
-COLLECTOR_POLICIES = {"collector-backend-tls", "collector-rbac-read-only", "no-plaintext-credentials", RULE_32}
+COLLECTOR_POLICIES = {
+    "collector-backend-tls",
+    "collector-rbac-read-only",
+    "no-plaintext-credentials",
+    "collector-buffering-bounded",
+    RULE_32,
+}
 APPROVALS = "external-log-destination-approved"
 _packs: list[Any] = []
 
