@@ -179,7 +179,8 @@ def _stack_resource(resource: Registration, providers: Mapping[str, Any]) -> ana
         dependencies=resource.dependencies,
     )
     for key, urns in resource.property_dependencies.items():
-        message.propertyDependencies[key].urns.extend(urns)
+        if urns:  # as the engine sends them: a property with no dependencies is left out
+            message.propertyDependencies[key].urns.extend(urns)
     if resource.provider in providers:
         message.provider.CopyFrom(providers[resource.provider])
     return message
