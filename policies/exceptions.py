@@ -42,6 +42,8 @@ SCHEMA: dict[str, Any] = {
         },
     },
 }
+# Built once: every policy's guard validates its exceptions on every check it runs.
+_VALIDATOR = jsonschema.Draft202012Validator(SCHEMA, format_checker=jsonschema.FormatChecker())
 
 MESSAGE_PREFIX = "exception: "
 # The longest an approval may run (days after today): one annual review. approved-exceptions' `max_exception_days`
@@ -78,8 +80,7 @@ def parse(policy: str, raw: Any, max_days: int = MAX_DAYS) -> list[ApprovedExcep
     if raw is None:
         return []
     entries = json.loads(json.dumps(raw, default=lambda v: dict(v) if isinstance(v, Mapping) else list(v)))
-    validator = jsonschema.Draft202012Validator(SCHEMA, format_checker=jsonschema.FormatChecker())
-    problems = sorted(validator.iter_errors(entries), key=lambda e: list(e.absolute_path))
+    problems = sorted(_VALIDATOR.iter_errors(entries), key=lambda e: list(e.absolute_path))
     if problems:
         lines = [f"{policy}.exceptions{''.join(f'[{p}]' for p in e.absolute_path)}: {e.message}" for e in problems]
         raise PolicyConfigError(

@@ -3,12 +3,14 @@
 For each fleet size it generates a valid stack (clusters spread over both clouds and several stores) and
 measures, each run in a fresh process so peak RSS is that run's own:
   floor     the logmesh program under the Pulumi SDK's plain MockMonitor with no-op mocks (what any
-            mock-based run costs: the SDK's registration machinery and the program itself);
+            mock-based run costs: the SDK's registration machinery and the program itself, with CPython's
+            default garbage-collector schedule; preflight's stages use preflight/heap.py's);
   preflight the full offline check: realistic mocks and recording, the policy pack through the
             analyzer servicer, and every report format rendered.
-It prints resources, median wall seconds over the repeats, peak RSS, milliseconds per resource and
-ratio = preflight / floor; the last line names the ratio at the largest size run. A second table gives the cost of
-rendering the Helm releases (preflight/record/charts.py) of the prod example stack, with Loki and with ELK, from the
+It prints resources, median wall seconds over the repeats (the modes alternate), peak RSS, milliseconds per
+resource, ratio = preflight / floor, and the same for CPU seconds (steadier than wall time on a shared
+machine); the last line names the ratio at the largest size run. A second table gives the cost of rendering
+the Helm releases (preflight/record/charts.py) of the prod example stack, with Loki and with ELK, from the
 chart cache (`make charts`) and without one (every release reported as not rendered).
 """
 
@@ -147,13 +149,20 @@ def _measure_once(mode: str, clusters: int) -> dict[str, Any]:
     config = generate_stack(clusters)
     project = load_project(REPO_ROOT)
     measure = _floor if mode == "floor" else _full_preflight
-    # A one-cluster run first loads the provider SDK modules the program touches (pulumi_aws alone takes
-    # seconds), a one-off cost both modes share; the figures are for the steady state after it.
-    measure(project, generate_stack(1))
-    started = time.perf_counter()
+    # A two-cluster run (one AWS and one GCP store) first loads the provider SDK modules the program touches
+    # (pulumi_aws alone takes seconds), a one-off cost both modes share; the figures are for the steady state after it.
+    measure(project, generate_stack(2))
+    started, cpu_started = time.perf_counter(), time.process_time()
     count = measure(project, config)
-    seconds = time.perf_counter() - started
-    return {"mode": mode, "clusters": clusters, "resources": count, "seconds": seconds, "peak_rss_mib": _peak_rss_mib()}
+    seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_started
+    return {
+        "mode": mode,
+        "clusters": clusters,
+        "resources": count,
+        "seconds": seconds,
+        "cpu_seconds": cpu_seconds,
+        "peak_rss_mib": _peak_rss_mib(),
+    }
 
 
 def _prod_config(backend: str) -> dict[str, Any]:
@@ -239,19 +248,28 @@ def main(argv: list[str] | None = None) -> int:
     if any(n < 1 for n in args.clusters) or args.repeat < 1:
         parser.error("--clusters and --repeat take positive whole numbers")
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, {platform.system()}")
-    header = f"{'clusters':>8} {'resources':>9} {'floor s':>8} {'preflight s':>11} {'peak MiB':>8} {'ms/res':>7} {'ratio':>6}"
+    header = (
+        f"{'clusters':>8} {'resources':>9} {'floor s':>8} {'preflight s':>11} {'peak MiB':>8} {'ms/res':>7} {'ratio':>6}"
+        f" {'floor cpu':>9} {'cpu s':>7} {'cpu ratio':>9}"
+    )
     print(header)
     ratio = 0.0
     for clusters in args.clusters:
-        floors = [_measure("floor", clusters) for _ in range(args.repeat)]
-        fulls = [_measure("preflight", clusters) for _ in range(args.repeat)]
+        # Alternating, so a change in the machine's load falls on both modes alike.
+        floors, fulls = [], []
+        for _ in range(args.repeat):
+            floors.append(_measure("floor", clusters))
+            fulls.append(_measure("preflight", clusters))
         floor_s = statistics.median(r["seconds"] for r in floors)
         full_s = statistics.median(r["seconds"] for r in fulls)
+        floor_cpu = statistics.median(r["cpu_seconds"] for r in floors)
+        full_cpu = statistics.median(r["cpu_seconds"] for r in fulls)
         resources = fulls[0]["resources"]
         peak = max(r["peak_rss_mib"] for r in fulls)
         ratio = full_s / floor_s
         print(
-            f"{clusters:>8} {resources:>9} {floor_s:>8.2f} {full_s:>11.2f} {peak:>8.0f} {1000 * full_s / resources:>7.2f} {ratio:>6.2f}",
+            f"{clusters:>8} {resources:>9} {floor_s:>8.2f} {full_s:>11.2f} {peak:>8.0f} {1000 * full_s / resources:>7.2f} {ratio:>6.2f}"
+            f" {floor_cpu:>9.2f} {full_cpu:>7.2f} {full_cpu / floor_cpu:>9.2f}",
             flush=True,
         )
     print(f"ratio at {args.clusters[-1]} clusters: {ratio:.2f}")

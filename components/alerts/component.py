@@ -39,6 +39,10 @@ from components.names import (
 )
 from components.pins import CURL_IMAGE
 
+# libyaml's emitter where PyYAML has it: the same text as yaml.safe_dump (compared on every rule group of the example
+# stacks), about ten times faster, and a fleet renders a rule group per cluster and alert.
+_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
 # Creates or updates every rule of the mounted folders through Kibana's API; the Job runs it with `sh -c`.
 APPLY_SCRIPT = files("components.alerts").joinpath("assets/apply-kibana-rules.sh").read_text(encoding="utf-8")
 
@@ -103,7 +107,7 @@ class AlertRules(pulumi.ComponentResource):
         if args.endpoint.kind == "loki":
             labels["loki_rule"] = "1"
             # The ruler mounts this key as /rules/<tenant>/<alert>.yaml (the tenant is the cluster's name).
-            data = {loki_rule_file(alert): yaml.safe_dump(loki_rule_group(alert, cluster), sort_keys=False)}
+            data = {loki_rule_file(alert): yaml.dump(loki_rule_group(alert, cluster), Dumper=_DUMPER, sort_keys=False)}
         else:
             create, update = kibana_rule(alert, cluster)
             data = {"create.json": json.dumps(create, indent=2), "update.json": json.dumps(update, indent=2)}

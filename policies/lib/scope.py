@@ -99,12 +99,39 @@ def log_stores(resources: Iterable[PolicyResource], settings: Mapping[str, Any] 
     Deciding scope is a probe, not an examination: a GCS control run over an S3-only stack reads the S3 buckets'
     names here and has evaluated nothing."""
     with probing():
-        return _log_stores(resources, settings)
+        resources = list(resources)
+        settings = settings or {}
+        why = dict(_inferred_once(resources))
+        buckets = [r for r in resources if r.resource_type in BUCKET_TYPES]
+        if settings.get("scope") == "all":
+            for b in buckets:
+                why.setdefault(b.urn, "every bucket (scope: all)")
+        excluded = set(settings.get("not_log_stores") or [])
+        names = {b.urn: b.name for b in buckets}
+        return {urn: reason for urn, reason in why.items() if names[urn] not in excluded}
 
 
-def _log_stores(resources: Iterable[PolicyResource], settings: Mapping[str, Any] | None) -> dict[str, str]:
-    resources = list(resources)
-    settings = settings or {}
+# The last inference: (the props objects it read, bucket URN -> why).
+_LAST_INFERENCE: list[tuple[list[Any], dict[str, str]]] = []
+
+
+def _inferred_once(resources: list[PolicyResource]) -> dict[str, str]:
+    """_inferred, computed once for the stack policies of one analysis. A dozen log-store controls each infer the
+    same scope from their own view of the same resources, and under preflight those views share each resource's
+    props object (preflight/analyze/memo.py), so a result is reused only for the very same props objects in the same
+    order; the entry holds them, so their ids cannot be reused. Under the CLI every policy gets new props: no reuse."""
+    props = [r.props for r in resources]
+    if _LAST_INFERENCE:
+        seen, result = _LAST_INFERENCE[0]
+        if len(seen) == len(props) and all(a is b for a, b in zip(seen, props, strict=True)):
+            return result
+    result = _inferred(resources)
+    _LAST_INFERENCE[:] = [(props, result)]
+    return result
+
+
+def _inferred(resources: list[PolicyResource]) -> dict[str, str]:
+    """Bucket URN -> why, from what the stack says: built by logmesh, marked, or written to by a log pipeline."""
     buckets = [r for r in resources if r.resource_type in BUCKET_TYPES]
     by_urn = {b.urn: b for b in buckets}
     by_name = {n: b for b in buckets for n in _names(b)}
@@ -153,11 +180,7 @@ def _log_stores(resources: Iterable[PolicyResource], settings: Mapping[str, Any]
         sources = [by_name.get(str(known(job.props, "transferSpec", "gcsDataSource", "bucketName")))]
         if any(s is not None and s.urn in why for s in sources):
             add(by_name.get(str(known(job.props, "transferSpec", "gcsDataSink", "bucketName"))), f"archive of a log store ({job.name})")
-    if settings.get("scope") == "all":
-        for b in buckets:
-            add(b, "every bucket (scope: all)")
-    excluded = set(settings.get("not_log_stores") or [])
-    return {urn: reason for urn, reason in why.items() if by_urn[urn].name not in excluded}
+    return why
 
 
 def has_log_platform(resources: Iterable[PolicyResource]) -> bool:

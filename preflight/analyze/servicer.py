@@ -23,6 +23,7 @@ from preflight.analyze.examined import drain, examined_hooks
 from preflight.analyze.findings import Analysis, Finding, criteria_of, severity_name, tier_of, type_of_urn
 from preflight.analyze.memo import converting_each_struct_once, memoize_resource_views
 from preflight.analyze.pack import PolicyPackSpec
+from preflight.heap import young_collections_only
 from preflight.record.recording import Recording, Registration
 from preflight.secrets import RESOURCE_SIG, SIG_KEY
 
@@ -80,7 +81,7 @@ class Analyzer:
         )
 
     def analyze(self, recording: Recording, progress: Any = None) -> Analysis:
-        with converting_each_struct_once(), _releases_rendered(recording.charts is not None):
+        with converting_each_struct_once(), _releases_rendered(recording.charts is not None), young_collections_only():
             return self._analyze(recording, progress)
 
     def _analyze(self, recording: Recording, progress: Any) -> Analysis:
@@ -179,7 +180,8 @@ def _stack_resource(resource: Registration, providers: Mapping[str, Any]) -> ana
         dependencies=resource.dependencies,
     )
     for key, urns in resource.property_dependencies.items():
-        message.propertyDependencies[key].urns.extend(urns)
+        if urns:  # as the engine sends them: a property with no dependencies is left out
+            message.propertyDependencies[key].urns.extend(urns)
     if resource.provider in providers:
         message.provider.CopyFrom(providers[resource.provider])
     return message

@@ -21,6 +21,7 @@ from pulumi.runtime import settings as pulumi_settings
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
+from preflight.heap import young_collections_only
 from preflight.record.mocks import RealisticMocks, fields, provider_defaults
 from preflight.record.recording import STACK_TYPE, Recording, Registration, StandIn
 from preflight.record.stack_references import StackOutputs
@@ -244,7 +245,7 @@ def record_program(
         resolved = await pulumi.Output.from_input(getattr(root, "outputs", {})).future()
         exports.update(resolved or {})
 
-    with _program_environment(project_dir), _typed_stand_ins(list(stand_ins or [])) as read_stand_ins:
+    with _program_environment(project_dir), _typed_stand_ins(list(stand_ins or [])) as read_stand_ins, young_collections_only():
         try:
             _sync_await(run_pulumi_func(run))
         except Exception as exc:

@@ -111,6 +111,13 @@ def loki_rule(registration: Registration) -> dict[str, Any]:
     return dict(rule)
 
 
+def test_rule_files_are_the_text_yaml_safe_dump_writes(example: Recording) -> None:
+    """The component writes rule groups with libyaml's emitter when PyYAML has it; the text is PyYAML's own."""
+    for registration in rule_objects(example):
+        [text] = registration.inputs["data"].values()
+        assert text == yaml.safe_dump(yaml.safe_load(text), sort_keys=False)
+
+
 def test_ingestion_gap_fires_when_a_tenant_is_silent(example: Recording) -> None:
     for (cluster, alert), registration in by_cluster_and_alert(example).items():
         rule = loki_rule(registration)

@@ -16,8 +16,9 @@ from pulumi_policy.policy import _PolicyAnalyzerServicer
 
 from preflight.analyze.config import resolve_config
 from preflight.analyze.pack import load_policy_pack
-from preflight.analyze.servicer import Analyzer
+from preflight.analyze.servicer import Analyzer, _stack_resource
 from preflight.record.program import record_program
+from preflight.record.recording import Registration
 from preflight.secrets import RESOURCE_SIG, SECRET_SIG, SIG_KEY, UNKNOWN
 from tests.preflight.conftest import ROOT
 
@@ -85,3 +86,20 @@ def test_struct_conversion_cache_changes_nothing(s3_project, small_pack) -> None
     assert (policy_module.deserialize_properties, policy_module.unknown_checking_proxy) == originals  # type: ignore[attr-defined]
     plain = Analyzer(pack, resolve_config(pack, {}))._analyze(recording, None)
     assert cached.violations == plain.violations and len(cached.violations) == 4
+
+
+def test_stack_resources_omit_properties_without_dependencies_as_the_engine_does() -> None:
+    """The engine's AnalyzeStack request (pkg/resource/plugin/analyzer_plugin.go) skips properties with no
+    dependencies, while a registration lists every input property, most with none."""
+    bucket = "urn:pulumi:dev::p::aws:s3/bucket:Bucket::logs"
+    resource = Registration(
+        urn="urn:pulumi:dev::p::aws:s3/bucketVersioning:BucketVersioning::logs",
+        type="aws:s3/bucketVersioning:BucketVersioning",
+        name="logs",
+        custom=True,
+        parent="",
+        inputs={"bucket": "logs", "expectedBucketOwner": "1"},
+        property_dependencies={"bucket": [bucket], "expectedBucketOwner": []},
+    )
+    message = _stack_resource(resource, {})
+    assert {key: list(value.urns) for key, value in message.propertyDependencies.items()} == {"bucket": [bucket]}
