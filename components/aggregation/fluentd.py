@@ -16,8 +16,6 @@ import pulumi_random as random
 from components.aggregation.fluentd_config import (
     BACKEND_CA_DIR,
     FORWARD_PORT,
-    OUTPUT_PASSWORD_ENV,
-    OUTPUT_USERNAME_ENV,
     SHARED_KEY_ENV,
     TLS_DIR,
     FluentdOutput,
@@ -27,24 +25,20 @@ from components.aggregation.fluentd_config import (
 from components.aggregation.fluentd_mesh import fluentd_mesh_filters
 from components.aggregation.forward import FORWARD_PASSWORD_ENV, FORWARD_USER, FORWARD_USERNAME_ENV
 from components.aggregation.sizing import AggregationSizing
-from components.aggregation.tier import TierArgs, tier_base, tier_endpoint
-from components.backends.base import backend_meta, internal_load_balancer, network_policy_resources, secret
-from components.backends.gateway import LOKI_GATEWAY_SERVICE
-from components.backends.interface import BackendEndpoint
-from components.backends.network import (
-    ES_HTTP_PORT,
-    ES_SELECTOR,
-    HTTPS_PORT,
-    LOKI_GATEWAY_CONTAINER_PORT,
-    LOKI_GATEWAY_SELECTOR,
-    Policy,
-    Rule,
-    ingest_sources,
-    peer,
-    ports,
+from components.aggregation.tier import (
+    TierArgs,
+    backend_ca,
+    backend_credentials_env,
+    backend_service,
+    secret_env,
+    tier_base,
+    tier_endpoint,
 )
+from components.backends.base import backend_meta, internal_load_balancer, network_policy_resources, secret
+from components.backends.interface import BackendEndpoint
+from components.backends.network import ES_SELECTOR, LOKI_GATEWAY_SELECTOR, Policy, Rule, ingest_sources, peer, ports
 from components.kubernetes import restricted_pod_security
-from components.names import BACKEND_NAMESPACE, ES_HTTP_SERVICE
+from components.names import BACKEND_NAMESPACE
 from components.pins import FLUENTD_CHART, FLUENTD_IMAGES
 
 FLUENTD_SELECTOR = {"app.kubernetes.io/name": "fluentd", "app.kubernetes.io/instance": FLUENTD_CHART.name}
@@ -60,13 +54,6 @@ RESOURCES = {"requests": {"cpu": "500m", "memory": "512Mi"}, "limits": {"cpu": "
 FluentdArgs = TierArgs
 
 
-def backend_service(kind: str) -> tuple[str, int, int]:
-    """The backend's in-cluster Service host, its port, and the pod port a NetworkPolicy sees."""
-    if kind == "loki":
-        return f"{LOKI_GATEWAY_SERVICE}.{BACKEND_NAMESPACE}.svc.cluster.local", HTTPS_PORT, LOKI_GATEWAY_CONTAINER_PORT
-    return f"{ES_HTTP_SERVICE}.{BACKEND_NAMESPACE}.svc.cluster.local", ES_HTTP_PORT, ES_HTTP_PORT
-
-
 def fluentd_policies(kind: str, exposed: bool) -> list[Policy]:
     """Collectors to the tier's forward port; the tier to the backend, and the backend admitting the tier."""
     _, _, pod_port = backend_service(kind)
@@ -76,10 +63,6 @@ def fluentd_policies(kind: str, exposed: bool) -> list[Policy]:
         Policy("fluentd-egress", FLUENTD_SELECTOR, egress=[Rule(ports(pod_port), [peer(target)])]),
         Policy("fluentd-to-backend", target, ingress=[Rule(ports(pod_port), [peer(FLUENTD_SELECTOR)])]),
     ]
-
-
-def _secret_env(name: str, secret_name: str, key: str) -> dict[str, Any]:
-    return {"name": name, "valueFrom": {"secretKeyRef": {"name": secret_name, "key": key}}}
 
 
 def fluentd_values(args: FluentdArgs, sizing: AggregationSizing, load_balancer: dict[str, str]) -> dict[str, Any]:
@@ -121,11 +104,10 @@ def fluentd_values(args: FluentdArgs, sizing: AggregationSizing, load_balancer: 
             "ports": [{"name": "forward", "containerPort": FORWARD_PORT, "protocol": "TCP"}],
         },
         "env": [
-            _secret_env(SHARED_KEY_ENV, FORWARD_SECRET, "shared_key"),
-            _secret_env(FORWARD_USERNAME_ENV, FORWARD_SECRET, "username"),
-            _secret_env(FORWARD_PASSWORD_ENV, FORWARD_SECRET, "password"),
-            _secret_env(OUTPUT_USERNAME_ENV, args.backend.credentials_secret, "username"),
-            _secret_env(OUTPUT_PASSWORD_ENV, args.backend.credentials_secret, "password"),
+            secret_env(SHARED_KEY_ENV, FORWARD_SECRET, "shared_key"),
+            secret_env(FORWARD_USERNAME_ENV, FORWARD_SECRET, "username"),
+            secret_env(FORWARD_PASSWORD_ENV, FORWARD_SECRET, "password"),
+            *backend_credentials_env(args.backend.credentials_secret),
         ],
         "volumes": [
             {
@@ -174,16 +156,14 @@ class FluentdAggregator(pulumi.ComponentResource):
             string_data={"shared_key": secret(shared_key.result), "username": FORWARD_USER, "password": secret(password.result)},
             opts=child,
         )
-        backend_ca = k8s.core.v1.ConfigMap(
-            f"{name}-backend-ca", metadata=backend_meta(BACKEND_CA_CONFIGMAP), data={"ca.crt": args.backend.ca_pem}, opts=child
-        )
+        ca = backend_ca(name, args, BACKEND_CA_CONFIGMAP, child)
         account = k8s.core.v1.ServiceAccount(
             f"{name}-sa", metadata=backend_meta(FLUENTD_SERVICE), automount_service_account_token=False, opts=child
         )
         policies = network_policy_resources(name, fluentd_policies(args.backend.kind, args.exposed), child)
         load_balancer = internal_load_balancer(store.cloud, external)
         release_opts = pulumi.ResourceOptions.merge(
-            child, pulumi.ResourceOptions(depends_on=[tls_secret, credentials, backend_ca, account, *policies])
+            child, pulumi.ResourceOptions(depends_on=[tls_secret, credentials, ca, account, *policies])
         )
         self.release = FLUENTD_CHART.release(
             f"{name}-fluentd", BACKEND_NAMESPACE, fluentd_values(args, self.sizing, load_balancer), release_opts

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from components.aggregation.forward import FORWARD_PASSWORD_ENV, FORWARD_USERNAME_ENV
+from components.aggregation.forward import FORWARD_PASSWORD_ENV, FORWARD_USERNAME_ENV, OUTPUT_PASSWORD_ENV, OUTPUT_USERNAME_ENV
 from components.names import ES_INDEX_PREFIX
 
 FORWARD_PORT = 24224
@@ -17,8 +17,6 @@ BACKEND_CA_DIR = "/etc/logmesh/backend-ca"
 BUFFER_DIR = "/var/log/fluent/buffer"
 # Environment variables the pod reads from Kubernetes Secrets (secretKeyRef); the configuration only names them.
 SHARED_KEY_ENV = "LOGMESH_FORWARD_SHARED_KEY"
-OUTPUT_USERNAME_ENV = "LOGMESH_OUTPUT_USERNAME"
-OUTPUT_PASSWORD_ENV = "LOGMESH_OUTPUT_PASSWORD"
 # The record field the collectors nest their static labels under (cloud, cluster, environment).
 LABELS_KEY = "labels"
 

@@ -1,7 +1,9 @@
 """A Logstash aggregation tier in front of Elasticsearch: ECK's Logstash resource (the eck-operator the ELK backend
 already runs), a persistent queue on a PersistentVolumeClaim per replica sized by sizing.py, a pipeline
 (logstash_config.py) whose `http` input accepts only TLS with basic auth and whose output writes each cluster's
-data stream through ECK's `elasticsearchRefs` association (its CA verified, its user).
+data stream as the backend's collector user (its Secret), verifying the backend's CA, like the Fluentd tier. No
+`elasticsearchRefs`: ECK's association user holds ECK's fixed `eck_logstash_user_role` (manage and read on logs-*,
+metrics-*, traces-* and more), far more than creating documents in logs-logmesh-*.
 
 Collectors reach it with Fluent Bit's `http` output: the one Fluent Bit output with verified TLS and a user and
 password that a stock Logstash input accepts (Logstash has no forward-protocol input; its `beats` input
@@ -17,19 +19,21 @@ import pulumi_kubernetes as k8s
 import pulumi_random as random
 
 from components.aggregation.forward import FORWARD_PASSWORD_ENV, FORWARD_USER, FORWARD_USERNAME_ENV
-from components.aggregation.logstash_config import (
-    ES_CLUSTER_NAME,
-    INGEST_PORT,
-    TLS_DIR,
-    logstash_pipeline,
-)
+from components.aggregation.logstash_config import BACKEND_CA_DIR, INGEST_PORT, TLS_DIR, logstash_pipeline
 from components.aggregation.sizing import AggregationSizing
-from components.aggregation.tier import TierArgs, tier_base, tier_endpoint
+from components.aggregation.tier import (
+    TierArgs,
+    backend_ca,
+    backend_credentials_env,
+    backend_service,
+    secret_env,
+    tier_base,
+    tier_endpoint,
+)
 from components.backends.base import backend_meta, internal_load_balancer, network_policy_resources, secret
 from components.backends.interface import BackendEndpoint
 from components.backends.network import ES_HTTP_PORT, ES_SELECTOR, Policy, Rule, ingest_sources, peer, ports
 from components.kubernetes import restricted_pod_security
-from components.names import ES_NAME
 from components.pins import ELASTIC_STACK_VERSION
 
 LOGSTASH_NAME = "logstash"
@@ -39,6 +43,7 @@ LOGSTASH_SELECTOR = {"logstash.k8s.elastic.co/name": LOGSTASH_NAME}
 INGEST_SERVICE = f"{LOGSTASH_NAME}-ls-ingest"
 FORWARD_SECRET = "logstash-forward-credentials"
 FORWARD_TLS_SECRET = "logstash-forward-tls"
+BACKEND_CA_CONFIGMAP = "logstash-backend-ca"
 # The logstash user of the official image.
 LOGSTASH_UID = 1000
 RESOURCES = {"requests": {"cpu": "1", "memory": "2Gi"}, "limits": {"cpu": "2", "memory": "2Gi"}}
@@ -56,17 +61,22 @@ def logstash_policies(exposed: bool) -> list[Policy]:
     ]
 
 
-def _secret_env(name: str, key: str) -> dict[str, Any]:
-    return {"name": name, "valueFrom": {"secretKeyRef": {"name": FORWARD_SECRET, "key": key}}}
-
-
-def logstash_spec(sizing: AggregationSizing, service_type: str, load_balancer: dict[str, str]) -> dict[str, Any]:
-    """The Logstash resource's spec: replicas, the pipeline with its persistent queue, the queue's volume."""
+def logstash_spec(sizing: AggregationSizing, service_type: str, load_balancer: dict[str, str], backend_credentials: str) -> dict[str, Any]:
+    """The Logstash resource's spec: replicas, the pipeline with its persistent queue, the queue's volume; it writes
+    as the user of the `backend_credentials` Secret."""
+    host, port, _ = backend_service("elk")
     container = {
         "name": "logstash",
         "resources": RESOURCES,
-        "env": [_secret_env(FORWARD_USERNAME_ENV, "username"), _secret_env(FORWARD_PASSWORD_ENV, "password")],
-        "volumeMounts": [{"name": "forward-tls", "mountPath": TLS_DIR, "readOnly": True}],
+        "env": [
+            secret_env(FORWARD_USERNAME_ENV, FORWARD_SECRET, "username"),
+            secret_env(FORWARD_PASSWORD_ENV, FORWARD_SECRET, "password"),
+            *backend_credentials_env(backend_credentials),
+        ],
+        "volumeMounts": [
+            {"name": "forward-tls", "mountPath": TLS_DIR, "readOnly": True},
+            {"name": "backend-ca", "mountPath": BACKEND_CA_DIR, "readOnly": True},
+        ],
         "securityContext": {
             "runAsNonRoot": True,
             "runAsUser": LOGSTASH_UID,
@@ -78,11 +88,10 @@ def logstash_spec(sizing: AggregationSizing, service_type: str, load_balancer: d
     return {
         "version": ELASTIC_STACK_VERSION,
         "count": sizing.replicas,
-        "elasticsearchRefs": [{"name": ES_NAME, "clusterName": ES_CLUSTER_NAME}],
         "pipelines": [
             {
                 "pipeline.id": "logmesh",
-                "config.string": logstash_pipeline(INGEST_PORT),
+                "config.string": logstash_pipeline(f"https://{host}:{port}", INGEST_PORT),
                 # Acknowledged to the collector only once on disk; blocks (never drops) when full.
                 "queue.type": "persisted",
                 "queue.max_bytes": f"{sizing.buffer_limit_mb}mb",
@@ -110,7 +119,10 @@ def logstash_spec(sizing: AggregationSizing, service_type: str, load_balancer: d
                 "automountServiceAccountToken": False,
                 "securityContext": {**restricted_pod_security(), "fsGroup": LOGSTASH_UID},
                 "containers": [container],
-                "volumes": [{"name": "forward-tls", "secret": {"secretName": FORWARD_TLS_SECRET}}],
+                "volumes": [
+                    {"name": "forward-tls", "secret": {"secretName": FORWARD_TLS_SECRET}},
+                    {"name": "backend-ca", "configMap": {"name": BACKEND_CA_CONFIGMAP}},
+                ],
             },
         },
     }
@@ -134,15 +146,17 @@ class LogstashAggregator(pulumi.ComponentResource):
             string_data={"username": FORWARD_USER, "password": secret(password.result)},
             opts=child,
         )
+        ca = backend_ca(name, args, BACKEND_CA_CONFIGMAP, child)
         policies = network_policy_resources(name, logstash_policies(args.exposed), child)
-        spec = logstash_spec(self.sizing, "LoadBalancer" if args.exposed else "ClusterIP", internal_load_balancer(store.cloud, external))
+        service_type = "LoadBalancer" if args.exposed else "ClusterIP"
+        spec = logstash_spec(self.sizing, service_type, internal_load_balancer(store.cloud, external), args.backend.credentials_secret)
         self.logstash = k8s.apiextensions.CustomResource(
             f"{name}-logstash",
             api_version="logstash.k8s.elastic.co/v1alpha1",
             kind="Logstash",
             metadata=backend_meta(LOGSTASH_NAME),
             spec=spec,
-            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[tls_secret, credentials, *policies])),
+            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[tls_secret, credentials, ca, *policies])),
         )
         self.endpoint = tier_endpoint(args, base, INGEST_PORT, FORWARD_SECRET, "logstash", password)
         self.register_outputs({"host": self.endpoint.host, "replicas": self.sizing.replicas, "ca_pem": ca_pem})

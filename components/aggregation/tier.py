@@ -1,20 +1,24 @@
 """What every aggregation tier sets up the same way: its sizing, the options of its children, the host names it
-serves (in-cluster, and `<prefix>-<store>.<ingest_domain>` when published) and its serving certificate."""
+serves (in-cluster, and `<prefix>-<store>.<ingest_domain>` when published), its serving certificate, and how it
+reaches its backend (the backend's in-cluster Service, its CA, its collector credential from the backend's Secret)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
 import pulumi_random as random
 
-from components.aggregation.forward import FORWARD_USER
+from components.aggregation.forward import FORWARD_USER, OUTPUT_PASSWORD_ENV, OUTPUT_USERNAME_ENV
 from components.aggregation.sizing import AggregationSizing, aggregation_sizing
 from components.backends.base import backend_meta, secret, serving_tls
+from components.backends.gateway import LOKI_GATEWAY_SERVICE
 from components.backends.interface import BackendEndpoint
+from components.backends.network import ES_HTTP_PORT, HTTPS_PORT, LOKI_GATEWAY_CONTAINER_PORT
 from components.config.schema import PlatformConfig, StoreConfig
-from components.names import BACKEND_NAMESPACE
+from components.names import BACKEND_NAMESPACE, ES_HTTP_SERVICE
 
 
 @dataclass(frozen=True)
@@ -92,3 +96,29 @@ def tier_endpoint(
         via=via,
         shared_key=secret(shared_key.result) if shared_key is not None else None,
     )
+
+
+def backend_service(kind: str) -> tuple[str, int, int]:
+    """The backend's in-cluster Service host, its port, and the pod port a NetworkPolicy sees."""
+    if kind == "loki":
+        return f"{LOKI_GATEWAY_SERVICE}.{BACKEND_NAMESPACE}.svc.cluster.local", HTTPS_PORT, LOKI_GATEWAY_CONTAINER_PORT
+    return f"{ES_HTTP_SERVICE}.{BACKEND_NAMESPACE}.svc.cluster.local", ES_HTTP_PORT, ES_HTTP_PORT
+
+
+def secret_env(name: str, secret_name: str, key: str) -> dict[str, Any]:
+    return {"name": name, "valueFrom": {"secretKeyRef": {"name": secret_name, "key": key}}}
+
+
+def backend_credentials_env(credentials_secret: str) -> list[dict[str, Any]]:
+    """The backend's collector user and password from its credentials Secret (BackendEndpoint.credentials_secret, in
+    the same namespace): the tier writes with the collectors' privileges, no more (on ELK the file-realm user whose
+    role may only create documents in logs-logmesh-*)."""
+    return [
+        secret_env(OUTPUT_USERNAME_ENV, credentials_secret, "username"),
+        secret_env(OUTPUT_PASSWORD_ENV, credentials_secret, "password"),
+    ]
+
+
+def backend_ca(name: str, args: TierArgs, configmap: str, child: pulumi.ResourceOptions) -> k8s.core.v1.ConfigMap:
+    """The backend's CA certificate (no key) as `ca.crt`, which the tier verifies the backend against."""
+    return k8s.core.v1.ConfigMap(f"{name}-backend-ca", metadata=backend_meta(configmap), data={"ca.crt": args.backend.ca_pem}, opts=child)

@@ -23,6 +23,7 @@ import pytest
 from components.aggregation.logstash import logstash_spec
 from components.aggregation.sizing import aggregation_sizing
 from components.backends.base import internal_load_balancer
+from components.names import ELASTICSEARCH_COLLECTOR_SECRET
 from components.pins import ECK_OPERATOR_CHART
 from policies.lib.types import BEAT, ES, KIBANA, LOGSTASH
 from preflight.record.chart_cache import CACHE_FOLDER
@@ -171,6 +172,7 @@ def test_a_published_logstash_tier_validates_too(crds: Crds, cloud: str) -> None
     with the cloud's internal load balancer annotations, built by the same pure function."""
     obj = _logstash(crds)
     sizing = aggregation_sizing("prod", 500, 6)
-    obj["spec"] = logstash_spec(sizing, "LoadBalancer", internal_load_balancer(cloud, "logstash-aws-elk.logs.acme.internal"))
+    load_balancer = internal_load_balancer(cloud, "logstash-aws-elk.logs.acme.internal")
+    obj["spec"] = logstash_spec(sizing, "LoadBalancer", load_balancer, ELASTICSEARCH_COLLECTOR_SECRET)
     assert obj["spec"]["services"][0]["service"]["metadata"]["annotations"]
     assert problems(obj, crds) == []

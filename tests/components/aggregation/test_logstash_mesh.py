@@ -20,7 +20,7 @@ SOURCE = r"\[@metadata\]\[mesh\]\[([^\]]+)\]"
 
 def branch(container: str) -> str:
     """The filter branch of one proxy container, from the rendered pipeline."""
-    text = logstash_pipeline()
+    text = logstash_pipeline("https://elasticsearch:9200")
     start = text.index(f'if [kubernetes][container_name] == "{container}" and ![status] {{')
     end = text.find("\n  if [kubernetes][container_name]", start + 1)
     return text[start : end if end > 0 else None]
@@ -70,4 +70,4 @@ def test_other_proxy_lines_get_no_canonical_fields(line: str) -> None:
 
 
 def test_a_record_the_collector_already_parsed_is_left_alone() -> None:
-    assert logstash_pipeline().count("and ![status] {") == 2
+    assert logstash_pipeline("https://elasticsearch:9200").count("and ![status] {") == 2

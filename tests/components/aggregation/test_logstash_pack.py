@@ -56,13 +56,15 @@ def test_the_tier_passes_the_collector_rules(staging: Recording) -> None:
         (_pipeline("ssl_enabled                  => true", "ssl_enabled => false"), "Logstash input http accepts connections without TLS"),
         (_pipeline('ssl_verification_mode       => "full"', 'ssl_verification_mode => "none"'), "Logstash output elasticsearch turns off"),
         (
-            _pipeline('hosts                       => ["${LOGMESH_ES_HOSTS}"]', 'hosts => ["http://es:9200"]'),
+            _pipeline("https://logmesh-es-http", "http://logmesh-es-http"),
             "Logstash output elasticsearch is not https",
         ),
         (
             _pipeline('password                     => "${LOGMESH_FORWARD_PASSWORD}"', 'password => "hunter2hunter2"'),
             "no-plaintext-credentials",
         ),
+        (_pipeline('"${LOGMESH_OUTPUT_PASSWORD}"', '"hunter2hunter2"'), "no-plaintext-credentials"),
+        (_pipeline(f"{'ssl_enabled':<27} => true", "ssl_enabled => false"), "Logstash output elasticsearch is not https"),
         (
             lambda spec: spec["podTemplate"]["spec"]["containers"][0]["env"].append({"name": "ES_PASSWORD", "value": "hunter2"}),
             "no-plaintext-credentials",
