@@ -155,10 +155,25 @@ def _modules_for(token: str) -> list[Any]:
     modules = []
     for name in names:
         try:
-            modules.append(importlib.import_module(name))
+            modules.append(_import(name))
         except ImportError:
             continue
     return modules
+
+
+def _import(name: str) -> Any:
+    """The module `name`, each package above it loaded first, as a program's attribute access loads them.
+
+    The SDKs' packages are lazy (pulumi._utils.lazy_import). Importing `pulumi_aws.eks.cluster` under a still-lazy
+    `pulumi_aws.eks` runs the package's `__init__` in the middle of cluster.py (at its `from . import outputs`), so the
+    package re-exports nothing of cluster.py and `pulumi_aws.eks.Cluster` is missing for the rest of the process."""
+    pieces = name.split(".")
+    module: Any = None
+    for end in range(1, len(pieces) + 1):
+        module = importlib.import_module(".".join(pieces[:end]))
+        if end < len(pieces):
+            getattr(module, "_preflight_load", None)  # any attribute but the introspection ones loads a lazy module
+    return module
 
 
 def _normal(name: str) -> str:

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from preflight.record.recording import Recording
-from tests.helpers.harness import elk_config, run, stack_config
+from tests.helpers.harness import elk_config, elk_recording, example_recording, run, stack_config
 from tests.helpers.support import plain
 
 # Inputs that only describe a resource to people; clouds update them in place.
@@ -48,7 +48,7 @@ def stateful(recording: Recording) -> set[str]:
 @pytest.mark.parametrize("backend", ["loki", "elk"])
 def test_renaming_a_store_and_a_cluster_keeps_every_urn_and_every_input(backend: str) -> None:
     config = stack_config if backend == "loki" else elk_config
-    before = run(config("staging"), "staging")
+    before = example_recording("staging") if backend == "loki" else elk_recording("staging")
     after = run(renamed(config("staging"), store=0, cluster=1), "staging")
     assert stateful(before) and stateful(before) == stateful(after)
     old, new = inputs_by_urn(before), inputs_by_urn(after)
@@ -65,7 +65,7 @@ def test_renaming_a_store_and_a_cluster_keeps_every_urn_and_every_input(backend:
 
 def test_a_rename_without_an_id_replaces_the_store_and_the_cluster() -> None:
     """What the id prevents: the name is the id, so every stateful URN of the store and the cluster changes."""
-    before = run(stack_config("staging"), "staging")
+    before = example_recording("staging")
     config = stack_config("staging")
     config["logmesh:stores"][0]["name"] = "aws-other"
     for cluster in config["logmesh:clusters"]:

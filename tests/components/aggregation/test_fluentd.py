@@ -16,7 +16,7 @@ from preflight.record.recording import Recording, Registration
 from preflight.secrets import is_secret
 from tests.helpers.backend_lookups import manifest
 from tests.helpers.collector_lookups import collectors, fluent_bit_sections, workload
-from tests.helpers.harness import elk_config, example_recording, run, stack_config
+from tests.helpers.harness import elk_recording, example_recording, run, stack_config
 from tests.helpers.support import descendants, plain
 
 TIER = "logmesh:aggregation:FluentdAggregator"
@@ -24,7 +24,7 @@ TIER = "logmesh:aggregation:FluentdAggregator"
 
 @pytest.fixture(scope="module", params=["loki", "elk"])
 def staging(request: pytest.FixtureRequest) -> Recording:
-    return example_recording("staging") if request.param == "loki" else run(elk_config("staging"), "staging")
+    return example_recording("staging") if request.param == "loki" else elk_recording("staging")
 
 
 def tier(recording: Recording) -> Registration:

@@ -24,7 +24,7 @@ from preflight.record.recording import Recording, Registration
 from preflight.secrets import is_secret
 from tests.components.alerts.test_component import by_cluster_and_alert
 from tests.helpers.backend_lookups import manifest
-from tests.helpers.harness import PROJECT, ROOT, elk_recording, example_recording, run, stack_config
+from tests.helpers.harness import PROJECT, ROOT, elk_recording, example_recording, stack_config
 from tests.helpers.support import plain, public_strings
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
@@ -46,7 +46,7 @@ def _once(key: str, build: Any) -> Recording:
 
 def prod() -> Recording:
     """The prod example as shipped (its Alertmanager is in-cluster, without credentials)."""
-    return _once("prod", lambda: run(stack_config("prod"), "prod"))
+    return example_recording("prod")
 
 
 def prod_with_token() -> Recording:

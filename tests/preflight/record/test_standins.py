@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-import importlib
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 from preflight.record import sdk_types
@@ -10,6 +12,7 @@ from preflight.record.mocks import provider_defaults
 from preflight.record.sdk_types import ListOf, Obj, Scalar, invoke_schema, resource_schema
 from preflight.record.standins import Scope, invoke_standin, resource_standins
 
+ROOT = Path(__file__).resolve().parents[3]
 SCOPE = provider_defaults({})
 
 
@@ -26,12 +29,28 @@ def test_token_to_sdk_function_and_class() -> None:
     assert sdk_types.invoke_function("aws:ec2/getAmi:getAmi") is pulumi_aws.ec2.get_ami
     assert sdk_types.invoke_function("aws:index/getAvailabilityZones:getAvailabilityZones") is pulumi_aws.get_availability_zones
     assert sdk_types.invoke_function("gcp:organizations/getIAMPolicy:getIAMPolicy") is pulumi_gcp.organizations.get_iam_policy
-    # The SDKs load submodules lazily: `pulumi_aws.eks.Cluster` is not an attribute until something imports it.
-    assert sdk_types.resource_class("aws:eks/cluster:Cluster") is importlib.import_module("pulumi_aws.eks.cluster").Cluster
-    assert sdk_types.resource_class("gcp:container/cluster:Cluster") is importlib.import_module("pulumi_gcp.container.cluster").Cluster
+    assert sdk_types.resource_class("aws:eks/cluster:Cluster") is pulumi_aws.eks.Cluster
+    assert sdk_types.resource_class("gcp:container/cluster:Cluster") is pulumi_gcp.container.Cluster
     assert sdk_types.resource_class("kubernetes:apps/v1:Deployment").__name__ == "Deployment"  # type: ignore[union-attr]
     assert sdk_types.invoke_function("nosuchpkg:x/getY:getY") is None
     assert sdk_types.invoke_function("not-a-token") is None
+
+
+def test_a_lookup_before_the_sdk_package_is_loaded_leaves_the_package_whole() -> None:
+    """The SDKs load each package lazily (pulumi._utils.lazy_import). Looking a type up in a process where nothing has
+    loaded its package yet (a fresh process here; in the suite, whatever ran before) must leave the package as the
+    program finds it: importing pulumi_aws.eks.cluster under the still-lazy pulumi_aws.eks ran the package's
+    `__init__` while cluster.py was half imported, and `pulumi_aws.eks.Cluster` was missing for the rest of the
+    process (the eks-helm and gke-helm corpus programs failed when run after this file)."""
+    code = (
+        "import pulumi_aws, pulumi_gcp\n"
+        "from preflight.record import sdk_types\n"
+        "assert sdk_types.resource_class('aws:eks/cluster:Cluster') is pulumi_aws.eks.Cluster\n"
+        "assert sdk_types.resource_class('gcp:container/cluster:Cluster') is pulumi_gcp.container.Cluster\n"
+        "assert sdk_types.invoke_function('aws:rds/getCluster:getCluster') is pulumi_aws.rds.get_cluster\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 0, result.stderr[-2000:]
 
 
 def test_schema_reads_wire_names_nested_types_and_optional() -> None:
