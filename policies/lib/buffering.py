@@ -8,9 +8,7 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-import yaml
-
-from policies.lib.collector_config import NETWORK_OUTPUTS, fluent_bit_sections
+from policies.lib.collector_config import NETWORK_OUTPUTS, fluent_bit_sections, yaml_mapping
 from policies.lib.values import as_list, get
 
 # The fluentd chart's `persistence.size` when a release enables persistence without one (fluent/helm-charts values.yaml).
@@ -111,12 +109,7 @@ def flat(value: Any) -> dict[str, Any]:
 
 def _yaml_sections(text: str) -> Sections:
     """Fluent Bit's YAML format as classic sections: `service` and `pipeline: inputs/outputs`, keys lower-cased."""
-    try:
-        document = yaml.safe_load(text)
-    except yaml.YAMLError:
-        return []
-    if not isinstance(document, Mapping):
-        return []
+    document = yaml_mapping(text)
 
     def entries(value: Any) -> dict[str, str]:
         return {k.lower(): str(v) for k, v in flat(value).items()}
@@ -276,11 +269,8 @@ def text_disk_queue_problems(text: str) -> list[str]:
     """disk_queue_problems of a Beats YAML config string (a ConfigMap's filebeat.yml, a chart's values string)."""
     if not DISK_QUEUE.search(text):
         return []
-    try:
-        document = yaml.safe_load(text)
-    except yaml.YAMLError:
-        return []
-    return disk_queue_problems(document) if isinstance(document, Mapping) else []
+    document = yaml_mapping(text)
+    return disk_queue_problems(document) if document else []
 
 
 def has_buffer_config(texts: Iterable[str]) -> bool:

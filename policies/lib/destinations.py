@@ -8,13 +8,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-import yaml
 from pulumi_policy import PolicyResource
 
-from policies.lib.collector_config import fluent_bit_sections
+from policies.lib.collector_config import fluent_bit_sections, fluent_bit_yaml_outputs
 from policies.lib.kubernetes import chart_of, string_leaves, values_of
 from policies.lib.types import CONFIG_MAP, DATADOG_AGENT
-from policies.lib.values import as_list, get
+from policies.lib.values import get
 
 # vendor -> the domains its intakes live under; a site is what follows the intake's service prefix.
 VENDOR_DOMAINS = {"datadog": ("datadoghq.com", "datadoghq.eu", "ddog-gov.com")}
@@ -62,14 +61,9 @@ def config_destinations(text: str, where: str) -> list[Destination]:
             if section == "OUTPUT":
                 found += [d for d in [_output_destination(entries.get("name", ""), entries.get("host"), where)] if d]
     if "pipeline:" in text:
-        try:
-            document = yaml.safe_load(text)
-        except yaml.YAMLError:
-            document = None
-        for output in as_list(get(document, "pipeline", "outputs") if isinstance(document, dict) else None):
-            if isinstance(output, dict):
-                entries = {str(k).lower(): str(v) for k, v in output.items()}
-                found += [d for d in [_output_destination(entries.get("name", ""), entries.get("host"), where)] if d]
+        for output in fluent_bit_yaml_outputs(text):
+            entries = {str(k).lower(): str(v) for k, v in output.items()}
+            found += [d for d in [_output_destination(entries.get("name", ""), entries.get("host"), where)] if d]
     if "otelcol.exporter.datadog" in text:
         site = re.search(r'\bsite\s*=\s*"([^"]+)"', text)
         found.append(Destination("datadog", site.group(1) if site else DATADOG_DEFAULT_SITE, where))
