@@ -19,8 +19,9 @@ from policies.lib.values import get
 VENDOR_DOMAINS = {"datadog": ("datadoghq.com", "datadoghq.eu", "ddog-gov.com")}
 # Fluent Bit outputs that always go to a vendor, and their default host when none is set.
 VENDOR_OUTPUTS = {"datadog": ("datadog", "http-intake.logs.datadoghq.com")}
+# vendor -> the service prefix of its intake hosts, which the site follows (`http-intake.logs.datadoghq.eu`: datadoghq.eu).
+VENDOR_INTAKE_PREFIXES = {"datadog": re.compile(r"^(http-intake\.logs|agent-http-intake\.logs|tcp-intake\.logs|intake\.logs)\.")}
 DATADOG_DEFAULT_SITE = "datadoghq.com"
-_DATADOG_INTAKE_PREFIX = re.compile(r"^(http-intake\.logs|agent-http-intake\.logs|tcp-intake\.logs|intake\.logs)\.")
 
 
 @dataclass(frozen=True)
@@ -39,7 +40,8 @@ def vendor_of(host: str) -> tuple[str, str] | None:
     host = host.strip().lower().rstrip(".")
     for vendor, domains in VENDOR_DOMAINS.items():
         if any(host == d or host.endswith("." + d) for d in domains):
-            return vendor, _DATADOG_INTAKE_PREFIX.sub("", host) if vendor == "datadog" else host
+            prefix = VENDOR_INTAKE_PREFIXES.get(vendor)
+            return vendor, prefix.sub("", host) if prefix else host
     return None
 
 
