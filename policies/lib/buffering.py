@@ -8,9 +8,7 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-import yaml
-
-from policies.lib.collector_config import NETWORK_OUTPUTS, fluent_bit_sections
+from policies.lib.collector_config import NETWORK_OUTPUTS, fluent_bit_sections, yaml_mapping
 from policies.lib.values import as_list, get
 
 # The fluentd chart's `persistence.size` when a release enables persistence without one (fluent/helm-charts values.yaml).
@@ -20,6 +18,16 @@ ECK_LOGSTASH_VOLUME = "1.5Gi"
 LOGSTASH_DATA = "logstash-data"
 Sections = list[tuple[str, dict[str, str]]]
 DISK_QUEUE = re.compile(r"queue\.disk|^\s*queue:\s*\n\s+disk:", re.M)
+# Each engine's size units, built once: every reader below runs per setting, per resource, per policy run.
+_FLUENT_BIT_UNITS = {"": 1, "k": 10**3, "kb": 10**3, "m": 10**6, "mb": 10**6, "g": 10**9, "gb": 10**9}
+_FLUENTD_UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
+_LOGSTASH_UNITS = {u: 1 << (10 * i) for i, letter in enumerate("bkmgtp") for u in (letter, f"{letter}b")}
+_BEATS_UNITS = {"": 1, "b": 1} | {
+    u: size
+    for i, letter in enumerate("kmgtpe", start=1)
+    for u, size in ((letter, 1000**i), (f"{letter}b", 1000**i), (f"{letter}i", 1024**i), (f"{letter}ib", 1024**i))
+}
+_QUANTITY_UNITS = {"": 1} | {f"{p}i": 1024 ** (i + 1) for i, p in enumerate("KMGTP")} | {p: 1000 ** (i + 1) for i, p in enumerate("kMGTP")}
 
 
 def _number(value: Any) -> float | None:
@@ -40,15 +48,12 @@ def fluent_bit_size(value: Any) -> int | None:
         return int(n)
     if str(value).strip().lower() == "false":
         return 0
-    return _scaled(
-        r"(\d+(?:\.\d+)?)([kmg]b?)?", {"": 1, "k": 10**3, "kb": 10**3, "m": 10**6, "mb": 10**6, "g": 10**9, "gb": 10**9}, str(value), re.I
-    )
+    return _scaled(r"(\d+(?:\.\d+)?)([kmg]b?)?", _FLUENT_BIT_UNITS, str(value), re.I)
 
 
 def fluentd_size(value: Any) -> int | None:
     """Fluentd's sizes (Fluent::Config.size_value): k, m, g, t, any case, binary, a trailing b tolerated (64GB)."""
-    units = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
-    return _scaled(r"(\d+)\s*([kmgt])?b?", units, str(value), re.I)
+    return _scaled(r"(\d+)\s*([kmgt])?b?", _FLUENTD_UNITS, str(value), re.I)
 
 
 def logstash_bytes(value: Any) -> int | None:
@@ -56,27 +61,22 @@ def logstash_bytes(value: Any) -> int | None:
     gb, tb, pb (or k, m, g, t, p), binary; Logstash refuses to start on anything else (`4GB`, `4`)."""
     if (n := _number(value)) is not None:
         return int(n)
-    units = {u: 1 << (10 * i) for i, letter in enumerate("bkmgtp") for u in (letter, f"{letter}b")}
-    return _scaled(r"(\d+(?:\.\d+)?)\s*(b|[kmgtp]b?)", units, str(value))
+    return _scaled(r"(\d+(?:\.\d+)?)\s*(b|[kmgtp]b?)", _LOGSTASH_UNITS, str(value))
 
 
 def beats_size(value: Any) -> int | None:
     """The Beats' sizes (go-humanize ParseBytes): KB, MB, GB... decimal, KiB, MiB, GiB... binary, any case."""
     if (n := _number(value)) is not None:
         return int(n)
-    units = {"": 1, "b": 1}
-    for i, letter in enumerate("kmgtpe", start=1):
-        units |= {letter: 1000**i, f"{letter}b": 1000**i, f"{letter}i": 1024**i, f"{letter}ib": 1024**i}
-    return _scaled(r"(\d+(?:\.\d+)?)\s*([kmgtpe]i?b?|b)?", units, str(value), re.I)
+    return _scaled(r"(\d+(?:\.\d+)?)\s*([kmgtpe]i?b?|b)?", _BEATS_UNITS, str(value), re.I)
 
 
 def quantity(value: Any) -> int | None:
     """A Kubernetes storage quantity in bytes (Ki, Mi, Gi, Ti, Pi binary; k, M, G, T, P decimal; 1e3)."""
     if (n := _number(value)) is not None:
         return int(n)
-    units = {"": 1} | {f"{p}i": 1024 ** (i + 1) for i, p in enumerate("KMGTP")} | {p: 1000 ** (i + 1) for i, p in enumerate("kMGTP")}
     found = re.fullmatch(r"(\d+(?:\.\d+)?(?:[eE]\d+)?)(Ki|Mi|Gi|Ti|Pi|k|M|G|T|P)?", str(value).strip())
-    return int(float(found.group(1)) * units[found.group(2) or ""]) if found else None
+    return int(float(found.group(1)) * _QUANTITY_UNITS[found.group(2) or ""]) if found else None
 
 
 def gib(size: int) -> str:
@@ -109,12 +109,7 @@ def flat(value: Any) -> dict[str, Any]:
 
 def _yaml_sections(text: str) -> Sections:
     """Fluent Bit's YAML format as classic sections: `service` and `pipeline: inputs/outputs`, keys lower-cased."""
-    try:
-        document = yaml.safe_load(text)
-    except yaml.YAMLError:
-        return []
-    if not isinstance(document, Mapping):
-        return []
+    document = yaml_mapping(text)
 
     def entries(value: Any) -> dict[str, str]:
         return {k.lower(): str(v) for k, v in flat(value).items()}
@@ -274,11 +269,8 @@ def text_disk_queue_problems(text: str) -> list[str]:
     """disk_queue_problems of a Beats YAML config string (a ConfigMap's filebeat.yml, a chart's values string)."""
     if not DISK_QUEUE.search(text):
         return []
-    try:
-        document = yaml.safe_load(text)
-    except yaml.YAMLError:
-        return []
-    return disk_queue_problems(document) if isinstance(document, Mapping) else []
+    document = yaml_mapping(text)
+    return disk_queue_problems(document) if document else []
 
 
 def has_buffer_config(texts: Iterable[str]) -> bool:

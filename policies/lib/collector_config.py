@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import yaml
 
@@ -46,16 +47,25 @@ def fluent_bit_tls_problems(text: str) -> list[str]:
     return problems
 
 
-def fluent_bit_yaml_tls_problems(text: str) -> list[str]:
-    """The same checks for Fluent Bit's YAML configuration format (`pipeline: outputs: [...]`)."""
+def yaml_mapping(text: str) -> dict[str, Any]:
+    """A YAML config string's document (Fluent Bit's YAML format, a Beats config): {} when it is not YAML, or not a mapping."""
     try:
         document = yaml.safe_load(text)
     except yaml.YAMLError:
-        return []
-    outputs = get(document, "pipeline", "outputs") if isinstance(document, dict) else None
+        return {}
+    return document if isinstance(document, dict) else {}
+
+
+def fluent_bit_yaml_outputs(text: str) -> list[dict[Any, Any]]:
+    """The outputs of a Fluent Bit YAML-format config string (`pipeline: outputs: [...]`), as written."""
+    return [output for output in as_list(get(yaml_mapping(text), "pipeline", "outputs")) if isinstance(output, dict)]
+
+
+def fluent_bit_yaml_tls_problems(text: str) -> list[str]:
+    """The same checks for Fluent Bit's YAML configuration format (`pipeline: outputs: [...]`)."""
     problems = []
-    for output in as_list(outputs):
-        if not isinstance(output, dict) or str(output.get("name", "")).lower() not in NETWORK_OUTPUTS:
+    for output in fluent_bit_yaml_outputs(text):
+        if str(output.get("name", "")).lower() not in NETWORK_OUTPUTS:
             continue
         entries = {str(k).lower(): str(v) for k, v in output.items()}
         label = f"output {entries['name']} ({entries.get('host', 'default host')})"

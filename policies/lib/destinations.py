@@ -8,20 +8,20 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-import yaml
 from pulumi_policy import PolicyResource
 
-from policies.lib.collector_config import fluent_bit_sections
+from policies.lib.collector_config import fluent_bit_sections, fluent_bit_yaml_outputs
 from policies.lib.kubernetes import chart_of, string_leaves, values_of
 from policies.lib.types import CONFIG_MAP, DATADOG_AGENT
-from policies.lib.values import as_list, get
+from policies.lib.values import get
 
 # vendor -> the domains its intakes live under; a site is what follows the intake's service prefix.
 VENDOR_DOMAINS = {"datadog": ("datadoghq.com", "datadoghq.eu", "ddog-gov.com")}
 # Fluent Bit outputs that always go to a vendor, and their default host when none is set.
 VENDOR_OUTPUTS = {"datadog": ("datadog", "http-intake.logs.datadoghq.com")}
+# vendor -> the service prefix of its intake hosts, which the site follows (`http-intake.logs.datadoghq.eu`: datadoghq.eu).
+VENDOR_INTAKE_PREFIXES = {"datadog": re.compile(r"^(http-intake\.logs|agent-http-intake\.logs|tcp-intake\.logs|intake\.logs)\.")}
 DATADOG_DEFAULT_SITE = "datadoghq.com"
-_DATADOG_INTAKE_PREFIX = re.compile(r"^(http-intake\.logs|agent-http-intake\.logs|tcp-intake\.logs|intake\.logs)\.")
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,8 @@ def vendor_of(host: str) -> tuple[str, str] | None:
     host = host.strip().lower().rstrip(".")
     for vendor, domains in VENDOR_DOMAINS.items():
         if any(host == d or host.endswith("." + d) for d in domains):
-            return vendor, _DATADOG_INTAKE_PREFIX.sub("", host) if vendor == "datadog" else host
+            prefix = VENDOR_INTAKE_PREFIXES.get(vendor)
+            return vendor, prefix.sub("", host) if prefix else host
     return None
 
 
@@ -62,14 +63,9 @@ def config_destinations(text: str, where: str) -> list[Destination]:
             if section == "OUTPUT":
                 found += [d for d in [_output_destination(entries.get("name", ""), entries.get("host"), where)] if d]
     if "pipeline:" in text:
-        try:
-            document = yaml.safe_load(text)
-        except yaml.YAMLError:
-            document = None
-        for output in as_list(get(document, "pipeline", "outputs") if isinstance(document, dict) else None):
-            if isinstance(output, dict):
-                entries = {str(k).lower(): str(v) for k, v in output.items()}
-                found += [d for d in [_output_destination(entries.get("name", ""), entries.get("host"), where)] if d]
+        for output in fluent_bit_yaml_outputs(text):
+            entries = {str(k).lower(): str(v) for k, v in output.items()}
+            found += [d for d in [_output_destination(entries.get("name", ""), entries.get("host"), where)] if d]
     if "otelcol.exporter.datadog" in text:
         site = re.search(r'\bsite\s*=\s*"([^"]+)"', text)
         found.append(Destination("datadog", site.group(1) if site else DATADOG_DEFAULT_SITE, where))

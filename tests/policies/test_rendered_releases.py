@@ -5,6 +5,7 @@ Run through pulumi_policy's own analyzer with the Releases alone, as the CLI sen
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 from collections.abc import Iterator
@@ -39,15 +40,11 @@ def cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         yield folder
 
 
-_raw: list[Recording] = []
-
-
+@functools.cache
 def recording(name: str) -> Recording:
-    """The program as the CLI sends it to the pack: Releases alone, nothing rendered by preflight (treat as
-    read-only)."""
-    if not _raw:
-        _raw.append(record_program(PROGRAMS / name, "policytest", "test", {}))
-    return _raw[0]
+    """The program as the CLI sends it to the pack: Releases alone, nothing rendered by preflight (recorded once per
+    program; treat as read-only)."""
+    return record_program(PROGRAMS / name, "policytest", "test", {})
 
 
 @pytest.fixture(scope="module")

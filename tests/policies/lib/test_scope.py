@@ -6,7 +6,7 @@ from typing import Any
 
 from pulumi_policy import PolicyResource
 
-from policies.lib.scope import AWS_TAG, log_stores
+from policies.lib.scope import AWS_TAG, _inferred_once, log_stores
 
 BUCKET = "aws:s3/bucket:Bucket"
 
@@ -20,6 +20,7 @@ def test_scope_follows_the_resources_it_is_given_not_the_last_answer() -> None:
     marked = [_bucket("logs", {"bucket": "logs", "tags": {AWS_TAG: "true"}}), _bucket("site", {"bucket": "site"})]
     assert list(log_stores(marked).values()) == [f"marked {AWS_TAG}=true"]
     assert log_stores(marked) == log_stores(list(marked))  # the same resources again: the same answer
+    assert _inferred_once(list(marked)) is _inferred_once(marked)  # ... and not inferred again (the same props objects)
     # The same URNs with new props (the next analysis, or each policy under the CLI): inferred afresh.
     unmarked = [_bucket("logs", {"bucket": "logs"}), marked[1]]
     assert log_stores(unmarked) == {}
