@@ -72,18 +72,21 @@ def summary(alert: str, cluster: str) -> str:
     }[alert]
 
 
+# What an anomaly alert's description says of its statistic (the same for every cluster).
+_ANOMALY_TEXT = (
+    f"in the last {ANOMALY_WINDOW_MINUTES} minutes above {ANOMALY_FACTOR:g} times the rate of the {ANOMALY_BASELINE_HOURS} "
+    f"hours before (and {ANOMALY_FLOOR:.0%} above it), with at least {ANOMALY_MIN_REQUESTS} requests in the window"
+)
+
+
 def description(alert: str, cluster: str) -> str:
-    baseline = (
-        f"in the last {ANOMALY_WINDOW_MINUTES} minutes above {ANOMALY_FACTOR:g} times the rate of the {ANOMALY_BASELINE_HOURS} "
-        f"hours before (and {ANOMALY_FLOOR:.0%} above it), with at least {ANOMALY_MIN_REQUESTS} requests in the window"
-    )
     return {
         INGESTION_GAP: f"No logs from cluster {cluster} for {INGESTION_GAP_MINUTES} minutes: collector or backend path down.",
         MESH_AUTH_SPIKE: f"Mesh requests in {cluster} denied with 401/403 above {AUTH_FAILURE_RATIO:.0%}: attack or policy break?",
         MESH_5XX_SPIKE: f"Mesh requests in {cluster} failing with 5xx above {SERVER_ERROR_RATIO:.0%}.",
         COLLECTOR_OUTPUT_ERRORS: f"The collector in {cluster} reports output errors, retries or dropped records.",
-        MESH_5XX_ANOMALY: f"The share of mesh requests in {cluster} failing with 5xx is {baseline}.",
-        MESH_AUTH_ANOMALY: f"The share of mesh requests in {cluster} denied with 401/403 is {baseline}.",
+        MESH_5XX_ANOMALY: f"The share of mesh requests in {cluster} failing with 5xx is {_ANOMALY_TEXT}.",
+        MESH_AUTH_ANOMALY: f"The share of mesh requests in {cluster} denied with 401/403 is {_ANOMALY_TEXT}.",
         TRAIL_TAMPERING: f"A CloudTrail call stopped, deleted or changed the trail {cluster} records its store's access with.",
     }[alert]
 

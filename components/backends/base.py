@@ -10,7 +10,7 @@ import pulumi_kubernetes as k8s
 import pulumi_random as random
 
 from components.backends.interface import BackendArgs, BackendEndpoint
-from components.backends.network import DIRECT_INGEST_POLICIES, Policy, base_policies
+from components.backends.network import Policy, base_policies
 from components.certificates import SERVER_USES, authority, issue
 from components.identity import backend_service_account
 from components.kubernetes import Chart, restricted_namespace
@@ -177,10 +177,7 @@ class LogBackend(pulumi.ComponentResource):
         )
 
     def network_policies(self, policies: Sequence[Policy]) -> list[k8s.networking.v1.NetworkPolicy]:
-        """The namespace's base policies (network.base_policies), then each explicit allow; behind an aggregation tier,
-        none that admits collectors directly."""
-        if self.args.store_config.aggregation is not None:
-            policies = [p for p in policies if p.name not in DIRECT_INGEST_POLICIES]
+        """The namespace's base policies (network.base_policies), then each explicit allow."""
         return network_policy_resources(self.name, [*base_policies(), *policies], self.in_namespace)
 
     def release(

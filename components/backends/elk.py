@@ -85,7 +85,7 @@ class ElkBackend(LogBackend):
             opts=self.in_namespace,
         )
 
-        self.network_policies(elk_policies(store.cloud, self.exposed))
+        self.network_policies(elk_policies(store.cloud, self.exposed, store.aggregation is not None))
         after_operator = pulumi.ResourceOptions.merge(self.in_namespace, pulumi.ResourceOptions(depends_on=[self.operator]))
         self.elasticsearch = k8s.apiextensions.CustomResource(
             f"{name}-elasticsearch",

@@ -10,6 +10,7 @@ import pulumi
 
 from components.backends.gateway import GRAFANA_READER_USER, LOKI_GATEWAY_SERVICE, TENANT_HEADER
 from components.dashboards.grafana import grafana_dashboards
+from components.kubernetes import non_root_pod_security
 from components.names import BACKEND_NAMESPACE, GRAFANA_ADMIN_SECRET, GRAFANA_DASHBOARDS_CONFIGMAP, GRAFANA_DATASOURCE_SECRET
 from components.tracing.correlation import jaeger_datasource, loki_derived_fields, loki_uid, tracing_ca
 from components.tracing.link import TracingLink
@@ -62,13 +63,7 @@ def grafana_values(resources: Mapping[str, Any]) -> dict[str, Any]:
     return {
         "resources": dict(resources),
         "admin": {"existingSecret": GRAFANA_ADMIN_SECRET, "userKey": "admin-user", "passwordKey": "admin-password"},
-        "securityContext": {
-            "runAsNonRoot": True,
-            "runAsUser": 472,
-            "runAsGroup": 472,
-            "fsGroup": 472,
-            "seccompProfile": {"type": "RuntimeDefault"},
-        },
+        "securityContext": non_root_pod_security(472),
         # The datasource Secret (grafana_datasource) is mounted as Grafana's provisioning file: the password never enters values
         # or a ConfigMap. Not the chart's datasource sidecar: its Role (grafana 12.11.1 role.yaml) reads every
         # Secret in the namespace (the collector's password, the gateway's TLS key), and it would need egress to

@@ -58,7 +58,7 @@ class LokiBackend(LogBackend):
         alerting = platform.alerting
         alertmanager_secret = self._alertmanager_credentials(alerting) if alerting and alerting.has_credentials else None
 
-        self.network_policies(loki_policies(store.cloud, self.exposed, alerting, self.ruler_selector))
+        self.network_policies(loki_policies(store.cloud, self.exposed, alerting, self.ruler_selector, store.aggregation is not None))
         self.loki = self.release(
             "loki",
             LOKI_CHART,

@@ -38,11 +38,6 @@ LOKI_RULER_SELECTOR = {**LOKI_SELECTOR, "app.kubernetes.io/component": "ruler"}
 LOKI_SINGLE_BINARY_SELECTOR = {**LOKI_SELECTOR, "app.kubernetes.io/component": "single-binary"}
 
 
-# The policies that admit collectors straight to a backend's ingest port; a store with an aggregation tier drops them
-# (its collectors reach the tier, and the tier the backend: components/aggregation/fluentd.py fluentd_policies).
-DIRECT_INGEST_POLICIES = ("collectors-to-loki-gateway", "collectors-to-elasticsearch")
-
-
 def peer(
     pods: Mapping[str, str] | None = None, namespace: str | None = None, cidr: str | None = None
 ) -> k8s.networking.v1.NetworkPolicyPeerArgs:
@@ -92,6 +87,14 @@ def ingest_sources(exposed: bool) -> list[k8s.networking.v1.NetworkPolicyPeerArg
     return [*local, peer(cidr="0.0.0.0/0"), peer(cidr="::/0")] if exposed else local
 
 
+def collectors_ingress(
+    name: str, pods: Mapping[str, str], port: list[k8s.networking.v1.NetworkPolicyPortArgs], exposed: bool, tiered: bool
+) -> list[Policy]:
+    """The collectors straight to the backend's ingest port (ingest_sources); none behind an aggregation tier (its
+    collectors reach the tier, and the tier the backend: components/aggregation/fluentd.py fluentd_policies)."""
+    return [] if tiered else [Policy(name, pods, ingress=[Rule(port, ingest_sources(exposed))])]
+
+
 def object_storage_egress(cloud: str) -> list[Rule]:
     """HTTPS to the object store (and STS for IRSA); GKE Workload Identity also needs the metadata server."""
     rules = [Rule(ports(HTTPS_PORT))]
@@ -113,20 +116,22 @@ def alertmanager_egress(alerting: AlertingConfig | None, ruler: Mapping[str, str
     return [Policy("loki-ruler-to-alertmanager", ruler, egress=[Rule(ports(alerting.port), peers)])]
 
 
-def loki_policies(cloud: str, exposed: bool, alerting: AlertingConfig | None, ruler: Mapping[str, str]) -> list[Policy]:
+def loki_policies(
+    cloud: str, exposed: bool, alerting: AlertingConfig | None, ruler: Mapping[str, str], tiered: bool = False
+) -> list[Policy]:
     gateway_port = ports(LOKI_GATEWAY_CONTAINER_PORT)
     return [
         *alertmanager_egress(alerting, ruler),
         # Every Loki component, its memcached caches and the gateway talk among themselves (HTTP, gRPC, memberlist).
         Policy("loki-internal", LOKI_SELECTOR, ingress=[Rule([], [peer(LOKI_SELECTOR)])], egress=[Rule([], [peer(LOKI_SELECTOR)])]),
         Policy("loki-object-storage", LOKI_SELECTOR, egress=object_storage_egress(cloud)),
-        Policy("collectors-to-loki-gateway", LOKI_GATEWAY_SELECTOR, ingress=[Rule(gateway_port, ingest_sources(exposed))]),
+        *collectors_ingress("collectors-to-loki-gateway", LOKI_GATEWAY_SELECTOR, gateway_port, exposed, tiered),
         Policy("grafana-to-loki-gateway", LOKI_GATEWAY_SELECTOR, ingress=[Rule(gateway_port, [peer(GRAFANA_SELECTOR)])]),
         Policy("grafana-egress", GRAFANA_SELECTOR, egress=[Rule(gateway_port, [peer(LOKI_GATEWAY_SELECTOR)])]),
     ]
 
 
-def elk_policies(cloud: str, exposed: bool) -> list[Policy]:
+def elk_policies(cloud: str, exposed: bool, tiered: bool = False) -> list[Policy]:
     http = ports(ES_HTTP_PORT)
     operator = peer(ECK_OPERATOR_SELECTOR, namespace=ECK_OPERATOR_NAMESPACE)
     return [
@@ -137,7 +142,7 @@ def elk_policies(cloud: str, exposed: bool) -> list[Policy]:
             egress=[Rule(ports(ES_HTTP_PORT, ES_TRANSPORT_PORT), [peer(ES_SELECTOR)])],
         ),
         Policy("elasticsearch-object-storage", ES_SELECTOR, egress=object_storage_egress(cloud)),
-        Policy("collectors-to-elasticsearch", ES_SELECTOR, ingress=[Rule(http, ingest_sources(exposed))]),
+        *collectors_ingress("collectors-to-elasticsearch", ES_SELECTOR, http, exposed, tiered),
         Policy("clients-to-elasticsearch", ES_SELECTOR, ingress=[Rule(http, [peer(KIBANA_SELECTOR), peer(ES_SETUP_SELECTOR), operator])]),
         Policy("kibana-egress", KIBANA_SELECTOR, egress=[Rule(http, [peer(ES_SELECTOR)])]),
         # The alert rules Job and the setup Job (Kibana's saved objects) call Kibana's API.

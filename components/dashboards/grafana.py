@@ -60,14 +60,8 @@ def ingestion() -> tuple[Panel, ...]:
         Panel(
             "Collector retries and drops",
             (
-                Query(
-                    "{{cluster}} retries",
-                    f"sum by (cluster) (count_over_time({collectors} |~ `{line_pattern(COLLECTOR_RETRY_PATTERNS)}` {WINDOW}))",
-                ),
-                Query(
-                    "{{cluster}} drops",
-                    f"sum by (cluster) (count_over_time({collectors} |~ `{line_pattern(COLLECTOR_DROP_PATTERNS)}` {WINDOW}))",
-                ),
+                Query("{{cluster}} retries", collector_lines(collectors, COLLECTOR_RETRY_PATTERNS)),
+                Query("{{cluster}} drops", collector_lines(collectors, COLLECTOR_DROP_PATTERNS)),
             ),
             width=24,
         ),
@@ -111,7 +105,7 @@ def soc2(audit_trail: str) -> tuple[Panel, ...]:
     return (
         Panel(
             "Who read the store (queries per user)",
-            (Query("", gateway(' | uri=~"/loki/api/v1/(query|query_range|series|labels?|.*values)"', "user")),),
+            (Query("", gateway(f' | uri=~"{READ_PATHS}"', "user")),),
             kind="table",
         ),
         Panel("Who wrote to the store (pushes per user)", (Query("", gateway(' | uri="/loki/api/v1/push"', "user")),), kind="table"),

@@ -173,19 +173,19 @@ def saved_objects(audit_trail: str, log_field_formats: dict[str, Any] | None = N
             "logmesh-collector-retries",
             "Collector retries",
             f"{namespace} and message : ({phrases(COLLECTOR_RETRY_PATTERNS)})",
-            ["labels.cluster", "message"],
+            [CLUSTER_FIELD, "message"],
         ),
         "drops": search(
             "logmesh-collector-drops",
             "Collector drops",
             f"{namespace} and message : ({phrases(COLLECTOR_DROP_PATTERNS)})",
-            ["labels.cluster", "message"],
+            [CLUSTER_FIELD, "message"],
         ),
         "denied": search(
             "logmesh-denied-requests",
             "Denied mesh requests",
             "status : (401 or 403)",
-            ["labels.cluster", "source_identity", "path", "status"],
+            [CLUSTER_FIELD, "source_identity", "path", "status"],
         ),
         "alerts": search(
             "logmesh-fired-alerts",

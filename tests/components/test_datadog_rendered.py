@@ -18,9 +18,8 @@ from preflight.analyze.pack import load_policy_pack
 from preflight.analyze.servicer import Analyzer
 from preflight.record.charts import archive_name, render_releases
 from preflight.record.recording import Recording, Registration
-from tests.helpers.collector_lookups import manifest
 from tests.helpers.harness import ROOT, example_recording
-from tests.helpers.support import plain
+from tests.helpers.support import manifest, plain
 
 CHART = Path(__file__).resolve().parent / "charts" / "fluent-bit"
 RELEASE = "stg-eks-fluent-bit"

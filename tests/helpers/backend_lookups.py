@@ -97,12 +97,3 @@ def containers_env(value: Any) -> list[Any]:
         for item in value:
             found += containers_env(item)
     return found
-
-
-def manifest(registration: Registration) -> dict[str, Any]:
-    """The object as the provider would send it, rebuilt from the registered inputs (auto-names from outputs)."""
-    group_version, kind = registration.type.removeprefix("kubernetes:").rsplit(":", 1)
-    api_version = group_version.removeprefix("core/")
-    obj = {k: v for k, v in plain(registration.inputs).items() if k not in ("apiVersion", "kind")}
-    obj["metadata"] = {**obj.get("metadata", {}), "name": registration.outputs["metadata"]["name"]}
-    return {"apiVersion": api_version, "kind": kind, **obj}

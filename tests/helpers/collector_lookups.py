@@ -85,14 +85,6 @@ def ca_configmap(recording: Recording, collector: Registration) -> dict[str, Any
     return dict(ca.inputs)
 
 
-def manifest(registration: Registration) -> dict[str, Any]:
-    group_version, kind = registration.type.removeprefix("kubernetes:").rsplit(":", 1)
-    kind = kind.removesuffix("Patch")
-    obj = {k: v for k, v in plain(registration.inputs).items() if k not in ("apiVersion", "kind")}
-    obj["metadata"] = {**obj.get("metadata", {}), "name": registration.outputs["metadata"]["name"]}
-    return {"apiVersion": group_version.removeprefix("core/"), "kind": kind, **obj}
-
-
 CORE_GROUPS = ("core", "rbac.authorization.k8s.io", "batch", "apps")
 
 

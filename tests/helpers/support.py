@@ -20,6 +20,15 @@ def plain(value: Any) -> Any:
     return value
 
 
+def manifest(registration: Registration) -> dict[str, Any]:
+    """The object as the provider would send it, rebuilt from the registered inputs (auto-names from outputs; a
+    server-side patch as the kind it patches)."""
+    group_version, kind = registration.type.removeprefix("kubernetes:").rsplit(":", 1)
+    obj = {k: v for k, v in plain(registration.inputs).items() if k not in ("apiVersion", "kind")}
+    obj["metadata"] = {**obj.get("metadata", {}), "name": registration.outputs["metadata"]["name"]}
+    return {"apiVersion": group_version.removeprefix("core/"), "kind": kind.removesuffix("Patch"), **obj}
+
+
 def descendants(recording: Recording, parent: Registration) -> list[Registration]:
     """Every registration below `parent` (its children, their children, ...)."""
     found: list[Registration] = []

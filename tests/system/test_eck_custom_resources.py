@@ -29,10 +29,9 @@ from policies.lib.types import BEAT, ES, KIBANA, LOGSTASH
 from preflight.record.chart_cache import CACHE_FOLDER
 from preflight.record.charts import RELEASE_TYPE, archive_name, render_release
 from preflight.record.recording import NotRendered
-from tests.helpers.backend_lookups import manifest
 from tests.helpers.crd_schema import crd_versions, preserved, validation_errors
 from tests.helpers.harness import ROOT, STACKS, elk_recording
-from tests.helpers.support import plain
+from tests.helpers.support import manifest, plain
 
 CACHE = ROOT / CACHE_FOLDER
 ARCHIVE = archive_name(ECK_OPERATOR_CHART.name, ECK_OPERATOR_CHART.version)

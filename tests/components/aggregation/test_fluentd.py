@@ -14,10 +14,9 @@ from components.aggregation.fluentd import FLUENTD_SELECTOR, FORWARD_SECRET
 from components.aggregation.fluentd_mesh import fluentd_mesh_filters
 from preflight.record.recording import Recording, Registration
 from preflight.secrets import is_secret
-from tests.helpers.backend_lookups import manifest
 from tests.helpers.collector_lookups import collectors, fluent_bit_sections, workload
 from tests.helpers.harness import elk_recording, example_recording, run, stack_config
-from tests.helpers.support import descendants, plain
+from tests.helpers.support import descendants, manifest, plain
 
 TIER = "logmesh:aggregation:FluentdAggregator"
 

@@ -14,10 +14,10 @@ from components.aggregation.logstash import FORWARD_SECRET, LOGSTASH_SELECTOR
 from components.aggregation.logstash_config import logstash_pipeline
 from preflight.record.recording import Recording, Registration
 from preflight.secrets import is_secret
-from tests.helpers.backend_lookups import backends, custom, manifest, one, secret_data
+from tests.helpers.backend_lookups import backends, custom, one, secret_data
 from tests.helpers.collector_lookups import collectors, fluent_bit_sections, workload
 from tests.helpers.harness import elk_config, run
-from tests.helpers.support import descendants, plain
+from tests.helpers.support import descendants, manifest, plain
 
 TIER = "logmesh:aggregation:LogstashAggregator"
 BACKEND_URL = "https://logmesh-es-http.logging.svc.cluster.local:9200"

@@ -23,9 +23,8 @@ from preflight.record.program import record_program
 from preflight.record.recording import Recording, Registration
 from preflight.secrets import is_secret
 from tests.components.alerts.test_component import by_cluster_and_alert
-from tests.helpers.backend_lookups import manifest
 from tests.helpers.harness import PROJECT, ROOT, elk_recording, example_recording, stack_config
-from tests.helpers.support import plain, public_strings
+from tests.helpers.support import manifest, plain, public_strings
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
 SECRET = "kubernetes:core/v1:Secret"

@@ -133,6 +133,13 @@ def setup_data(recording: Recording) -> list[dict[str, str]]:
     return [d for d in found if "kibana-saved-objects.ndjson" in d]
 
 
+def setup_pods(recording: Recording) -> list[dict[str, Any]]:
+    """The pod spec of each ES setup Job, one per ELK store (two in prod)."""
+    pods = [plain(j.inputs)["spec"]["template"]["spec"] for j in recording.of_type("kubernetes:batch/v1:Job") if "es-setup" in j.name]
+    assert len(pods) == len(setup_data(recording)) == 2
+    return pods
+
+
 def test_kibana_links_the_access_log_trace_id_to_the_stores_jaeger() -> None:
     recording = elk_recording("prod")
     datas = setup_data(recording)
@@ -216,10 +223,7 @@ def test_elk_span_indices_are_deleted_by_ilm_after_the_hot_days() -> None:
         for flag in ("--use-ilm true", "--ilm-policy-name logmesh-traces", "--index-prefix logmesh-traces", "--es-version 8"):
             assert flag in mappings
         assert "jaeger-span jaeger-service" in mappings and "jaeger-span jaeger-service" in script
-    for job in recording.of_type("kubernetes:batch/v1:Job"):
-        pod = plain(job.inputs)["spec"]["template"]["spec"]
-        if "es-setup" not in job.name:
-            continue
+    for pod in setup_pods(recording):
         [init] = pod["initContainers"]
         assert init["image"] == JAEGER_IMAGE == "jaegertracing/jaeger:2.19.0"
         assert init["command"] == ["/bin/sh", "/etc/logmesh/trace-mappings.sh"]
@@ -233,7 +237,6 @@ def test_elk_span_indices_are_deleted_by_ilm_after_the_hot_days() -> None:
 
 
 def test_the_template_renderer_sees_no_password() -> None:
-    for job in elk_recording("prod").of_type("kubernetes:batch/v1:Job"):
-        if "es-setup" in job.name:
-            [init] = plain(job.inputs)["spec"]["template"]["spec"]["initContainers"]
-            assert [m["name"] for m in init["volumeMounts"]] == ["setup", "tmp"]
+    for pod in setup_pods(elk_recording("prod")):
+        [init] = pod["initContainers"]
+        assert [m["name"] for m in init["volumeMounts"]] == ["setup", "tmp"]
