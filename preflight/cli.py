@@ -22,22 +22,21 @@ import traceback
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from preflight.errors import InputError
+from preflight.report import FORMATS
 
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
 
-    from preflight.report.evidence import Evidence
     from preflight.worker import Outcome
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_STACK = "dev"
-FORMATS = ("text", "markdown", "json", "sarif", "ocsf")  # preflight.report.formats renders them; this module stays light
 # Below this many resources a run takes about a second: no progress bar.
 PROGRESS_THRESHOLD = 200
 # The 500-cluster bench fleet (8,244 resources) takes about 35 s on 2 cores (docs/performance.md): 600 s is over 15
@@ -112,12 +111,6 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--debug", action="store_true", help="show tracebacks (exit codes stay the same)")
     return parser
-
-
-def render(evidence: Evidence, format_: str, stream: TextIO, fallback_artifact: str = "Pulumi.yaml") -> None:
-    from preflight.report.formats import render as render_format
-
-    render_format(evidence, format_, stream, fallback_artifact)
 
 
 # --- the worker process ---------------------------------------------------------------------------------------------
@@ -302,6 +295,8 @@ def run(args: argparse.Namespace, inputs: list[Path]) -> int:
         write_bundle(evidence, args.evidence, outcome.fallback)
         print(f"preflight {evidence.project}/{evidence.stack}: {evidence.verdict()} (evidence bundle: {args.evidence})", file=sys.stderr)
         return 1 if evidence.mandatory else 0
+    from preflight.report.formats import render
+
     report = io.StringIO()
     try:
         render(evidence, args.format, report, outcome.fallback)

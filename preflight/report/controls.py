@@ -10,6 +10,7 @@ plain data built once, rendered by every format.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -147,10 +148,7 @@ def build_coverage(resources: list[tuple[str, str]], examined: dict[str, list[st
     if examined is None:
         return Coverage(recorded=len(resources), examined=None, unexamined_types=[])
     seen = {urn for urns in examined.values() for urn in urns}
-    missing: dict[str, int] = {}
-    for urn, type_ in resources:
-        if urn not in seen:
-            missing[type_] = missing.get(type_, 0) + 1
+    by_type = Counter(type_ for _, type_ in resources)
     covered_types = {type_ for urn, type_ in resources if urn in seen}
-    unexamined = sorted((t, n) for t, n in missing.items() if t not in covered_types)
+    unexamined = sorted((t, n) for t, n in by_type.items() if t not in covered_types)
     return Coverage(recorded=len(resources), examined=sum(1 for urn, _ in resources if urn in seen), unexamined_types=unexamined)

@@ -61,8 +61,6 @@ class Evidence:
     controls: list[Control]
     coverage: Coverage
     scope: list[tuple[str, str]] = field(default_factory=list)  # (URN, why) of each log store the pack judged as one
-    config_source: str = ""  # the policy config file applied; "" for the pack's defaults
-    config_sha256: str = ""
 
     @property
     def mandatory(self) -> list[Finding]:
@@ -181,8 +179,6 @@ def build_evidence(
         policies=policies,
         recording=recording,
         scope=[(s.urn, s.message.removeprefix(SCOPE_PREFIX)) for s in analysis.scope],
-        config_source=analysis.config_source,
-        config_sha256=analysis.config_sha256,
         provenance=build_provenance(recording, pack, (analysis.config_source, analysis.config_sha256), project_dir, preview, now),
         controls=build_controls(policies, analysis.examined, violations, exceptions),
         coverage=build_coverage([(r.urn, r.type) for r in recording.resources], analysis.examined),

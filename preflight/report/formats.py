@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import TextIO
 
+from preflight.report import FORMATS
 from preflight.report.evidence import Evidence
 from preflight.report.json import to_json
 from preflight.report.markdown import render_markdown
@@ -12,7 +13,7 @@ from preflight.report.ocsf import render_ocsf
 from preflight.report.sarif import render_sarif
 from preflight.report.text import render_text
 
-FORMATS = ("text", "markdown", "json", "sarif", "ocsf")
+__all__ = ["FORMATS", "render"]
 
 
 def render(evidence: Evidence, format_: str, stream: TextIO, fallback_artifact: str = "Pulumi.yaml") -> None:

@@ -57,7 +57,7 @@ def to_json(evidence: Evidence) -> dict[str, Any]:
         "project": evidence.project,
         "stack": evidence.stack,
         "mode": evidence.mode,
-        "policy_config": {"path": evidence.config_source, "sha256": evidence.config_sha256},
+        "policy_config": evidence.provenance.as_dict()["policy_config"],
         "resources": [{"urn": r.urn, "type": r.type, "name": r.name, "parent": r.parent, "inputs": r.inputs} for r in evidence.resources],
         "violations": [_finding_json(v) for v in evidence.violations],
         "exceptions": [_finding_json(e) for e in evidence.exceptions],

@@ -47,7 +47,7 @@ FINDING_COLUMNS: list[tuple[str, Callable[[Finding], str]]] = [
 
 
 def render_markdown(evidence: Evidence) -> str:
-    counts = evidence.summary()
+    counts, provenance = evidence.summary(), evidence.provenance
     icon = ":white_check_mark:" if evidence.passed else ":x:"
     source = (
         "deployed state (stack export)"
@@ -58,7 +58,7 @@ def render_markdown(evidence: Evidence) -> str:
         f"## {icon} preflight {evidence.project}/{evidence.stack}: {evidence.verdict()}",
         "",
         f"Policy pack `{evidence.pack}` v{evidence.pack_version} on the {source}; {_coverage_words(evidence)}; policy config: "
-        + (f"`{evidence.config_source}` (sha256 {evidence.config_sha256})" if evidence.config_source else "pack defaults")
+        + (f"`{provenance.policy_config}` (sha256 {provenance.policy_config_sha256})" if provenance.policy_config else "pack defaults")
         + ".",
         "",
         "| resources | examined | policies | mandatory | advisory | exceptions |",

@@ -121,7 +121,7 @@ def render_sarif(evidence: Evidence, fallback_artifact: str = "Pulumi.yaml") -> 
                 "properties": {
                     "mode": evidence.mode,
                     "summary": evidence.summary(),
-                    "policyConfig": {"path": evidence.config_source, "sha256": evidence.config_sha256},
+                    "policyConfig": evidence.provenance.as_dict()["policy_config"],
                     "charts": charts_json(evidence.recording),
                     "provenance": evidence.provenance.as_dict(),
                     "coverage": coverage_json(evidence.coverage),

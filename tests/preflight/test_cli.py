@@ -15,6 +15,7 @@ import pytest
 from preflight import cli as preflight_cli
 from preflight.analyze.findings import days_until
 from preflight.record.program import record_program
+from preflight.report.formats import render
 from preflight.worker import check
 from tests.helpers.harness import example_recording
 from tests.preflight.conftest import PLAIN_URN, ROOT, SITE_URN, write_pack, write_project
@@ -277,7 +278,7 @@ def test_broken_copy_of_a_stack_exits_1_naming_policy_resource_and_criteria(tmp_
     rendered = {}
     for format_ in ("json", "text"):
         out = io.StringIO()
-        preflight_cli.render(evidence, format_, out)
+        render(evidence, format_, out)
         rendered[format_] = out.getvalue()
     report = json.loads(rendered["json"])
     stray = [v for v in report["violations"] if v["urn"].endswith("::stray-logs") and v["enforcement"] == "mandatory"]

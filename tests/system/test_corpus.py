@@ -23,7 +23,8 @@ from typing import Any
 
 import pytest
 
-from preflight.cli import _parser, render
+from preflight.cli import _parser
+from preflight.report.formats import render
 from preflight.worker import check
 
 ROOT = Path(__file__).resolve().parents[2]
