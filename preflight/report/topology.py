@@ -218,7 +218,8 @@ def build_topology(recording: Recording) -> Topology:
         source = ids.get(unit_of.get(r.urn, ""))
         if source is None:
             continue
-        for dependency in _dependencies(r):
+        # Sorted: the SDK records dependencies in the order inputs resolved, which varies from run to run.
+        for dependency in sorted(set(_dependencies(r))):
             target_urn = unit_of.get(dependency, "") or resolve(dependency)
             target = ids.get(target_urn)
             if target is None or target == source or (source, target) in seen:
