@@ -30,14 +30,13 @@ from components.aggregation.tier import (
     backend_ca,
     backend_credentials_env,
     backend_service,
-    secret_env,
     tier_base,
     tier_endpoint,
 )
 from components.backends.base import backend_meta, internal_load_balancer, network_policy_resources, secret
 from components.backends.interface import BackendEndpoint
 from components.backends.network import ES_SELECTOR, LOKI_GATEWAY_SELECTOR, Policy, Rule, ingest_sources, peer, ports
-from components.kubernetes import restricted_pod_security
+from components.kubernetes import restricted_pod_security, secret_key_env
 from components.names import BACKEND_NAMESPACE
 from components.pins import FLUENTD_CHART, FLUENTD_IMAGES
 
@@ -104,9 +103,9 @@ def fluentd_values(args: FluentdArgs, sizing: AggregationSizing, load_balancer: 
             "ports": [{"name": "forward", "containerPort": FORWARD_PORT, "protocol": "TCP"}],
         },
         "env": [
-            secret_env(SHARED_KEY_ENV, FORWARD_SECRET, "shared_key"),
-            secret_env(FORWARD_USERNAME_ENV, FORWARD_SECRET, "username"),
-            secret_env(FORWARD_PASSWORD_ENV, FORWARD_SECRET, "password"),
+            secret_key_env(SHARED_KEY_ENV, FORWARD_SECRET, "shared_key"),
+            secret_key_env(FORWARD_USERNAME_ENV, FORWARD_SECRET, "username"),
+            secret_key_env(FORWARD_PASSWORD_ENV, FORWARD_SECRET, "password"),
             *backend_credentials_env(args.backend.credentials_secret),
         ],
         "volumes": [

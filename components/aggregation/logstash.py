@@ -26,14 +26,13 @@ from components.aggregation.tier import (
     backend_ca,
     backend_credentials_env,
     backend_service,
-    secret_env,
     tier_base,
     tier_endpoint,
 )
 from components.backends.base import backend_meta, internal_load_balancer, network_policy_resources, secret
 from components.backends.interface import BackendEndpoint
 from components.backends.network import ES_HTTP_PORT, ES_SELECTOR, Policy, Rule, ingest_sources, peer, ports
-from components.kubernetes import restricted_pod_security
+from components.kubernetes import restricted_pod_security, secret_key_env
 from components.pins import ELASTIC_STACK_VERSION
 
 LOGSTASH_NAME = "logstash"
@@ -69,8 +68,8 @@ def logstash_spec(sizing: AggregationSizing, service_type: str, load_balancer: d
         "name": "logstash",
         "resources": RESOURCES,
         "env": [
-            secret_env(FORWARD_USERNAME_ENV, FORWARD_SECRET, "username"),
-            secret_env(FORWARD_PASSWORD_ENV, FORWARD_SECRET, "password"),
+            secret_key_env(FORWARD_USERNAME_ENV, FORWARD_SECRET, "username"),
+            secret_key_env(FORWARD_PASSWORD_ENV, FORWARD_SECRET, "password"),
             *backend_credentials_env(backend_credentials),
         ],
         "volumeMounts": [

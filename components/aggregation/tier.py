@@ -18,6 +18,7 @@ from components.backends.gateway import LOKI_GATEWAY_SERVICE
 from components.backends.interface import BackendEndpoint
 from components.backends.network import ES_HTTP_PORT, HTTPS_PORT, LOKI_GATEWAY_CONTAINER_PORT
 from components.config.schema import PlatformConfig, StoreConfig
+from components.kubernetes import secret_key_env
 from components.names import BACKEND_NAMESPACE, ES_HTTP_SERVICE
 
 
@@ -105,17 +106,13 @@ def backend_service(kind: str) -> tuple[str, int, int]:
     return f"{ES_HTTP_SERVICE}.{BACKEND_NAMESPACE}.svc.cluster.local", ES_HTTP_PORT, ES_HTTP_PORT
 
 
-def secret_env(name: str, secret_name: str, key: str) -> dict[str, Any]:
-    return {"name": name, "valueFrom": {"secretKeyRef": {"name": secret_name, "key": key}}}
-
-
 def backend_credentials_env(credentials_secret: str) -> list[dict[str, Any]]:
     """The backend's collector user and password from its credentials Secret (BackendEndpoint.credentials_secret, in
     the same namespace): the tier writes with the collectors' privileges, no more (on ELK the file-realm user whose
     role may only create documents in logs-logmesh-*)."""
     return [
-        secret_env(OUTPUT_USERNAME_ENV, credentials_secret, "username"),
-        secret_env(OUTPUT_PASSWORD_ENV, credentials_secret, "password"),
+        secret_key_env(OUTPUT_USERNAME_ENV, credentials_secret, "username"),
+        secret_key_env(OUTPUT_PASSWORD_ENV, credentials_secret, "password"),
     ]
 
 
