@@ -71,6 +71,21 @@ def tier_base(
     return TierBase(sizing, child, external, external or service_dns[1], ca_pem, tls_secret)
 
 
+def forward_credentials(
+    component: pulumi.ComponentResource, name: str, prefix: str, secret_name: str, child: pulumi.ResourceOptions, shared_key: bool = False
+) -> tuple[random.RandomPassword, random.RandomPassword | None, k8s.core.v1.Secret]:
+    """The forward user's password (and, with `shared_key`, the forward protocol's shared key), and the Secret
+    `secret_name` the tier's pods read them from."""
+    random_opts = pulumi.ResourceOptions(parent=component)
+    key = random.RandomPassword(f"{name}-{prefix}-shared-key", length=40, special=False, opts=random_opts) if shared_key else None
+    password = random.RandomPassword(f"{name}-{prefix}-password", length=40, special=False, opts=random_opts)
+    data = {**({"shared_key": secret(key.result)} if key else {}), "username": FORWARD_USER, "password": secret(password.result)}
+    credentials = k8s.core.v1.Secret(
+        f"{name}-{prefix}-credentials", metadata=backend_meta(secret_name), type="Opaque", string_data=data, opts=child
+    )
+    return password, key, credentials
+
+
 def tier_endpoint(
     args: TierArgs,
     base: TierBase,
