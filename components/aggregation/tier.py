@@ -79,7 +79,8 @@ def forward_credentials(
     random_opts = pulumi.ResourceOptions(parent=component)
     key = random.RandomPassword(f"{name}-{prefix}-shared-key", length=40, special=False, opts=random_opts) if shared_key else None
     password = random.RandomPassword(f"{name}-{prefix}-password", length=40, special=False, opts=random_opts)
-    data = {**({"shared_key": secret(key.result)} if key else {}), "username": FORWARD_USER, "password": secret(password.result)}
+    data: dict[str, pulumi.Input[str]] = {"shared_key": secret(key.result)} if key else {}
+    data |= {"username": FORWARD_USER, "password": secret(password.result)}
     credentials = k8s.core.v1.Secret(
         f"{name}-{prefix}-credentials", metadata=backend_meta(secret_name), type="Opaque", string_data=data, opts=child
     )
