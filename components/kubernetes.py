@@ -43,6 +43,11 @@ def restricted_pod_security() -> dict[str, Any]:
     return {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}}
 
 
+def secret_key_env(name: str, secret_name: str, key: str) -> dict[str, Any]:
+    """A container environment variable `name` read from `key` of the Secret `secret_name` (secretKeyRef)."""
+    return {"name": name, "valueFrom": {"secretKeyRef": {"name": secret_name, "key": key}}}
+
+
 def non_root_pod_security(uid: int) -> dict[str, Any]:
     """A pod security context for an image's own non-root user and group `uid`, which also owns its volumes."""
     return {"runAsNonRoot": True, "runAsUser": uid, "runAsGroup": uid, "fsGroup": uid, "seccompProfile": {"type": "RuntimeDefault"}}

@@ -11,7 +11,6 @@ from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
-import pulumi_random as random
 
 from components.aggregation.fluentd_config import (
     BACKEND_CA_DIR,
@@ -23,21 +22,21 @@ from components.aggregation.fluentd_config import (
     fluentd_source,
 )
 from components.aggregation.fluentd_mesh import fluentd_mesh_filters
-from components.aggregation.forward import FORWARD_PASSWORD_ENV, FORWARD_USER, FORWARD_USERNAME_ENV
+from components.aggregation.forward import FORWARD_PASSWORD_ENV, FORWARD_USERNAME_ENV
 from components.aggregation.sizing import AggregationSizing
 from components.aggregation.tier import (
     TierArgs,
     backend_ca,
     backend_credentials_env,
     backend_service,
-    secret_env,
+    forward_credentials,
     tier_base,
     tier_endpoint,
 )
-from components.backends.base import backend_meta, internal_load_balancer, network_policy_resources, secret
+from components.backends.base import backend_meta, internal_load_balancer, network_policy_resources
 from components.backends.interface import BackendEndpoint
 from components.backends.network import ES_SELECTOR, LOKI_GATEWAY_SELECTOR, Policy, Rule, ingest_sources, peer, ports
-from components.kubernetes import restricted_pod_security
+from components.kubernetes import restricted_pod_security, secret_key_env
 from components.names import BACKEND_NAMESPACE
 from components.pins import FLUENTD_CHART, FLUENTD_IMAGES
 
@@ -104,9 +103,9 @@ def fluentd_values(args: FluentdArgs, sizing: AggregationSizing, load_balancer: 
             "ports": [{"name": "forward", "containerPort": FORWARD_PORT, "protocol": "TCP"}],
         },
         "env": [
-            secret_env(SHARED_KEY_ENV, FORWARD_SECRET, "shared_key"),
-            secret_env(FORWARD_USERNAME_ENV, FORWARD_SECRET, "username"),
-            secret_env(FORWARD_PASSWORD_ENV, FORWARD_SECRET, "password"),
+            secret_key_env(SHARED_KEY_ENV, FORWARD_SECRET, "shared_key"),
+            secret_key_env(FORWARD_USERNAME_ENV, FORWARD_SECRET, "username"),
+            secret_key_env(FORWARD_PASSWORD_ENV, FORWARD_SECRET, "password"),
             *backend_credentials_env(args.backend.credentials_secret),
         ],
         "volumes": [
@@ -146,16 +145,7 @@ class FluentdAggregator(pulumi.ComponentResource):
         store = args.store
         base = tier_base(self, name, args, FLUENTD_SERVICE, "forward", FORWARD_TLS_SECRET, "forward")
         self.sizing, child, external, ca_pem, tls_secret = base.sizing, base.child, base.external, base.ca_pem, base.tls_secret
-        random_opts = pulumi.ResourceOptions(parent=self)
-        shared_key = random.RandomPassword(f"{name}-forward-shared-key", length=40, special=False, opts=random_opts)
-        password = random.RandomPassword(f"{name}-forward-password", length=40, special=False, opts=random_opts)
-        credentials = k8s.core.v1.Secret(
-            f"{name}-forward-credentials",
-            metadata=backend_meta(FORWARD_SECRET),
-            type="Opaque",
-            string_data={"shared_key": secret(shared_key.result), "username": FORWARD_USER, "password": secret(password.result)},
-            opts=child,
-        )
+        password, shared_key, credentials = forward_credentials(self, name, "forward", FORWARD_SECRET, child, shared_key=True)
         ca = backend_ca(name, args, BACKEND_CA_CONFIGMAP, child)
         account = k8s.core.v1.ServiceAccount(
             f"{name}-sa", metadata=backend_meta(FLUENTD_SERVICE), automount_service_account_token=False, opts=child

@@ -16,9 +16,8 @@ from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
-import pulumi_random as random
 
-from components.aggregation.forward import FORWARD_PASSWORD_ENV, FORWARD_USER, FORWARD_USERNAME_ENV
+from components.aggregation.forward import FORWARD_PASSWORD_ENV, FORWARD_USERNAME_ENV
 from components.aggregation.logstash_config import BACKEND_CA_DIR, INGEST_PORT, TLS_DIR, logstash_pipeline
 from components.aggregation.sizing import AggregationSizing
 from components.aggregation.tier import (
@@ -26,14 +25,14 @@ from components.aggregation.tier import (
     backend_ca,
     backend_credentials_env,
     backend_service,
-    secret_env,
+    forward_credentials,
     tier_base,
     tier_endpoint,
 )
-from components.backends.base import backend_meta, internal_load_balancer, network_policy_resources, secret
+from components.backends.base import backend_meta, internal_load_balancer, network_policy_resources
 from components.backends.interface import BackendEndpoint
 from components.backends.network import ES_HTTP_PORT, ES_SELECTOR, Policy, Rule, ingest_sources, peer, ports
-from components.kubernetes import restricted_pod_security
+from components.kubernetes import restricted_pod_security, secret_key_env
 from components.pins import ELASTIC_STACK_VERSION
 
 LOGSTASH_NAME = "logstash"
@@ -69,8 +68,8 @@ def logstash_spec(sizing: AggregationSizing, service_type: str, load_balancer: d
         "name": "logstash",
         "resources": RESOURCES,
         "env": [
-            secret_env(FORWARD_USERNAME_ENV, FORWARD_SECRET, "username"),
-            secret_env(FORWARD_PASSWORD_ENV, FORWARD_SECRET, "password"),
+            secret_key_env(FORWARD_USERNAME_ENV, FORWARD_SECRET, "username"),
+            secret_key_env(FORWARD_PASSWORD_ENV, FORWARD_SECRET, "password"),
             *backend_credentials_env(backend_credentials),
         ],
         "volumeMounts": [
@@ -138,14 +137,7 @@ class LogstashAggregator(pulumi.ComponentResource):
         store = args.store
         base = tier_base(self, name, args, INGEST_SERVICE, "logstash", FORWARD_TLS_SECRET, "logstash", pkcs8=True)
         self.sizing, child, external, ca_pem, tls_secret = base.sizing, base.child, base.external, base.ca_pem, base.tls_secret
-        password = random.RandomPassword(f"{name}-logstash-password", length=40, special=False, opts=pulumi.ResourceOptions(parent=self))
-        credentials = k8s.core.v1.Secret(
-            f"{name}-logstash-credentials",
-            metadata=backend_meta(FORWARD_SECRET),
-            type="Opaque",
-            string_data={"username": FORWARD_USER, "password": secret(password.result)},
-            opts=child,
-        )
+        password, _, credentials = forward_credentials(self, name, "logstash", FORWARD_SECRET, child)
         ca = backend_ca(name, args, BACKEND_CA_CONFIGMAP, child)
         policies = network_policy_resources(name, logstash_policies(args.exposed), child)
         service_type = "LoadBalancer" if args.exposed else "ClusterIP"

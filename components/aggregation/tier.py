@@ -18,6 +18,7 @@ from components.backends.gateway import LOKI_GATEWAY_SERVICE
 from components.backends.interface import BackendEndpoint
 from components.backends.network import ES_HTTP_PORT, HTTPS_PORT, LOKI_GATEWAY_CONTAINER_PORT
 from components.config.schema import PlatformConfig, StoreConfig
+from components.kubernetes import secret_key_env
 from components.names import BACKEND_NAMESPACE, ES_HTTP_SERVICE
 
 
@@ -70,6 +71,22 @@ def tier_base(
     return TierBase(sizing, child, external, external or service_dns[1], ca_pem, tls_secret)
 
 
+def forward_credentials(
+    component: pulumi.ComponentResource, name: str, prefix: str, secret_name: str, child: pulumi.ResourceOptions, shared_key: bool = False
+) -> tuple[random.RandomPassword, random.RandomPassword | None, k8s.core.v1.Secret]:
+    """The forward user's password (and, with `shared_key`, the forward protocol's shared key), and the Secret
+    `secret_name` the tier's pods read them from."""
+    random_opts = pulumi.ResourceOptions(parent=component)
+    key = random.RandomPassword(f"{name}-{prefix}-shared-key", length=40, special=False, opts=random_opts) if shared_key else None
+    password = random.RandomPassword(f"{name}-{prefix}-password", length=40, special=False, opts=random_opts)
+    data: dict[str, pulumi.Input[str]] = {"shared_key": secret(key.result)} if key else {}
+    data |= {"username": FORWARD_USER, "password": secret(password.result)}
+    credentials = k8s.core.v1.Secret(
+        f"{name}-{prefix}-credentials", metadata=backend_meta(secret_name), type="Opaque", string_data=data, opts=child
+    )
+    return password, key, credentials
+
+
 def tier_endpoint(
     args: TierArgs,
     base: TierBase,
@@ -105,17 +122,13 @@ def backend_service(kind: str) -> tuple[str, int, int]:
     return f"{ES_HTTP_SERVICE}.{BACKEND_NAMESPACE}.svc.cluster.local", ES_HTTP_PORT, ES_HTTP_PORT
 
 
-def secret_env(name: str, secret_name: str, key: str) -> dict[str, Any]:
-    return {"name": name, "valueFrom": {"secretKeyRef": {"name": secret_name, "key": key}}}
-
-
 def backend_credentials_env(credentials_secret: str) -> list[dict[str, Any]]:
     """The backend's collector user and password from its credentials Secret (BackendEndpoint.credentials_secret, in
     the same namespace): the tier writes with the collectors' privileges, no more (on ELK the file-realm user whose
     role may only create documents in logs-logmesh-*)."""
     return [
-        secret_env(OUTPUT_USERNAME_ENV, credentials_secret, "username"),
-        secret_env(OUTPUT_PASSWORD_ENV, credentials_secret, "password"),
+        secret_key_env(OUTPUT_USERNAME_ENV, credentials_secret, "username"),
+        secret_key_env(OUTPUT_PASSWORD_ENV, credentials_secret, "password"),
     ]
 
 

@@ -7,11 +7,13 @@ requires the destination to be approved in the policy config (docs/collectors.md
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
 
 from components.config.schema import ClusterConfig, DatadogConfig
+from components.kubernetes import secret_key_env
 from components.names import COLLECTOR_NAMESPACE
 
 API_KEY_SECRET = "logmesh-datadog-api-key"
@@ -22,9 +24,9 @@ VENDOR = "datadog"
 DESTINATION_ANNOTATION = "logmesh.io/external-destination"
 
 
-def api_key_env() -> dict[str, object]:
+def api_key_env() -> dict[str, Any]:
     """The collector container's environment variable holding the API key, from the Secret."""
-    return {"name": API_KEY_ENV, "valueFrom": {"secretKeyRef": {"name": API_KEY_SECRET, "key": API_KEY_FIELD}}}
+    return secret_key_env(API_KEY_ENV, API_KEY_SECRET, API_KEY_FIELD)
 
 
 @dataclass(frozen=True)
