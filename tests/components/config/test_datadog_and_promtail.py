@@ -56,6 +56,16 @@ def test_a_datadog_sink_per_cluster_or_per_store() -> None:
 
 
 def test_every_documented_site_is_accepted_and_another_is_named() -> None:
+    # Datadog's documented sites: dropping or adding one in the schema must be a deliberate change here too.
+    assert set(DATADOG_SITES) == {
+        "datadoghq.com",
+        "us3.datadoghq.com",
+        "us5.datadoghq.com",
+        "datadoghq.eu",
+        "ap1.datadoghq.com",
+        "ap2.datadoghq.com",
+        "ddog-gov.com",
+    }
     for site in DATADOG_SITES:
         platform = _parse({"site": site, "api_key": API_KEY, "clusters": ["stg-eks"]})
         assert platform.datadog is not None and platform.datadog.intake_host == f"http-intake.logs.{site}"
