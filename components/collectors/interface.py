@@ -12,6 +12,7 @@ import pulumi_kubernetes as k8s
 
 from components.backends.interface import BackendEndpoint
 from components.config.schema import ClusterConfig, PlatformConfig
+from components.kubernetes import secret_key_env
 
 SERVICE_ACCOUNT = "logmesh-collector"
 CREDENTIALS_SECRET = "logmesh-output-credentials"
@@ -80,4 +81,4 @@ def static_labels(platform: PlatformConfig, cluster: ClusterConfig) -> dict[str,
 
 def secret_env(shared_key: bool = False) -> list[dict[str, Any]]:
     keys = ((USERNAME_ENV, "username"), (PASSWORD_ENV, "password"), *([(SHARED_KEY_ENV, "shared_key")] if shared_key else []))
-    return [{"name": env, "valueFrom": {"secretKeyRef": {"name": CREDENTIALS_SECRET, "key": key}}} for env, key in keys]
+    return [secret_key_env(env, CREDENTIALS_SECRET, key) for env, key in keys]
