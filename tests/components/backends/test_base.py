@@ -22,13 +22,12 @@ from tests.helpers.backend_lookups import (
     endpoint,
     generated_credentials,
     loki_backend_recording,
-    manifest,
     one,
     release,
     store_of,
 )
 from tests.helpers.backend_program import config_for, record
-from tests.helpers.support import below, plain
+from tests.helpers.support import below, manifest, plain
 
 
 def test_backend_service_account_carries_the_store_identity(recorded: tuple[str, str, Recording]) -> None:

@@ -25,13 +25,12 @@ from tests.helpers.collector_lookups import (
     collectors,
     expected_host,
     fluent_bit_sections,
-    manifest,
     owned,
     store_of,
     workload,
 )
 from tests.helpers.harness import run, stack_config
-from tests.helpers.support import below, descendants, plain, provider_name
+from tests.helpers.support import below, descendants, manifest, plain, provider_name
 
 NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
 
