@@ -6,8 +6,9 @@ rules component creates them.
 
 from __future__ import annotations
 
-# One ConfigMap per alert and cluster (alert_rules_configmap); on Loki its key `<alert>.yaml` is the rule file the
-# ruler reads from its local rule storage as `<LOKI_RULES_DIR>/<tenant>/<file>`.
+# One ConfigMap per cluster (alert_rules_configmap) holds every alert's rule: on Loki the key `<alert>.yaml` is the rule
+# file the ruler reads from its local rule storage as `<LOKI_RULES_DIR>/<tenant>/<file>`; on ELK the keys
+# `<alert>.create.json` and `<alert>.update.json` are the Kibana API bodies (kibana_rule_key).
 ALERT_NAMES = ("ingestion-gap", "mesh-auth-spike", "mesh-5xx-spike", "collector-output-errors", "mesh-5xx-anomaly", "mesh-auth-anomaly")
 INGESTION_GAP, MESH_AUTH_SPIKE, MESH_5XX_SPIKE, COLLECTOR_OUTPUT_ERRORS, MESH_5XX_ANOMALY, MESH_AUTH_ANOMALY = ALERT_NAMES
 # The AWS store's own alert on its CloudTrail trail (components/storage/trail_alerts.py): an EventBridge rule, not a
@@ -41,18 +42,24 @@ ANOMALY_FLOOR = 0.02  # 0.1% -> 0.4% triples the rate but is no incident
 ANOMALY_MIN_REQUESTS = 200  # fewer requests in the window: the cluster is too quiet for a rate to mean anything
 ANOMALY_MIN_MATCHING = 20  # fewer matching answers in the window: too few to page on
 ANOMALY_STATUS = {MESH_5XX_ANOMALY: "5..", MESH_AUTH_ANOMALY: "401|403"}
-RULE_LABEL = "logmesh.io/alert"
+# The two bodies of a Kibana rule: POST to create it, PUT to update it (components/alerts/assets/apply-kibana-rules.sh).
+KIBANA_RULE_BODIES = ("create", "update")
 # Every alert's runbook: one anchor per alert in this page (tests/docs checks that each exists).
 RUNBOOK_PAGE = "docs/runbooks.md"
 
 
-def alert_rules_configmap(alert: str, cluster: str) -> str:
-    """The ConfigMap in `logging` that holds one alert rule of one cluster."""
-    return f"logmesh-{alert}-{cluster}"
+def alert_rules_configmap(cluster: str) -> str:
+    """The ConfigMap in `logging` that holds every alert rule of one cluster."""
+    return f"logmesh-alerts-{cluster}"
 
 
 def loki_rule_file(alert: str) -> str:
     return f"{alert}.yaml"
+
+
+def kibana_rule_key(alert: str, body: str) -> str:
+    """The key of one of an alert's Kibana API bodies (KIBANA_RULE_BODIES) in its cluster's rule ConfigMap."""
+    return f"{alert}.{body}.json"
 
 
 def runbook_url(alert: str) -> str:

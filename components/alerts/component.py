@@ -11,8 +11,8 @@ sets the ruler up); without it Loki rules only evaluate (visible in Grafana and 
 records its fired and recovered alerts in Elasticsearch through a preconfigured Index connector (free in Basic);
 calling an Alertmanager from Kibana needs a Webhook connector, which needs a paid licence.
 
-Every rule object is a ConfigMap labelled `logmesh.io/alert: <alert>` and `logmesh.io/cluster: <cluster>`, so a
-policy can check that each cluster has its ingestion-gap alert.
+One ConfigMap per cluster, labelled `logmesh.io/cluster: <cluster>`, holds that cluster's rules, one key per alert (two
+on ELK): a cluster's rules change together, and a fleet of N clusters adds N objects to each backend, not six times N.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 import yaml
 
-from components.alerts.catalog import ALERT_NAMES, RULE_LABEL, alert_rules_configmap, description, loki_rule_file
+from components.alerts.catalog import ALERT_NAMES, KIBANA_RULE_BODIES, alert_rules_configmap, kibana_rule_key, loki_rule_file
 from components.alerts.rules import kibana_rule, kibana_rule_id, loki_rule_group
 from components.backends.interface import BackendEndpoint
 from components.config.schema import ClusterConfig, PlatformConfig
@@ -71,10 +71,7 @@ class AlertRules(pulumi.ComponentResource):
     def __init__(self, name: str, args: AlertRulesArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("logmesh:alerts:AlertRules", name, None, opts)
         self._child = pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=list(args.depends_on))
-        rule_maps: list[k8s.core.v1.ConfigMap] = []
-        for cluster in args.clusters:
-            for alert in ALERT_NAMES:
-                rule_maps.append(self._rule_configmap(name, args, cluster, alert))
+        rule_maps = [self._rule_configmap(name, args, cluster) for cluster in args.clusters]
         if args.endpoint.kind == "elk":
             self._kibana_job(name, args, rule_maps)
         self.store = pulumi.Output.from_input(args.endpoint.store)
@@ -97,24 +94,22 @@ class AlertRules(pulumi.ComponentResource):
             return "none: rules evaluate only; set logmesh:alerting to notify an Alertmanager"
         return f"alertmanager:{alerting.alertmanager_url}"
 
-    @staticmethod
-    def rule_id(cluster: ClusterConfig, alert: str) -> str:
-        return alert_rules_configmap(alert, cluster.id)
-
-    def _rule_configmap(self, name: str, args: AlertRulesArgs, cluster: ClusterConfig, alert: str) -> k8s.core.v1.ConfigMap:
-        labels = {**ALERT_RULES_LABELS, RULE_LABEL: alert, CLUSTER_LABEL: cluster.id, STORE_LABEL: args.endpoint.store}
-        annotations: dict[str, str] = {"logmesh.io/description": description(alert, cluster.id)}
+    def _rule_configmap(self, name: str, args: AlertRulesArgs, cluster: ClusterConfig) -> k8s.core.v1.ConfigMap:
+        labels = {**ALERT_RULES_LABELS, CLUSTER_LABEL: cluster.id, STORE_LABEL: args.endpoint.store}
+        data: dict[str, str] = {}
         if args.endpoint.kind == "loki":
             labels["loki_rule"] = "1"
-            # The ruler mounts this key as /rules/<tenant>/<alert>.yaml (the tenant is the cluster's name).
-            data = {loki_rule_file(alert): yaml.dump(loki_rule_group(alert, cluster), Dumper=_DUMPER, sort_keys=False)}
+            # The ruler mounts each key as /rules/<tenant>/<alert>.yaml (the tenant is the cluster's name).
+            for alert in ALERT_NAMES:
+                data[loki_rule_file(alert)] = yaml.dump(loki_rule_group(alert, cluster), Dumper=_DUMPER, sort_keys=False)
         else:
-            create, update = kibana_rule(alert, cluster)
-            data = {"create.json": json.dumps(create, indent=2), "update.json": json.dumps(update, indent=2)}
-            annotations["logmesh.io/kibana-rule-id"] = kibana_rule_id(alert, cluster)
+            for alert in ALERT_NAMES:
+                bodies = kibana_rule(alert, cluster)
+                for body, content in zip(KIBANA_RULE_BODIES, bodies, strict=True):
+                    data[kibana_rule_key(alert, body)] = json.dumps(content, indent=2)
         return k8s.core.v1.ConfigMap(
-            f"{name}-{cluster.id}-{alert}",
-            metadata={"name": self.rule_id(cluster, alert), "namespace": BACKEND_NAMESPACE, "labels": labels, "annotations": annotations},
+            f"{name}-{cluster.id}",
+            metadata={"name": alert_rules_configmap(cluster.id), "namespace": BACKEND_NAMESPACE, "labels": labels},
             data=data,
             opts=self._child,
         )
@@ -127,13 +122,16 @@ class AlertRules(pulumi.ComponentResource):
         sources: list[k8s.core.v1.VolumeProjectionArgsDict] = [
             {
                 "config_map": {
-                    "name": self.rule_id(c, a),
+                    "name": alert_rules_configmap(c.id),
                     # The folder name is the Kibana rule id the apply script uses.
-                    "items": [{"key": k, "path": f"{kibana_rule_id(a, c)}/{k}"} for k in ("create.json", "update.json")],
+                    "items": [
+                        {"key": kibana_rule_key(a, body), "path": f"{kibana_rule_id(a, c)}/{body}.json"}
+                        for a in ALERT_NAMES
+                        for body in KIBANA_RULE_BODIES
+                    ],
                 }
             }
             for c in args.clusters
-            for a in ALERT_NAMES
         ]
         pod: k8s.core.v1.PodSpecArgsDict = {
             "restart_policy": "OnFailure",

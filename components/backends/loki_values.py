@@ -194,26 +194,17 @@ def ruler_alertmanager_config(alerting: AlertingConfig | None) -> dict[str, Any]
 
 
 def loki_rule_volumes(tenants: Sequence[str]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """The alert-rule ConfigMaps as files of the ruler's local rule storage: `<LOKI_RULES_DIR>/<tenant>/<alert>.yaml`.
+    """Each tenant's alert-rule ConfigMap as files of the ruler's local rule storage: `<LOKI_RULES_DIR>/<tenant>/<alert>.yaml`.
 
     Mounted by the kubelet instead of the chart's rules sidecar, whose Role reads every Secret in the namespace.
-    One projected volume per tenant, mounted at the tenant's folder: the local rule store takes every directory under
+    One volume per tenant, mounted at the tenant's folder: the local rule store takes every directory under
     its root for a tenant, and a single volume at the root would also show the kubelet's `..data` and `..<timestamp>`
-    directories, phantom tenants whose (empty) streams would fire every ingestion-gap rule. The items are optional:
-    components/alerts/component.py creates the ConfigMaps after this release, and the kubelet adds the files once they exist."""
+    directories, phantom tenants whose (empty) streams would fire every ingestion-gap rule. The ConfigMap is optional:
+    components/alerts/component.py creates it after this release, and the kubelet adds the files once they exist."""
     volumes, mounts = [], []
     for tenant in tenants:
         name = f"rules-{tenant}"
-        sources = [
-            {
-                "configMap": {
-                    "name": alert_rules_configmap(alert, tenant),
-                    "optional": True,
-                    "items": [{"key": loki_rule_file(alert), "path": loki_rule_file(alert)}],
-                }
-            }
-            for alert in ALERT_NAMES
-        ]
-        volumes.append({"name": name, "projected": {"sources": sources}})
+        items = [{"key": loki_rule_file(alert), "path": loki_rule_file(alert)} for alert in ALERT_NAMES]
+        volumes.append({"name": name, "configMap": {"name": alert_rules_configmap(tenant), "optional": True, "items": items}})
         mounts.append({"name": name, "mountPath": f"{LOKI_RULES_DIR}/{tenant}", "readOnly": True})
     return volumes, mounts

@@ -8,6 +8,7 @@ import re
 import stat
 import subprocess
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,20 +25,39 @@ from tests.helpers.harness import elk_config, elk_recording, stack_config
 from tests.helpers.support import plain, provider_name
 
 CONFIGMAP = "kubernetes:core/v1:ConfigMap"
+COMPONENT = "app.kubernetes.io/component"
 RELEASE = "kubernetes:helm.sh/v3:Release"
 
 
 def rule_objects(recording: Recording) -> list[Registration]:
-    return [r for r in recording.of_type(CONFIGMAP) if catalog.RULE_LABEL in r.inputs["metadata"].get("labels", {})]
+    """The rule ConfigMaps: one per cluster."""
+    component = ALERT_RULES_LABELS[COMPONENT]
+    return [r for r in recording.of_type(CONFIGMAP) if r.inputs["metadata"].get("labels", {}).get(COMPONENT) == component]
 
 
-def by_cluster_and_alert(recording: Recording) -> dict[tuple[str, str], Registration]:
-    found: dict[tuple[str, str], Registration] = {}
+@dataclass(frozen=True)
+class AlertRule:
+    """One alert of one cluster: the ConfigMap that holds it and its keys there."""
+
+    config_map: Registration
+    files: dict[str, str]
+
+
+def by_cluster_and_alert(recording: Recording) -> dict[tuple[str, str], AlertRule]:
+    """Every (cluster, alert), each from its cluster's one ConfigMap, whose keys are all some alert's."""
+    found: dict[tuple[str, str], AlertRule] = {}
+    clusters: set[str] = set()
     for r in rule_objects(recording):
-        labels = r.inputs["metadata"]["labels"]
-        key = (labels[CLUSTER_LABEL], labels[catalog.RULE_LABEL])
-        assert key not in found, key
-        found[key] = r
+        cluster = r.inputs["metadata"]["labels"][CLUSTER_LABEL]
+        assert cluster not in clusters, cluster
+        clusters.add(cluster)
+        assert r.inputs["metadata"]["name"] == catalog.alert_rules_configmap(cluster)
+        data = plain(r.inputs["data"])
+        for alert in catalog.ALERT_NAMES:
+            files = {key: text for key, text in data.items() if key.split(".")[0] == alert}
+            if files:
+                found[(cluster, alert)] = AlertRule(r, files)
+        assert sum(len(rule.files) for key, rule in found.items() if key[0] == cluster) == len(data), sorted(data)
     return found
 
 
@@ -52,7 +72,7 @@ def test_every_cluster_has_every_alert_in_its_store_backend(example: Recording) 
     assert set(found) == {(c["name"], a) for c in config["logmesh:clusters"] for a in catalog.ALERT_NAMES}
     for cluster in config["logmesh:clusters"]:
         for alert in catalog.ALERT_NAMES:
-            rule = found[(cluster["name"], alert)]
+            rule = found[(cluster["name"], alert)].config_map
             meta = rule.inputs["metadata"]
             assert meta["namespace"] == BACKEND_NAMESPACE
             assert provider_name(rule) == f"{backend_cluster(config, cluster)}-k8s"
@@ -69,10 +89,9 @@ def ruler_files(values: dict[str, Any]) -> dict[tuple[str, str], str]:
     volumes = {v["name"]: v for v in component["extraVolumes"]}
     files: dict[tuple[str, str], str] = {}
     for mount in component["extraVolumeMounts"]:
-        volume = volumes[mount["name"]]
-        for source in volume.get("projected", {}).get("sources", []):
-            config_map = source["configMap"]
-            assert config_map["optional"] is True  # the ruler starts before components/alerts/component.py creates them
+        config_map = volumes[mount["name"]].get("configMap")
+        if config_map is not None:
+            assert config_map["optional"] is True  # the ruler starts before components/alerts/component.py creates it
             for item in config_map["items"]:
                 assert (config_map["name"], item["key"]) not in files
                 files[(config_map["name"], item["key"])] = f"{mount['mountPath']}/{item['path']}"
@@ -92,11 +111,11 @@ def test_loki_ruler_mounts_every_rule_at_its_tenant_folder(example: Recording) -
         assert directory == "/rules"
         assert values["sidecar"]["rules"]["enabled"] is False
         files = ruler_files(values)
-        here = {key: r for key, r in rules.items() if provider_name(r) == provider_name(release)}
+        here = {key: r for key, r in rules.items() if provider_name(r.config_map) == provider_name(release)}
         assert here and len(files) == len(here)
-        for (cluster, alert), registration in here.items():
-            [key] = registration.inputs["data"]
-            assert files[(registration.inputs["metadata"]["name"], key)] == f"{directory}/{cluster}/{alert}.yaml"
+        for (cluster, alert), rule in here.items():
+            [key] = rule.files
+            assert files[(rule.config_map.inputs["metadata"]["name"], key)] == f"{directory}/{cluster}/{alert}.yaml"
         component = values["ruler"] if values["deploymentMode"] == "Distributed" else values["singleBinary"]
         for mount in component["extraVolumeMounts"]:
             if mount["name"].startswith("rules-"):
@@ -104,23 +123,31 @@ def test_loki_ruler_mounts_every_rule_at_its_tenant_folder(example: Recording) -
                 assert parent == directory and tenant and mount["readOnly"] is True
 
 
-def loki_rule(registration: Registration) -> dict[str, Any]:
-    [text] = registration.inputs["data"].values()
+def loki_rule(alert_rule: AlertRule) -> dict[str, Any]:
+    [text] = alert_rule.files.values()
     [group] = yaml.safe_load(text)["groups"]
     [rule] = group["rules"]
     return dict(rule)
 
 
+def kibana_bodies(rule: AlertRule, alert: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """An alert's Kibana create and update bodies."""
+    create, update = (json.loads(rule.files[catalog.kibana_rule_key(alert, body)]) for body in catalog.KIBANA_RULE_BODIES)
+    return create, update
+
+
 def test_rule_files_are_the_text_yaml_safe_dump_writes(example: Recording) -> None:
     """The component writes rule groups with libyaml's emitter when PyYAML has it; the text is PyYAML's own."""
-    for registration in rule_objects(example):
-        [text] = registration.inputs["data"].values()
+    rules = by_cluster_and_alert(example)
+    assert rules
+    for rule in rules.values():
+        [text] = rule.files.values()
         assert text == yaml.safe_dump(yaml.safe_load(text), sort_keys=False)
 
 
 def test_ingestion_gap_fires_when_a_tenant_is_silent(example: Recording) -> None:
-    for (cluster, alert), registration in by_cluster_and_alert(example).items():
-        rule = loki_rule(registration)
+    for (cluster, alert), alert_rule in by_cluster_and_alert(example).items():
+        rule = loki_rule(alert_rule)
         assert rule["labels"]["cluster"] == cluster
         if alert == catalog.INGESTION_GAP:
             assert rule["expr"] == f'absent_over_time({{cluster="{cluster}"}}[{catalog.INGESTION_GAP_MINUTES}m])'
@@ -128,8 +155,8 @@ def test_ingestion_gap_fires_when_a_tenant_is_silent(example: Recording) -> None
 
 
 def test_logql_selects_only_low_cardinality_labels_and_filters_on_parsed_fields(example: Recording) -> None:
-    for (cluster, alert), registration in by_cluster_and_alert(example).items():
-        expr = loki_rule(registration)["expr"]
+    for (cluster, alert), alert_rule in by_cluster_and_alert(example).items():
+        expr = loki_rule(alert_rule)["expr"]
         assert expr.count("(") == expr.count(")")
         for selector in re.findall(r"\{([^}]*)\}", expr):
             labels = {part.split("=")[0].strip() for part in selector.split(",")}
@@ -155,9 +182,9 @@ def test_kibana_rules_cover_every_cluster_and_alert(elk_prod: Recording) -> None
     config = elk_config("prod")
     found = by_cluster_and_alert(elk_prod)
     assert set(found) == {(c["name"], a) for c in config["logmesh:clusters"] for a in catalog.ALERT_NAMES}
-    for (cluster, alert), registration in found.items():
-        data = plain(registration.inputs["data"])
-        create, update = json.loads(data["create.json"]), json.loads(data["update.json"])
+    for (cluster, alert), rule in found.items():
+        assert set(rule.files) == {catalog.kibana_rule_key(alert, body) for body in catalog.KIBANA_RULE_BODIES}
+        create, update = kibana_bodies(rule, alert)
         assert (create["rule_type_id"], create["consumer"]) == (".es-query", "stackAlerts")
         assert "rule_type_id" not in update and "consumer" not in update
         params = create["params"]
@@ -189,11 +216,17 @@ def test_kibana_job_applies_every_rule_with_the_elastic_password_from_a_secret(e
         assert env["KIBANA_URL"]["value"].startswith("https://logmesh-kb-http.logging.svc")
         projected = next(v for v in spec["volumes"] if v["name"] == "rules")["projected"]["sources"]
         mapped = {s["configMap"]["name"] for s in projected}
-        assert mapped == {f"logmesh-{a}-{c}" for c in clusters for a in catalog.ALERT_NAMES}
-        # Each rule's folder is its Kibana id: a UUID v4 (Kibana refuses other ids), stable and unique per rule.
-        folders = {item["path"].split("/")[0] for s in projected for item in s["configMap"]["items"]}
-        assert len(folders) == len(mapped)
+        assert mapped == {catalog.alert_rules_configmap(c) for c in clusters}
+        # Each rule's folder is its Kibana id: a UUID v4 (Kibana refuses other ids), stable and unique per rule, and
+        # holds the two bodies the apply script sends, each from its key of the cluster's ConfigMap.
+        folders: dict[str, set[str]] = {}
+        for item in (item for s in projected for item in s["configMap"]["items"]):
+            folder, file = item["path"].split("/")
+            assert item["key"] == f"{item['key'].split('.')[0]}.{file}"  # <alert>.create.json -> <id>/create.json
+            folders.setdefault(folder, set()).add(file)
+        assert len(folders) == len(clusters) * len(catalog.ALERT_NAMES)
         assert all(uuid.UUID(folder).version == 4 and str(uuid.UUID(folder)) == folder for folder in folders)
+        assert all(files == {f"{body}.json" for body in catalog.KIBANA_RULE_BODIES} for files in folders.values())
         # The logging namespace enforces the restricted Pod Security Standard.
         assert spec["securityContext"]["runAsNonRoot"] is True and spec["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
         assert container["securityContext"]["allowPrivilegeEscalation"] is False

@@ -22,7 +22,7 @@ from preflight.analyze.servicer import Analyzer
 from preflight.record.program import record_program
 from preflight.record.recording import Recording, Registration
 from preflight.secrets import is_secret
-from tests.components.alerts.test_component import by_cluster_and_alert
+from tests.components.alerts.test_component import by_cluster_and_alert, kibana_bodies
 from tests.helpers.harness import PROJECT, ROOT, elk_recording, example_recording, stack_config
 from tests.helpers.support import manifest, plain, public_strings
 
@@ -203,9 +203,8 @@ def test_every_kibana_rule_records_when_it_fires_and_when_it_recovers() -> None:
     recording = elk_prod()
     found = by_cluster_and_alert(recording)
     assert found
-    for (cluster, alert), registration in found.items():
-        data = plain(registration.inputs["data"])
-        create, update = json.loads(data["create.json"]), json.loads(data["update.json"])
+    for (cluster, alert), rule in found.items():
+        create, update = kibana_bodies(rule, alert)
         assert create["actions"] == update["actions"]
         by_group = {a["group"]: a for a in create["actions"]}
         assert set(by_group) == {KIBANA_FIRED_GROUP, KIBANA_RECOVERED_GROUP}
