@@ -62,7 +62,7 @@ class AlertRulesArgs:
 
 
 class AlertRules(pulumi.ComponentResource):
-    """The four alerts for every cluster that ships to one store, in that store's backend."""
+    """The six alerts for every cluster that ships to one store, in that store's backend."""
 
     store: pulumi.Output[str]
     alerts: pulumi.Output[dict[str, list[str]]]

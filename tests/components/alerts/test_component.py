@@ -17,6 +17,8 @@ import yaml
 
 from components.alerts import catalog
 from components.alerts.component import APPLY_SCRIPT
+from components.alerts.rules import kibana_rule_id
+from components.config.schema import ClusterConfig
 from components.names import ALERT_RULES_LABELS, BACKEND_NAMESPACE, CLUSTER_LABEL
 from components.pins import ELASTIC_STACK_VERSION
 from preflight.record.recording import Recording, Registration
@@ -204,6 +206,8 @@ def test_kibana_job_applies_every_rule_with_the_elastic_password_from_a_secret(e
     jobs = elk_prod.of_type("kubernetes:batch/v1:Job")
     rule_jobs = [j for j in jobs if j.inputs["metadata"].get("name") == "logmesh-kibana-alert-rules"]
     assert len(rule_jobs) == len(config["logmesh:stores"])
+    data_keys = {r.inputs["metadata"]["name"]: set(r.inputs["data"]) for r in rule_objects(elk_prod)}
+    cluster_configs = [ClusterConfig.model_validate(c) for c in config["logmesh:clusters"]]
     for job in rule_jobs:
         store = next(s for s in config["logmesh:stores"] if provider_name(job) == f"{s['cluster']}-k8s")
         clusters = [c["name"] for c in config["logmesh:clusters"] if store_of(config, c) == store["name"]]
@@ -218,12 +222,19 @@ def test_kibana_job_applies_every_rule_with_the_elastic_password_from_a_secret(e
         mapped = {s["configMap"]["name"] for s in projected}
         assert mapped == {catalog.alert_rules_configmap(c) for c in clusters}
         # Each rule's folder is its Kibana id: a UUID v4 (Kibana refuses other ids), stable and unique per rule, and
-        # holds the two bodies the apply script sends, each from its key of the cluster's ConfigMap.
+        # holds the two bodies the apply script sends, each from its key of the cluster's ConfigMap (a key the
+        # ConfigMap lacks would leave the pod waiting on its volume).
         folders: dict[str, set[str]] = {}
-        for item in (item for s in projected for item in s["configMap"]["items"]):
-            folder, file = item["path"].split("/")
-            assert item["key"] == f"{item['key'].split('.')[0]}.{file}"  # <alert>.create.json -> <id>/create.json
-            folders.setdefault(folder, set()).add(file)
+        for source in projected:
+            name = source["configMap"]["name"]
+            cluster = next(c for c in cluster_configs if catalog.alert_rules_configmap(c.id) == name)
+            for item in source["configMap"]["items"]:
+                assert item["key"] in data_keys[name], (name, item["key"])
+                folder, file = item["path"].split("/")
+                alert = item["key"].split(".")[0]
+                assert item["key"] == catalog.kibana_rule_key(alert, file.removesuffix(".json"))  # <alert>.create.json
+                assert folder == kibana_rule_id(alert, cluster)
+                folders.setdefault(folder, set()).add(file)
         assert len(folders) == len(clusters) * len(catalog.ALERT_NAMES)
         assert all(uuid.UUID(folder).version == 4 and str(uuid.UUID(folder)) == folder for folder in folders)
         assert all(files == {f"{body}.json" for body in catalog.KIBANA_RULE_BODIES} for files in folders.values())
