@@ -43,6 +43,12 @@ def restricted_pod_security() -> dict[str, Any]:
     return {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}}
 
 
+def service_type(exposed: bool) -> str:
+    """A Service's type: a load balancer when it is published for collectors in other clusters (the components
+    annotate it as an internal one), otherwise reachable in the cluster only."""
+    return "LoadBalancer" if exposed else "ClusterIP"
+
+
 def secret_key_env(name: str, secret_name: str, key: str) -> dict[str, Any]:
     """A container environment variable `name` read from `key` of the Secret `secret_name` (secretKeyRef)."""
     return {"name": name, "valueFrom": {"secretKeyRef": {"name": secret_name, "key": key}}}

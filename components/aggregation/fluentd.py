@@ -22,7 +22,6 @@ from components.aggregation.fluentd_config import (
     fluentd_source,
 )
 from components.aggregation.fluentd_mesh import fluentd_mesh_filters
-from components.aggregation.forward import FORWARD_PASSWORD_ENV, FORWARD_USERNAME_ENV
 from components.aggregation.sizing import AggregationSizing
 from components.aggregation.tier import (
     TierArgs,
@@ -30,13 +29,14 @@ from components.aggregation.tier import (
     backend_credentials_env,
     backend_service,
     forward_credentials,
+    forward_credentials_env,
     tier_base,
     tier_endpoint,
 )
 from components.backends.base import backend_meta, internal_load_balancer, network_policy_resources
 from components.backends.interface import BackendEndpoint
 from components.backends.network import ES_SELECTOR, LOKI_GATEWAY_SELECTOR, Policy, Rule, ingest_sources, peer, ports
-from components.kubernetes import restricted_pod_security, secret_key_env
+from components.kubernetes import restricted_pod_security, secret_key_env, service_type
 from components.names import BACKEND_NAMESPACE
 from components.pins import FLUENTD_CHART, FLUENTD_IMAGES
 
@@ -98,14 +98,13 @@ def fluentd_values(args: FluentdArgs, sizing: AggregationSizing, load_balancer: 
         "readinessProbe": {"tcpSocket": {"port": "forward"}},
         "persistence": {"enabled": True, "accessMode": "ReadWriteOnce", "size": sizing.volume},
         "service": {
-            "type": "LoadBalancer" if args.exposed else "ClusterIP",
+            "type": service_type(args.exposed),
             "annotations": load_balancer,
             "ports": [{"name": "forward", "containerPort": FORWARD_PORT, "protocol": "TCP"}],
         },
         "env": [
             secret_key_env(SHARED_KEY_ENV, FORWARD_SECRET, "shared_key"),
-            secret_key_env(FORWARD_USERNAME_ENV, FORWARD_SECRET, "username"),
-            secret_key_env(FORWARD_PASSWORD_ENV, FORWARD_SECRET, "password"),
+            *forward_credentials_env(FORWARD_SECRET),
             *backend_credentials_env(args.backend.credentials_secret),
         ],
         "volumes": [

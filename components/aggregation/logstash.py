@@ -17,7 +17,6 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.aggregation.forward import FORWARD_PASSWORD_ENV, FORWARD_USERNAME_ENV
 from components.aggregation.logstash_config import BACKEND_CA_DIR, INGEST_PORT, TLS_DIR, logstash_pipeline
 from components.aggregation.sizing import AggregationSizing
 from components.aggregation.tier import (
@@ -26,13 +25,14 @@ from components.aggregation.tier import (
     backend_credentials_env,
     backend_service,
     forward_credentials,
+    forward_credentials_env,
     tier_base,
     tier_endpoint,
 )
 from components.backends.base import backend_meta, internal_load_balancer, network_policy_resources
 from components.backends.interface import BackendEndpoint
 from components.backends.network import ES_HTTP_PORT, ES_SELECTOR, Policy, Rule, ingest_sources, peer, ports
-from components.kubernetes import restricted_pod_security, secret_key_env
+from components.kubernetes import restricted_pod_security, service_type
 from components.pins import ELASTIC_STACK_VERSION
 
 LOGSTASH_NAME = "logstash"
@@ -68,8 +68,7 @@ def logstash_spec(sizing: AggregationSizing, service_type: str, load_balancer: d
         "name": "logstash",
         "resources": RESOURCES,
         "env": [
-            secret_key_env(FORWARD_USERNAME_ENV, FORWARD_SECRET, "username"),
-            secret_key_env(FORWARD_PASSWORD_ENV, FORWARD_SECRET, "password"),
+            *forward_credentials_env(FORWARD_SECRET),
             *backend_credentials_env(backend_credentials),
         ],
         "volumeMounts": [
@@ -140,8 +139,8 @@ class LogstashAggregator(pulumi.ComponentResource):
         password, _, credentials = forward_credentials(self, name, "logstash", FORWARD_SECRET, child)
         ca = backend_ca(name, args, BACKEND_CA_CONFIGMAP, child)
         policies = network_policy_resources(name, logstash_policies(args.exposed), child)
-        service_type = "LoadBalancer" if args.exposed else "ClusterIP"
-        spec = logstash_spec(self.sizing, service_type, internal_load_balancer(store.cloud, external), args.backend.credentials_secret)
+        load_balancer = internal_load_balancer(store.cloud, external)
+        spec = logstash_spec(self.sizing, service_type(args.exposed), load_balancer, args.backend.credentials_secret)
         self.logstash = k8s.apiextensions.CustomResource(
             f"{name}-logstash",
             api_version="logstash.k8s.elastic.co/v1alpha1",

@@ -11,7 +11,13 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pulumi_random as random
 
-from components.aggregation.forward import FORWARD_USER, OUTPUT_PASSWORD_ENV, OUTPUT_USERNAME_ENV
+from components.aggregation.forward import (
+    FORWARD_PASSWORD_ENV,
+    FORWARD_USER,
+    FORWARD_USERNAME_ENV,
+    OUTPUT_PASSWORD_ENV,
+    OUTPUT_USERNAME_ENV,
+)
 from components.aggregation.sizing import AggregationSizing, aggregation_sizing
 from components.backends.base import backend_meta, secret, serving_tls
 from components.backends.gateway import LOKI_GATEWAY_SERVICE
@@ -120,6 +126,14 @@ def backend_service(kind: str) -> tuple[str, int, int]:
     if kind == "loki":
         return f"{LOKI_GATEWAY_SERVICE}.{BACKEND_NAMESPACE}.svc.cluster.local", HTTPS_PORT, LOKI_GATEWAY_CONTAINER_PORT
     return f"{ES_HTTP_SERVICE}.{BACKEND_NAMESPACE}.svc.cluster.local", ES_HTTP_PORT, ES_HTTP_PORT
+
+
+def forward_credentials_env(secret_name: str) -> list[dict[str, Any]]:
+    """The forward user and password the tier accepts, from the tier's own Secret `secret_name` (forward_credentials)."""
+    return [
+        secret_key_env(FORWARD_USERNAME_ENV, secret_name, "username"),
+        secret_key_env(FORWARD_PASSWORD_ENV, secret_name, "password"),
+    ]
 
 
 def backend_credentials_env(credentials_secret: str) -> list[dict[str, Any]]:

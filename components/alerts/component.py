@@ -71,9 +71,14 @@ class AlertRules(pulumi.ComponentResource):
     def __init__(self, name: str, args: AlertRulesArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("logmesh:alerts:AlertRules", name, None, opts)
         self._child = pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=list(args.depends_on))
-        rule_maps = [self._rule_configmap(name, args, cluster) for cluster in args.clusters]
-        if args.endpoint.kind == "elk":
-            self._kibana_job(name, args, rule_maps)
+        elk = args.endpoint.kind == "elk"
+        if elk and not (args.kibana_url and args.kibana_ca_secret and args.elastic_user_secret):
+            raise ValueError(f"store {args.endpoint.store}: ELK alert rules need kibana_url, kibana_ca_secret and elastic_user_secret")
+        rule_data = [self._rule_data(elk, cluster) for cluster in args.clusters]
+        rule_maps = [self._rule_configmap(name, args, cluster, data) for cluster, data in zip(args.clusters, rule_data, strict=True)]
+        if elk:
+            rules_hash = hashlib.sha256(json.dumps(rule_data, sort_keys=True).encode()).hexdigest()[:16]
+            self._kibana_job(name, args, rule_maps, rules_hash)
         self.store = pulumi.Output.from_input(args.endpoint.store)
         self.alerts = pulumi.Output.from_input({c.id: list(ALERT_NAMES) for c in args.clusters})
         self.notifies = pulumi.Output.from_input(self._notification_target(args))
@@ -94,19 +99,22 @@ class AlertRules(pulumi.ComponentResource):
             return "none: rules evaluate only; set logmesh:alerting to notify an Alertmanager"
         return f"alertmanager:{alerting.alertmanager_url}"
 
-    def _rule_configmap(self, name: str, args: AlertRulesArgs, cluster: ClusterConfig) -> k8s.core.v1.ConfigMap:
+    @staticmethod
+    def _rule_data(elk: bool, cluster: ClusterConfig) -> dict[str, str]:
+        """The cluster's rule ConfigMap data: Kibana's two API bodies per alert, or the Loki ruler's file per alert,
+        which the ruler reads as /rules/<tenant>/<alert>.yaml (the tenant is the cluster's name)."""
+        if elk:
+            return {
+                kibana_rule_key(alert, body): json.dumps(content, indent=2)
+                for alert in ALERT_NAMES
+                for body, content in zip(KIBANA_RULE_BODIES, kibana_rule(alert, cluster), strict=True)
+            }
+        return {loki_rule_file(alert): yaml.dump(loki_rule_group(alert, cluster), Dumper=_DUMPER, sort_keys=False) for alert in ALERT_NAMES}
+
+    def _rule_configmap(self, name: str, args: AlertRulesArgs, cluster: ClusterConfig, data: dict[str, str]) -> k8s.core.v1.ConfigMap:
         labels = {**ALERT_RULES_LABELS, CLUSTER_LABEL: cluster.id, STORE_LABEL: args.endpoint.store}
-        data: dict[str, str] = {}
         if args.endpoint.kind == "loki":
             labels["loki_rule"] = "1"
-            # The ruler mounts each key as /rules/<tenant>/<alert>.yaml (the tenant is the cluster's name).
-            for alert in ALERT_NAMES:
-                data[loki_rule_file(alert)] = yaml.dump(loki_rule_group(alert, cluster), Dumper=_DUMPER, sort_keys=False)
-        else:
-            for alert in ALERT_NAMES:
-                bodies = kibana_rule(alert, cluster)
-                for body, content in zip(KIBANA_RULE_BODIES, bodies, strict=True):
-                    data[kibana_rule_key(alert, body)] = json.dumps(content, indent=2)
         return k8s.core.v1.ConfigMap(
             f"{name}-{cluster.id}",
             metadata={"name": alert_rules_configmap(cluster.id), "namespace": BACKEND_NAMESPACE, "labels": labels},
@@ -114,11 +122,8 @@ class AlertRules(pulumi.ComponentResource):
             opts=self._child,
         )
 
-    def _kibana_job(self, name: str, args: AlertRulesArgs, rule_maps: list[k8s.core.v1.ConfigMap]) -> None:
-        if not (args.kibana_url and args.kibana_ca_secret and args.elastic_user_secret):
-            raise ValueError(f"store {args.endpoint.store}: ELK alert rules need kibana_url, kibana_ca_secret and elastic_user_secret")
-        bodies = [kibana_rule(a, c) for c in args.clusters for a in ALERT_NAMES]
-        rules_hash = hashlib.sha256(json.dumps(bodies, sort_keys=True).encode()).hexdigest()[:16]
+    def _kibana_job(self, name: str, args: AlertRulesArgs, rule_maps: list[k8s.core.v1.ConfigMap], rules_hash: str) -> None:
+        """The Job that applies the rules; `rules_hash` changes with any rule, so the Job is replaced and runs again."""
         sources: list[k8s.core.v1.VolumeProjectionArgsDict] = [
             {
                 "config_map": {

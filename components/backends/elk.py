@@ -14,7 +14,7 @@ from components.backends.elk_sizing import elasticsearch_sizing
 from components.backends.interface import COLLECTOR_USER, BackendArgs, BackendEndpoint
 from components.backends.network import ES_HTTP_PORT, elk_policies
 from components.backends.setup_job import KIBANA_URL, TraceSetup, es_setup_job, setup_documents
-from components.kubernetes import eck_operator_values
+from components.kubernetes import eck_operator_values, service_type
 from components.names import (
     BACKEND_NAMESPACE,
     COLLECTOR_NAMESPACE,
@@ -212,7 +212,7 @@ class ElkBackend(LogBackend):
                 "tls": {"certificate": {"secretName": ELASTICSEARCH_HTTP_TLS_SECRET}},
                 "service": {
                     "metadata": {"annotations": self.load_balancer_annotations()},
-                    "spec": {"type": "LoadBalancer" if self.exposed else "ClusterIP"},
+                    "spec": {"type": service_type(self.exposed)},
                 },
             },
             "auth": {

@@ -10,6 +10,7 @@ import pulumi
 from components.backends.base import secret
 from components.backends.interface import COLLECTOR_USER
 from components.backends.network import HTTPS_PORT, LOKI_GATEWAY_CONTAINER_PORT
+from components.kubernetes import service_type
 from components.names import LOKI_GATEWAY_HTPASSWD_SECRET, LOKI_GATEWAY_TLS_SECRET
 
 LOKI_PUSH_PATH = "/loki/api/v1/push"
@@ -59,7 +60,7 @@ def gateway_values(tenants: Sequence[str], replicas: int, exposed: bool, annotat
         "replicas": replicas,
         "containerPort": LOKI_GATEWAY_CONTAINER_PORT,
         "service": {
-            "type": "LoadBalancer" if exposed else "ClusterIP",
+            "type": service_type(exposed),
             "port": HTTPS_PORT,
             "annotations": annotations,
         },

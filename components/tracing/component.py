@@ -22,6 +22,7 @@ import pulumi_kubernetes as k8s
 from components.backends.base import LogBackend, backend_meta, network_policy, secret
 from components.certificates import CLIENT_USES, SERVER_USES, Authority, Issued, authority, issue
 from components.config.schema import ClusterConfig, PlatformConfig, StoreConfig
+from components.kubernetes import service_type
 from components.names import BACKEND_NAMESPACE, JAEGER_CLIENT_TLS_SECRET, JAEGER_TLS_SECRET, MANAGED_BY_LABELS
 from components.pins import JAEGER_CHART
 from components.tracing.jaeger_config import (
@@ -126,7 +127,7 @@ class JaegerTracing(pulumi.ComponentResource):
         host = pki.link.host
         annotations = backend.load_balancer_annotations(host) if exposed else {}
         inputs = JaegerInputs(storage=args.storage, retention_days=retention_days, index_replicas=args.index_replicas)
-        values = jaeger_values(inputs, "LoadBalancer" if exposed else "ClusterIP", annotations)
+        values = jaeger_values(inputs, service_type(exposed), annotations)
         self.release = JAEGER_CHART.release(
             f"{name}-jaeger",
             BACKEND_NAMESPACE,
