@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from pulumi_policy import PolicyResource, ResourceValidationArgs, Severity
 
@@ -8,11 +9,12 @@ from policies.examined import probing
 from policies.framework import BASELINE, Check, Report, resource_policy
 from policies.lib.buffering import (
     FLUENTD_CHART_VOLUME,
+    Sections,
+    configures_buffer,
     disk_queue_problems,
     fluent_bit_buffer_problems,
     fluent_bit_config_sections,
     fluentd_buffer_problems,
-    has_buffer_config,
     logstash_queue_problems,
     text_disk_queue_problems,
 )
@@ -28,39 +30,49 @@ ALLOY = (
 )
 
 
-def _texts(resource: PolicyResource) -> list[str]:
-    if resource.resource_type in HELM_TYPES:
-        return [text for _path, text in string_leaves(values_of(resource))]
-    data = get(resource.props, "data") or {}
-    return [text for text in data.values() if isinstance(text, str)]
+@dataclass(frozen=True)
+class _Configuration:
+    """A release's or ConfigMap's strings, `(where, text)` (a ConfigMap's key, a release's values path), and their
+    Fluent Bit sections: one resource's Fluent Bit strings (config.service/inputs/outputs, a ConfigMap's keys) are
+    one configuration. Read once, while classifying."""
+
+    texts: list[tuple[str, str]]
+    sections: Sections
 
 
-def _judged(resource: PolicyResource) -> bool:
-    """Whether the resource configures a buffer this policy judges (read as a probe: classifying is not judging)."""
+def _configuration(resource: PolicyResource) -> _Configuration | None:
+    """The configuration of a release of CHARTS or a ConfigMap, when it configures a buffer this policy judges."""
     t = resource.resource_type
-    if t in HELM_TYPES:
-        return chart_of(resource) in CHARTS and has_buffer_config(_texts(resource))
-    if t == CONFIG_MAP:
-        return has_buffer_config(_texts(resource))
+    if t in HELM_TYPES and chart_of(resource) in CHARTS:
+        texts = list(string_leaves(values_of(resource)))
+    elif t == CONFIG_MAP:
+        texts = [(key, text) for key, text in (get(resource.props, "data") or {}).items() if isinstance(text, str)]
+    else:
+        return None
+    sections = fluent_bit_config_sections(text for _where, text in texts)
+    return _Configuration(texts, sections) if configures_buffer((text for _where, text in texts), sections) else None
+
+
+def _judged(resource: PolicyResource, configuration: _Configuration | None) -> bool:
+    t = resource.resource_type
     if t == BEAT:
         return isinstance(get(resource.props, "spec", "config"), Mapping)
-    return t == LOGSTASH
+    return t == LOGSTASH or configuration is not None
 
 
-def _problems(resource: PolicyResource) -> list[str]:
+def _problems(resource: PolicyResource, configuration: _Configuration | None) -> list[str]:
     t, props = resource.resource_type, resource.props
     if t == BEAT:
         return disk_queue_problems(get(props, "spec", "config"))
     if t == LOGSTASH:
         return logstash_queue_problems(get(props, "spec") or {})
-    texts = _texts(resource)
-    # One resource's Fluent Bit strings (config.service/inputs/outputs, a ConfigMap's keys) are one configuration.
-    problems = fluent_bit_buffer_problems(fluent_bit_config_sections(texts))
-    if t == CONFIG_MAP:
-        for key, text in (get(props, "data") or {}).items():
-            if isinstance(text, str):
-                problems += [f"{key}: {p}" for p in fluentd_buffer_problems([text], None) + text_disk_queue_problems(text)]
+    assert configuration is not None  # judged (_judged): a release or ConfigMap that configures a buffer
+    problems = fluent_bit_buffer_problems(configuration.sections)
+    if t == CONFIG_MAP:  # each key is a file of its own, named in the finding
+        for key, text in configuration.texts:
+            problems += [f"{key}: {p}" for p in fluentd_buffer_problems([text], None) + text_disk_queue_problems(text)]
         return problems
+    texts = [text for _path, text in configuration.texts]
     values = values_of(resource)
     volume = None
     if chart_of(resource) == "fluentd" and truthy(get(values, "persistence", "enabled")):
@@ -92,12 +104,13 @@ def collector_buffering_bounded(args: ResourceValidationArgs, report: Report, ch
     Releases are judged on the values they give: a fluent-bit release that leaves `config.inputs` to the chart gets
     the chart's inputs, whose systemd input has no Mem_Buf_Limit, and that is judged only where the release is
     rendered (its ConfigMap). Alloy is not applicable (see ALLOY)."""
-    with probing():
+    with probing():  # classifying is not judging (policies/examined.py)
         resource = as_resource(args)
-        alloy, judged = chart_of(resource) == "alloy", _judged(resource)
+        configuration = _configuration(resource)
+        alloy, judged = chart_of(resource) == "alloy", _judged(resource, configuration)
     if alloy:
         args.not_applicable(ALLOY)
     if not judged:
         return
-    for problem in _problems(as_resource(args)):
+    for problem in _problems(as_resource(args), configuration):
         report(problem)

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from pulumi_policy import ResourceValidationArgs, Severity
@@ -8,23 +7,7 @@ from pulumi_policy import ResourceValidationArgs, Severity
 from policies.framework import Check, Report, resource_policy
 from policies.lib.kubernetes import as_resource, chart_of, values_of
 from policies.lib.types import ES, HELM_TYPES, KIBANA
-from policies.lib.values import as_list, falsy, get, truthy
-
-
-def _flat_or_nested(config: Any, dotted: str) -> Any:
-    """A setting however Elasticsearch/Kibana YAML spells it: `a.b.c`, `a: {b: {c}}` or any mix (`a: {b.c}`)."""
-    if not isinstance(config, Mapping):
-        return None
-    if dotted in config:
-        return config[dotted]
-    parts = dotted.split(".")
-    for cut in range(1, len(parts)):
-        head = ".".join(parts[:cut])
-        if head in config:
-            found = _flat_or_nested(config[head], ".".join(parts[cut:]))
-            if found is not None:
-                return found
-    return None
+from policies.lib.values import as_list, dotted_items, falsy, get, truthy
 
 
 def _elastic_problems(kind: str, spec: Any) -> list[str]:
@@ -34,7 +17,8 @@ def _elastic_problems(kind: str, spec: Any) -> list[str]:
     configs = [get(n, "config") for n in as_list(get(spec, "nodeSets"))] if kind == "Elasticsearch" else [get(spec, "config")]
     for config in configs:
         for setting in ("xpack.security.enabled", "xpack.security.http.ssl.enabled"):
-            if falsy(_flat_or_nested(config, setting)):
+            # However the YAML spells it; any spelling set false counts.
+            if any(falsy(value) for path, value in dotted_items(config) if path == setting):
                 problems.append(f"{kind} config sets {setting}: false")
     return problems
 

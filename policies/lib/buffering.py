@@ -5,11 +5,11 @@ engine writes, in that engine's own units (a size it would not read is no bound)
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from policies.lib.collector_config import NETWORK_OUTPUTS, fluent_bit_sections, yaml_mapping
-from policies.lib.values import as_list, get
+from policies.lib.values import as_list, dotted_items, flat, get
 
 # The fluentd chart's `persistence.size` when a release enables persistence without one (fluent/helm-charts values.yaml).
 FLUENTD_CHART_VOLUME = "10Gi"
@@ -83,28 +83,14 @@ def gib(size: int) -> str:
     return f"{size / (1 << 30):.1f} GiB"
 
 
-def _bound(label: str, key: str, raw: Any, reader: Any) -> tuple[int | None, list[str]]:
-    """A size setting read by `reader`: (bytes, []) or (None, [why it is no bound])."""
+def _bound(label: str, key: str, raw: Any, reader: Any, kind: str = "a size") -> tuple[int | None, list[str]]:
+    """A size (or count) setting read by `reader`: (bytes, []) or (None, [why it is no bound])."""
     size = reader(raw)
     if size is None:
-        return None, [f"{label} {key} '{raw}' is not a size"]
+        return None, [f"{label} {key} '{raw}' is not {kind}"]
     if size == 0:
         return None, [f"{label} {key} {raw} sets no limit"]
     return size, []
-
-
-def _walk(value: Any, path: str = "") -> Iterator[tuple[str, Any]]:
-    """(dotted path, value) of every node of a settings tree, dotted and nested keys alike."""
-    if path:
-        yield path, value
-    if isinstance(value, Mapping):
-        for key, child in value.items():
-            yield from _walk(child, f"{path}.{key}" if path else str(key))
-
-
-def flat(value: Any) -> dict[str, Any]:
-    """A settings tree as {dotted key: leaf} (`queue: {type: persisted}` and `queue.type: persisted` alike)."""
-    return {path: v for path, v in _walk(value) if not isinstance(v, Mapping)}
 
 
 def _yaml_sections(text: str) -> Sections:
@@ -181,19 +167,30 @@ def _fluentd_file_buffers(text: str) -> list[tuple[str, dict[str, str]]]:
     return found
 
 
+def _fluentd_buffer_limit(label: str, params: Mapping[str, str]) -> tuple[int | None, list[str]]:
+    """A file buffer's bound: total_limit_size, or v0.12's chunk_limit_size (file: 256m) x queue_limit_length."""
+    if "total_limit_size" in params:
+        return _bound(label, "total_limit_size", params["total_limit_size"], fluentd_size)
+    if "queue_limit_length" not in params:
+        return None, [f"{label} sets no total_limit_size (the file buffer's default is 64GB)"]
+    chunk, why = _bound(label, "chunk_limit_size", params.get("chunk_limit_size", "256m"), fluentd_size)
+    length, more = _bound(label, "queue_limit_length", params["queue_limit_length"], _whole_number, "a whole number")
+    if chunk is None or length is None:
+        return None, why + more
+    return chunk * length, []
+
+
+def _whole_number(value: Any) -> int | None:
+    return int(value) if re.fullmatch(r"\d+", str(value).strip()) else None
+
+
 def fluentd_buffer_problems(texts: Iterable[str], volume: str | None) -> list[str]:
     """Every file buffer sets total_limit_size; with `volume` (the release's persistence.size), they fit in it."""
     problems: list[str] = []
     total = 0
     for text in texts:
         for label, params in _fluentd_file_buffers(text):
-            raw = params.get("total_limit_size")
-            if raw is None and "queue_limit_length" in params:  # v0.12's bound: chunk_limit_size (file: 256m) x queue length
-                raw = str((fluentd_size(params.get("chunk_limit_size", "256m")) or 0) * int(params["queue_limit_length"] or 0))
-            if raw is None:
-                problems.append(f"Fluentd file buffer of {label} sets no total_limit_size (the file buffer's default is 64GB)")
-                continue
-            size, why = _bound(f"Fluentd file buffer of {label}", "total_limit_size", raw, fluentd_size)
+            size, why = _fluentd_buffer_limit(f"Fluentd file buffer of {label}", params)
             problems += why
             total += size or 0
     room = quantity(volume) if volume is not None else None
@@ -209,11 +206,11 @@ def _logstash_volume(spec: Mapping[str, Any]) -> tuple[str | None, str]:
     ECK's default claim when neither names it."""
     for template in as_list(get(spec, "volumeClaimTemplates")):
         if get(template, "metadata", "name") == LOGSTASH_DATA:
-            return get(template, "spec", "resources", "requests", "storage"), "claim's"
+            return get(template, "spec", "resources", "requests", "storage"), "claim"
     for volume in as_list(get(spec, "podTemplate", "spec", "volumes")):
         if get(volume, "name") == LOGSTASH_DATA:
-            return get(volume, "emptyDir", "sizeLimit"), "emptyDir's"
-    return ECK_LOGSTASH_VOLUME, "claim's"
+            return get(volume, "emptyDir", "sizeLimit"), "emptyDir"
+    return ECK_LOGSTASH_VOLUME, "claim"
 
 
 def logstash_queue_problems(spec: Mapping[str, Any]) -> list[str]:
@@ -239,7 +236,8 @@ def logstash_queue_problems(spec: Mapping[str, Any]) -> list[str]:
     if total:
         raw, source = _logstash_volume(spec)
         room = quantity(raw) if raw is not None else None
-        where = f"the {LOGSTASH_DATA} {source} {raw}" + (" (ECK's default)" if raw == ECK_LOGSTASH_VOLUME else "")
+        where = f"the {LOGSTASH_DATA} {source}" if raw is None else f"the {LOGSTASH_DATA} {source}'s {raw}"
+        where += " (ECK's default)" if raw == ECK_LOGSTASH_VOLUME else ""
         if room is None:
             problems.append(f"Logstash persisted queues hold up to {gib(total)}, and {where} states no size to hold them")
         elif total > room:
@@ -249,7 +247,7 @@ def logstash_queue_problems(spec: Mapping[str, Any]) -> list[str]:
 
 def disk_queue_problems(config: Any) -> list[str]:
     """A Beat's `queue.disk` (top level or an output's) sets a max_size other than 0, Filebeat's "no maximum"."""
-    nodes = dict(_walk(config))
+    nodes = dict(dotted_items(config))
     queues = sorted({m.group(1) for path in nodes if (m := re.match(r"(.*?\bqueue\.disk)(?:\.|$)", path))})
     problems: list[str] = []
     for queue in queues:
@@ -273,7 +271,7 @@ def text_disk_queue_problems(text: str) -> list[str]:
     return disk_queue_problems(document) if document else []
 
 
-def has_buffer_config(texts: Iterable[str]) -> bool:
-    """Whether a resource's strings configure a buffer this module judges (Fluent Bit, Fluentd, a Beats disk queue)."""
-    texts = list(texts)
-    return bool(fluent_bit_config_sections(texts)) or any(re.search(r"<(match|buffer)\b", t) or DISK_QUEUE.search(t) for t in texts)
+def configures_buffer(texts: Iterable[str], sections: Sections) -> bool:
+    """Whether a resource's strings (and their Fluent Bit `sections`) configure a buffer this module judges: Fluent
+    Bit, Fluentd, a Beats disk queue."""
+    return bool(sections) or any(re.search(r"<(match|buffer)\b", t) or DISK_QUEUE.search(t) for t in texts)

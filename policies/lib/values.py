@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from pulumi_policy import PolicyResource
@@ -34,6 +34,21 @@ def known(value: Any, *path: str | int, default: Any = None) -> Any:
         return get(value, *path, default=default)
     except UnknownValueError:
         return default
+
+
+def dotted_items(value: Any, path: str = "") -> Iterator[tuple[str, Any]]:
+    """(dotted path, value) of every node of a settings tree, however its keys are spelled: `a.b.c`, `a: {b: {c}}` or
+    any mix (`a: {b.c}`), as Elasticsearch, Kibana, Logstash, the Beats and Fluent Bit's YAML all read them."""
+    if path:
+        yield path, value
+    if isinstance(value, Mapping):
+        for key, child in value.items():
+            yield from dotted_items(child, f"{path}.{key}" if path else str(key))
+
+
+def flat(value: Any) -> dict[str, Any]:
+    """A settings tree as {dotted key: leaf} (`queue: {type: persisted}` and `queue.type: persisted` alike)."""
+    return {path: v for path, v in dotted_items(value) if not isinstance(v, Mapping)}
 
 
 def is_list(value: Any) -> bool:

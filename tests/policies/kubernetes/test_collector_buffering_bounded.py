@@ -10,7 +10,16 @@ from pulumi_policy import PolicyCustomTimeouts, PolicyResourceOptions, ResourceV
 from pulumi_policy.policy import _NotApplicableError
 
 from policies.kubernetes.collector_buffering_bounded import collector_buffering_bounded
-from policies.lib.buffering import beats_size, fluent_bit_size, fluentd_size, logstash_bytes, quantity
+from policies.lib.buffering import (
+    beats_size,
+    disk_queue_problems,
+    fluent_bit_size,
+    fluentd_buffer_problems,
+    fluentd_size,
+    logstash_bytes,
+    logstash_queue_problems,
+    quantity,
+)
 from preflight.analyze.findings import Analysis
 
 POLICY = "collector-buffering-bounded"
@@ -97,3 +106,61 @@ def test_sizes_in_each_engines_units() -> None:
     # Beats (go-humanize): GB is decimal, GiB binary.
     assert [beats_size(s) for s in ("10GB", "4GiB", "100MB", 0, "huge")] == [10**10, 4 << 30, 10**8, 0, None]
     assert [quantity(s) for s in ("1.5Gi", "50Gi", "10G", "512Mi", "1e3", "x")] == [3 << 29, 50 << 30, 10**10, 512 << 20, 1000, None]
+
+
+def test_fluentd_v0_12_bounds_are_read_and_named_as_written() -> None:
+    """v0.12's bound is chunk_limit_size x queue_limit_length; a value Fluentd would not read is named in its own key."""
+    match = "<match **>\n  @type loki\n  <buffer>\n    @type file\n{}  </buffer>\n</match>\n"
+    bounded = match.format("    chunk_limit_size 8m\n    queue_limit_length 16\n")
+    assert fluentd_buffer_problems([bounded], "1Gi") == []
+    assert fluentd_buffer_problems([bounded], "100Mi") == [
+        "Fluentd file buffers hold up to 0.1 GiB, more than persistence.size 100Mi (0.1 GiB)"
+    ]
+    assert fluentd_buffer_problems([match.format("    queue_limit_length lots\n")], None) == [
+        "Fluentd file buffer of <match **> (loki) queue_limit_length 'lots' is not a whole number"
+    ]
+    assert fluentd_buffer_problems([match.format("    chunk_limit_size big\n    queue_limit_length 4\n")], None) == [
+        "Fluentd file buffer of <match **> (loki) chunk_limit_size 'big' is not a size"
+    ]
+    assert fluentd_buffer_problems([match.format("    queue_limit_length 0\n")], None) == [
+        "Fluentd file buffer of <match **> (loki) queue_limit_length 0 sets no limit"
+    ]
+
+
+def test_fluentd_file_buffers_of_every_kind() -> None:
+    """out_file's own buffer (a file buffer without a <buffer> section), file_single, and a memory buffer (not judged)."""
+    out_file = "<match audit.**>\n  @type file\n  path /var/log/audit\n</match>\n"
+    single = "<match **>\n  @type s3\n  <buffer>\n    @type file_single\n    total_limit_size 2g\n  </buffer>\n</match>\n"
+    memory = "<match **>\n  @type loki\n  <buffer>\n    @type memory\n  </buffer>\n</match>\n"
+    assert fluentd_buffer_problems([out_file, single, memory], None) == [
+        "Fluentd file buffer of <match audit.**> (file) sets no total_limit_size (the file buffer's default is 64GB)"
+    ]
+    assert fluentd_buffer_problems([single], "1Gi") == ["Fluentd file buffers hold up to 2.0 GiB, more than persistence.size 1Gi (1.0 GiB)"]
+    assert fluentd_buffer_problems([single], "lots") == ["persistence.size 'lots' is not a Kubernetes quantity"]
+
+
+def test_logstash_volumes_and_pipeline_sources() -> None:
+    persisted = {"pipeline.id": "p", "queue.type": "persisted", "queue.max_bytes": "2gb"}
+    on_empty_dir = {"pipelines": [persisted], "podTemplate": {"spec": {"volumes": [{"name": "logstash-data", "emptyDir": {}}]}}}
+    assert logstash_queue_problems(on_empty_dir) == [
+        "Logstash persisted queues hold up to 2.0 GiB, and the logstash-data emptyDir states no size to hold them"
+    ]
+    on_empty_dir["podTemplate"]["spec"]["volumes"][0]["emptyDir"] = {"sizeLimit": "1Gi"}  # type: ignore[index]
+    assert logstash_queue_problems(on_empty_dir) == [
+        "Logstash persisted queues hold up to 2.0 GiB, more than the logstash-data emptyDir's 1Gi (1.0 GiB)"
+    ]
+    # Pipelines from a Secret (pipelinesRef) are not in the spec: only spec.config's queue is judged, none here.
+    assert logstash_queue_problems({"pipelinesRef": {"secretName": "pipelines"}}) == []
+    # Without pipelines, Logstash's own `main` pipeline takes spec.config's queue, within ECK's default claim.
+    assert logstash_queue_problems({"config": {"queue": {"type": "persisted", "max_bytes": "4gb"}}}) == [
+        "Logstash persisted queues hold up to 4.0 GiB, more than the logstash-data claim's 1.5Gi (ECK's default) (1.5 GiB)"
+    ]
+
+
+def test_beats_disk_queues_at_any_level() -> None:
+    assert disk_queue_problems({"queue.disk": {"max_size": "huge"}}) == ["queue.disk max_size 'huge' is not a size"]
+    output_level = {"output.elasticsearch": {"hosts": ["https://es:9200"], "queue": {"disk": {}}}}
+    assert disk_queue_problems(output_level) == [
+        "output.elasticsearch.queue.disk sets no max_size (Filebeat's default is 10GB, on the node's disk)"
+    ]
+    assert disk_queue_problems({"queue": {"disk": {"max_size": "10GB"}}}) == []
