@@ -10,10 +10,10 @@ from preflight import cli
 from preflight.record.recording import Recording
 from tests.helpers.harness import LOKI_STACKS, example_recording
 
-# The CLI's worker is a fork of a forkserver: with the provider SDKs, the SDK packages the example stacks use and the
-# program's and the pack's modules loaded there once (tests/helpers/preload.py), each run in the suite skips up to
-# 20 s of imports. A run is still a fresh process.
-cli.PRELOAD.extend(["pulumi_aws", "pulumi_gcp", "pulumi_kubernetes", "pulumi_random", "pulumi_tls", "tests.helpers.preload"])
+# The CLI's worker is a fork of a forkserver: with the program's and the pack's modules and the SDK packages the
+# example stacks use loaded there once (tests/helpers/preload.py), each run in the suite skips up to 20 s of imports.
+# A run is still a fresh process.
+cli.PRELOAD.append("tests.helpers.preload")
 
 # Reports carry their time: the suite fixes it (the reproducible-builds variable preflight honours, inherited by every
 # CLI child), so tests that compare reports run after run compare what was checked, not the clock.

@@ -155,14 +155,14 @@ def _modules_for(token: str) -> list[Any]:
     modules = []
     for name in names:
         try:
-            modules.append(_import(name))
+            modules.append(load_module(name))
         except ImportError:
             continue
     return modules
 
 
-def _import(name: str) -> Any:
-    """The module `name`, each package above it loaded first, as a program's attribute access loads them.
+def load_module(name: str) -> Any:
+    """The module `name`, loaded, each package above it loaded first, as a program's attribute access loads them.
 
     The SDKs' packages are lazy (pulumi._utils.lazy_import). Importing `pulumi_aws.eks.cluster` under a still-lazy
     `pulumi_aws.eks` runs the package's `__init__` in the middle of cluster.py (at its `from . import outputs`), so the
@@ -171,8 +171,7 @@ def _import(name: str) -> Any:
     module: Any = None
     for end in range(1, len(pieces) + 1):
         module = importlib.import_module(".".join(pieces[:end]))
-        if end < len(pieces):
-            getattr(module, "_preflight_load", None)  # any attribute but the introspection ones loads a lazy module
+        getattr(module, "_preflight_load", None)  # any attribute but the introspection ones loads a lazy module
     return module
 
 
@@ -187,9 +186,7 @@ def invoke_function(token: str) -> Any:
     if split is None:
         return None
     wanted = _normal(split[2])
-    for module in _modules_for(token):
-        # The SDKs import submodules lazily (pulumi._utils.lazy_import): any attribute access loads them, dir() does not.
-        getattr(module, "_standins_force_load", None)
+    for module in _modules_for(token):  # loaded (load_module): dir() lists a lazy module's members only once loaded
         for name in dir(module):
             if _normal(name) == wanted:
                 member = getattr(module, name)

@@ -53,16 +53,17 @@ def coverage_json(coverage: Coverage) -> dict[str, Any]:
 def to_json(evidence: Evidence) -> dict[str, Any]:
     """The JSON report; its shape is pinned by tests and documented in docs/preflight.md. `evaluated`, `passed` and
     `coverage.examined` are null when the pack records no examined resources."""
+    provenance = evidence.provenance.as_dict()
     return {
         "project": evidence.project,
         "stack": evidence.stack,
         "mode": evidence.mode,
-        "policy_config": evidence.provenance.as_dict()["policy_config"],
+        "policy_config": provenance["policy_config"],
         "resources": [{"urn": r.urn, "type": r.type, "name": r.name, "parent": r.parent, "inputs": r.inputs} for r in evidence.resources],
         "violations": [_finding_json(v) for v in evidence.violations],
         "exceptions": [_finding_json(e) for e in evidence.exceptions],
         "scope": [{"urn": urn, "reason": reason} for urn, reason in evidence.scope],
-        "provenance": evidence.provenance.as_dict(),
+        "provenance": provenance,
         "controls": [control_json(c) for c in evidence.controls],
         "coverage": coverage_json(evidence.coverage),
         "summary": evidence.summary(),

@@ -58,8 +58,7 @@ def render_markdown(evidence: Evidence) -> str:
         f"## {icon} preflight {evidence.project}/{evidence.stack}: {evidence.verdict()}",
         "",
         f"Policy pack `{evidence.pack}` v{evidence.pack_version} on the {source}; {_coverage_words(evidence)}; policy config: "
-        + (f"`{provenance.policy_config}` (sha256 {provenance.policy_config_sha256})" if provenance.policy_config else "pack defaults")
-        + ".",
+        f"{provenance.config_label('`')}.",
         "",
         "| resources | examined | policies | mandatory | advisory | exceptions |",
         "| ---: | ---: | ---: | ---: | ---: | ---: |",

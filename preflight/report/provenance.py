@@ -57,10 +57,11 @@ class Provenance:
             "stand_ins": {"total": sum(self.stand_ins.values()), "by_kind": dict(self.stand_ins)},
         }
 
-    @property
-    def config_label(self) -> str:
-        """The policy config the verdict rests on, as report headers name it."""
-        return f"{self.policy_config} (sha256 {self.policy_config_sha256})" if self.policy_config else "pack defaults"
+    def config_label(self, quote: str = "") -> str:
+        """The policy config the verdict rests on, as report headers name it; `quote` around its path (Markdown's `)."""
+        if not self.policy_config:
+            return "pack defaults"
+        return f"{quote}{self.policy_config}{quote} (sha256 {self.policy_config_sha256})"
 
     def lines(self) -> list[tuple[str, str]]:
         """(label, value) pairs for the text and Markdown reports."""
@@ -69,7 +70,7 @@ class Provenance:
         return [
             ("policy pack", f"{self.pack} v{self.pack_version}{_git_words(self.pack_git)}"),
             ("project", f"{self.project}/{self.stack}{_git_words(self.project_git)}"),
-            ("policy config", self.config_label),
+            ("policy config", self.config_label()),
             ("mode", self.mode),
             ("tools", tools),
             ("generated", self.generated_at),

@@ -102,6 +102,7 @@ def render_sarif(evidence: Evidence, fallback_artifact: str = "Pulumi.yaml") -> 
             ]
         return entry
 
+    provenance = evidence.provenance.as_dict()
     return {
         "$schema": SCHEMA_URI,
         "version": "2.1.0",
@@ -121,9 +122,9 @@ def render_sarif(evidence: Evidence, fallback_artifact: str = "Pulumi.yaml") -> 
                 "properties": {
                     "mode": evidence.mode,
                     "summary": evidence.summary(),
-                    "policyConfig": evidence.provenance.as_dict()["policy_config"],
+                    "policyConfig": provenance["policy_config"],
                     "charts": charts_json(evidence.recording),
-                    "provenance": evidence.provenance.as_dict(),
+                    "provenance": provenance,
                     "coverage": coverage_json(evidence.coverage),
                 },
             }

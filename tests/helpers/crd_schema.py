@@ -139,6 +139,13 @@ def crd_versions(crd: Mapping[str, Any]) -> dict[tuple[str, str], dict[str, Any]
     return {(f"{spec['group']}/{version['name']}", spec["names"]["kind"]): dict(version) for version in spec["versions"]}
 
 
+def _child(node: Mapping[str, Any], key: str) -> Mapping[str, Any] | None:
+    """The schema of field `key` of an object node: its declared property, else a map's `additionalProperties`."""
+    declared = (node.get("properties") or {}).get(key)
+    additional = node.get("additionalProperties")
+    return declared if declared is not None else additional if isinstance(additional, Mapping) else None
+
+
 def prune_nulls(value: Any, node: Mapping[str, Any] | None) -> Any:
     """`value` without the null fields that are not nullable: the API server drops them before validating, or
     replaces them with their default (valid by construction)."""
@@ -147,9 +154,7 @@ def prune_nulls(value: Any, node: Mapping[str, Any] | None) -> Any:
     if isinstance(value, dict):
         kept = {}
         for key, item in value.items():
-            sub = (node.get("properties") or {}).get(key)
-            additional = node.get("additionalProperties")
-            sub = sub if sub is not None else additional if isinstance(additional, Mapping) else None
+            sub = _child(node, key)
             if item is None and sub is not None and not sub.get("nullable"):
                 continue
             kept[key] = prune_nulls(item, sub)
@@ -186,7 +191,7 @@ def preserved(value: Any, node: Mapping[str, Any], path: str = "", kept: bool = 
         yield path, value
     elif isinstance(value, dict):
         for key, item in value.items():
-            sub = properties.get(key, additional if isinstance(additional, Mapping) else None)
+            sub = _child(node, key)
             where = f"{path}.{key}".lstrip(".")
             if sub is not None:
                 yield from preserved(item, sub, where)

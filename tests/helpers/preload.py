@@ -5,15 +5,15 @@ forkserver. Speed only: a package missing here is loaded by the run that needs i
 
 from __future__ import annotations
 
-import importlib
-
 # The program's own modules (pydantic models included) and the pack's policies.
 import components.config.loading
 import components.platform  # noqa: F401
 import policies.registry  # noqa: F401
+from preflight.record.sdk_types import load_module
 
 # The SDKs create each package lazily (pulumi._utils.lazy_import) and load it on first attribute access, about 18 s
-# for these under load. Parents first: the example stacks use these (loaded by recording every example stack).
+# for these under load: the packages the example stacks use (found by recording every example stack), each loaded
+# with the packages above it as the recorder loads them.
 SDK_PACKAGES = (
     "pulumi_aws.cloudtrail",
     "pulumi_aws.cloudwatch",
@@ -26,24 +26,15 @@ SDK_PACKAGES = (
     "pulumi_gcp.serviceaccount",
     "pulumi_gcp.storage",
     "pulumi_kubernetes.apiextensions",
-    "pulumi_kubernetes.batch",
     "pulumi_kubernetes.batch.v1",
-    "pulumi_kubernetes.core",
     "pulumi_kubernetes.core.v1",
-    "pulumi_kubernetes.helm",
     "pulumi_kubernetes.helm.v3",
-    "pulumi_kubernetes.meta",
     "pulumi_kubernetes.meta.v1",
-    "pulumi_kubernetes.networking",
     "pulumi_kubernetes.networking.v1",
-    "pulumi_kubernetes.rbac",
     "pulumi_kubernetes.rbac.v1",
-    "pulumi_kubernetes.scheduling",
     "pulumi_kubernetes.scheduling.v1alpha3",
-    "pulumi_kubernetes.storage",
     "pulumi_kubernetes.storage.v1",
 )
 
 for _name in SDK_PACKAGES:
-    # Any attribute but the introspection ones loads a lazy package (preflight/record/sdk_types.py does the same).
-    getattr(importlib.import_module(_name), "_preload", None)
+    load_module(_name)
