@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.helpers.support import CHARTS_REQUIRED_ENV
+
 WORKFLOWS = Path(__file__).resolve().parents[2] / ".github" / "workflows"
 FILES = sorted(WORKFLOWS.glob("*.yml"))
 
@@ -86,3 +88,17 @@ def test_nightly_evidence_checks_deployed_state_keeps_the_bundle_and_reports_fai
     assert "steps.evidence.outputs.exit-code != '0'" in issue["if"]
     assert "gh issue comment" in issue["run"] and "gh issue create" in issue["run"]
     assert job["permissions"]["issues"] == "write"
+
+
+def test_the_chart_tests_run_in_ci_with_the_charts_fetched_and_required() -> None:
+    """`make test` skips the tests that need the upstream charts (never committed); the charts job fetches them and
+    makes a missing chart a failure, so those tests run on every pull request."""
+    job = _load("preflight.yml")["jobs"]["charts"]
+    assert "secrets." not in yaml.safe_dump(job)  # runs on pull requests from forks too
+    assert job["env"][CHARTS_REQUIRED_ENV]
+    runs = [step.get("run", "") for step in job["steps"]]
+    fetch = runs.index("make charts")
+    [test] = [i for i, run in enumerate(runs) if "pytest" in run]
+    assert fetch < test
+    for path in ("tests/system/test_rendered_charts.py", "tests/system/test_eck_custom_resources.py"):
+        assert path in runs[test] and (WORKFLOWS.parents[1] / path).is_file()

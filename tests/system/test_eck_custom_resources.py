@@ -31,11 +31,11 @@ from preflight.record.charts import RELEASE_TYPE, archive_name, render_release
 from preflight.record.recording import NotRendered
 from tests.helpers.crd_schema import crd_versions, preserved, validation_errors
 from tests.helpers.harness import ROOT, STACKS, elk_recording
-from tests.helpers.support import manifest, plain
+from tests.helpers.support import manifest, needs_chart_cache, plain
 
 CACHE = ROOT / CACHE_FOLDER
 ARCHIVE = archive_name(ECK_OPERATOR_CHART.name, ECK_OPERATOR_CHART.version)
-pytestmark = pytest.mark.skipif(not (CACHE / ARCHIVE).is_file(), reason=f"no {ARCHIVE} in {CACHE}: run `make charts`")
+pytestmark = needs_chart_cache((CACHE / ARCHIVE).is_file(), f"no {ARCHIVE} in {CACHE}: run `make charts`")
 CRD_TYPE = "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition"
 ECK_TYPES = (ES, KIBANA, BEAT, LOGSTASH)
 Crds = dict[tuple[str, str], dict[str, Any]]

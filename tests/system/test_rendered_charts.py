@@ -22,11 +22,12 @@ from preflight.record.recording import Recording
 from preflight.report.charts import matrix_markdown
 from preflight.report.network_needs import matrix
 from tests.helpers.harness import ROOT, elk_recording, example_recording
+from tests.helpers.support import needs_chart_cache
 
 CACHE = ROOT / CACHE_FOLDER
 CHARTS = [c for c in vars(pins).values() if isinstance(c, pins.Chart)]
-pytestmark = pytest.mark.skipif(
-    not all((CACHE / archive_name(c.name, c.version)).is_file() for c in CHARTS), reason=f"no complete chart cache in {CACHE}"
+pytestmark = needs_chart_cache(
+    all((CACHE / archive_name(c.name, c.version)).is_file() for c in CHARTS), f"no complete chart cache in {CACHE}: run `make charts`"
 )
 
 
