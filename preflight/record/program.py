@@ -136,8 +136,9 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                 outputs=outputs,
                 id=response.id,
                 provider=request.provider,
-                dependencies=[d for d in request.dependencies if d != self._stack_urn],
-                property_dependencies={k: list(v.urns) for k, v in request.propertyDependencies.items()},
+                # Sorted: the SDK lists them from a set, in an order that varies from process to process.
+                dependencies=sorted(d for d in request.dependencies if d != self._stack_urn),
+                property_dependencies={k: sorted(v.urns) for k, v in request.propertyDependencies.items()},
                 protect=bool(request.protect),
                 retain_on_delete=bool(request.retainOnDelete),
                 additional_secret_outputs=list(request.additionalSecretOutputs),

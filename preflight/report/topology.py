@@ -218,8 +218,7 @@ def build_topology(recording: Recording) -> Topology:
         source = ids.get(unit_of.get(r.urn, ""))
         if source is None:
             continue
-        # Sorted: the SDK records dependencies in the order inputs resolved, which varies from run to run.
-        for dependency in sorted(set(_dependencies(r))):
+        for dependency in dict.fromkeys(_dependencies(r)):  # in recorded order (sorted: preflight/record/program.py)
             target_urn = unit_of.get(dependency, "") or resolve(dependency)
             target = ids.get(target_urn)
             if target is None or target == source or (source, target) in seen:

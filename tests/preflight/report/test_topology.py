@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import re
 import threading
 from pathlib import Path
@@ -81,31 +80,6 @@ def test_logmesh_shaped_program(tmp_path: Path) -> None:
     assert diagram.count("subgraph ") == 2 and diagram.count("\n  end") == 2
     assert re.search(r'n\d+\[\("AwsLogStore use1<br/>aws us-east-1"\)\]', diagram)
     assert re.search(r"n\d+ -->\|ships to\| n\d+", diagram)
-
-
-def test_the_diagram_does_not_depend_on_the_order_dependencies_were_recorded_in(tmp_path: Path) -> None:
-    """The SDK lists a resource's dependencies in the order its inputs resolved, which varies from run to run."""
-    program = (
-        "import pulumi\nimport pulumi_aws as aws\n"
-        "a = aws.s3.Bucket('a')\nb = aws.s3.Bucket('b')\nc = aws.s3.Bucket('c')\n"
-        "aws.s3.Bucket('uses-all', opts=pulumi.ResourceOptions(depends_on=[a, b, c]))\n"
-    )
-    recording = record_program(write_project(tmp_path / "deps", program), "outside", "dev", {})
-    reversed_deps = Recording(
-        recording.project,
-        recording.stack,
-        recording.mode,
-        [
-            dataclasses.replace(
-                r,
-                dependencies=r.dependencies[::-1],
-                property_dependencies={k: v[::-1] for k, v in reversed(r.property_dependencies.items())},
-            )
-            for r in recording.resources
-        ],
-    )
-    assert any(r.dependencies != list(reversed(r.dependencies)) for r in recording.resources)
-    assert mermaid(build_topology(reversed_deps)) == mermaid(build_topology(recording))
 
 
 def _label(topology, node_id: str) -> str:  # type: ignore[no-untyped-def]
