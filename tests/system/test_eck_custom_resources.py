@@ -125,9 +125,9 @@ def test_only_elastic_settings_and_pod_templates_escape_the_crd_schemas(crds: Cr
     }
 
 
-def _logstash(crds: Crds) -> dict[str, Any]:
+def _logstash() -> dict[str, Any]:
+    """A copy of staging-elk's Logstash tier (valid: test_every_eck_object_validates_against_the_served_storage_...)."""
     [obj] = [o for o in eck_objects("staging-elk").values() if o["kind"] == "Logstash"]
-    assert problems(obj, crds) == []
     return copy.deepcopy(obj)
 
 
@@ -161,7 +161,7 @@ def _flaw(obj: dict[str, Any], flaw: str) -> dict[str, Any]:
     ],
 )
 def test_a_flawed_copy_of_the_logstash_tier_is_rejected(crds: Crds, flaw: str, error: str) -> None:
-    found = problems(_flaw(_logstash(crds), flaw), crds)
+    found = problems(_flaw(_logstash(), flaw), crds)
     assert any(e.startswith(error) for e in found), found
 
 
@@ -169,7 +169,7 @@ def test_a_flawed_copy_of_the_logstash_tier_is_rejected(crds: Crds, flaw: str, e
 def test_a_published_logstash_tier_validates_too(crds: Crds, cloud: str) -> None:
     """No example stack publishes a Logstash tier (with `ingest_domain`): its spec then has a LoadBalancer Service
     with the cloud's internal load balancer annotations, built by the same pure function."""
-    obj = _logstash(crds)
+    obj = _logstash()
     sizing = aggregation_sizing("prod", 500, 6)
     load_balancer = internal_load_balancer(cloud, "logstash-aws-elk.logs.acme.internal")
     obj["spec"] = logstash_spec(sizing, "LoadBalancer", load_balancer, ELASTICSEARCH_COLLECTOR_SECRET)
